@@ -1,0 +1,93 @@
+"""Prometheus metrics, exported as text at `/metrics`.
+
+All metrics live in one registry owned by this module so the names are easy to find.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+
+WS_CONNECTIONS_TOTAL = Counter(
+    "gatehouse_websocket_connections",
+    "WebSocket connections accepted.",
+    registry=REGISTRY,
+)
+WS_CONNECTIONS_ACTIVE = Gauge(
+    "gatehouse_websocket_connections_active",
+    "WebSocket connections open now.",
+    registry=REGISTRY,
+)
+WS_REFUSED_TOTAL = Counter(
+    "gatehouse_websocket_refused",
+    "WebSocket handshakes refused, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+INVALID_FRAMES_TOTAL = Counter(
+    "gatehouse_invalid_frames",
+    "Client frames rejected, by error.",
+    ["error"],
+    registry=REGISTRY,
+)
+ANTHROPIC_REQUESTS_TOTAL = Counter(
+    "gatehouse_anthropic_requests",
+    "Streams requested from Claude, by outcome (ok or an error code).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+STREAM_DURATION = Histogram(
+    "gatehouse_anthropic_stream_duration_seconds",
+    "Time from the request to the end of one Claude stream.",
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+TIME_TO_FIRST_TOKEN = Histogram(
+    "gatehouse_anthropic_time_to_first_token_seconds",
+    "Time from the request to the first text delta of a stream.",
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+TOOL_APPROVALS_TOTAL = Counter(
+    "gatehouse_tool_approvals",
+    "Tool approval decisions (approved, denied, timeout).",
+    ["decision"],
+    registry=REGISTRY,
+)
+TOOL_APPROVAL_LATENCY = Histogram(
+    "gatehouse_tool_approval_latency_seconds",
+    "Time from a tool_request to the person's decision.",
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+TOOL_CALLS_TOTAL = Counter(
+    "gatehouse_tool_calls",
+    "Tool calls run, by tool and outcome (ok or an error code).",
+    ["tool", "outcome"],
+    registry=REGISTRY,
+)
+TOOL_DURATION = Histogram(
+    "gatehouse_tool_duration_seconds",
+    "Time a tool call took to run, after approval.",
+    ["tool"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+TOOL_BYTES_WRITTEN_TOTAL = Counter(
+    "gatehouse_tool_bytes_written",
+    "Bytes written to the workspace by create_file.",
+    registry=REGISTRY,
+)
+MCP_ERRORS_TOTAL = Counter(
+    "gatehouse_mcp_errors",
+    "MCP connection or call failures, by server.",
+    ["server"],
+    registry=REGISTRY,
+)
+
+
+def render() -> bytes:
+    return generate_latest(REGISTRY)

@@ -1,0 +1,83 @@
+"""Every setting Gatehouse reads, from the environment or a `.env` file.
+
+One `Settings` object is built at start-up; a bad value stops the process with one line that
+names the variable (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Locale = Literal["pt-BR", "en"]
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Claude
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = Field(default="claude-sonnet-4-6", min_length=1)
+    anthropic_base_url: str | None = None
+    anthropic_timeout_s: float = Field(default=120.0, gt=0)
+    anthropic_max_retries: int = Field(default=2, ge=0, le=10)
+    max_tokens: int = Field(default=4096, ge=1, le=128_000)
+    system_prompt: str = (
+        "You are Gatehouse, a helpful assistant. You may create files in the user's workspace "
+        "with the create_file tool; every call is shown to the user, who approves or denies it."
+    )
+
+    # Server
+    host: str = "127.0.0.1"
+    port: int = Field(default=4000, ge=1, le=65535)
+    ws_allowed_origins: str = "*"
+    auth_token: SecretStr | None = None
+    default_locale: Locale = "pt-BR"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    max_message_chars: int = Field(default=32_000, ge=1)
+    max_frame_bytes: int = Field(default=1_048_576, ge=1024)
+    outbox_frames: int = Field(default=10_000, ge=16)
+    frontend_dir: Path | None = None
+
+    # Tools
+    workspace_dir: Path = Path("workspace")
+    mcp_config: Path | None = None
+    tool_chunk_bytes: int = Field(default=4096, ge=1, le=1_048_576)
+    max_file_bytes: int = Field(default=10 * 1_048_576, ge=1)
+    tool_approval_timeout_s: float = Field(default=300.0, gt=0)
+    tool_call_timeout_s: float = Field(default=120.0, gt=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("anthropic_api_key", "auth_token", "anthropic_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def allowed_origins(self) -> frozenset[str] | None:
+        """None means every origin is allowed (`*`)."""
+        origins = {o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip()}
+        return None if "*" in origins or not origins else frozenset(origins)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning a validation failure into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        raise SettingsError(f"invalid {variable}: {first['msg']}") from None
