@@ -1,0 +1,234 @@
+"""The WebSocket protocol: every frame either side may send, as pydantic models.
+
+Frames are JSON text `{"event": <name>, "data": {...}}` (the envelope of the seed's NestJS ws
+adapter). Server frames also carry `seq`, rising by one within a conversation. The client frames
+form one discriminated union on `event`, the server frames another; the frontend's TypeScript
+types are generated from `json_schema()` (see `make protocol`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _ClientFrame(BaseModel):
+    # strict: "approved": "yes" is a bad frame, not True
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# ── client → server ──────────────────────────────────────────────────────────────────────────
+
+
+class UserMessageData(_ClientFrame):
+    text: Annotated[str, Field(min_length=1)]
+
+
+class UserMessage(_ClientFrame):
+    event: Literal["user_message"]
+    data: UserMessageData
+
+
+class ToolApprovalData(_ClientFrame):
+    tool_use_id: Annotated[str, Field(min_length=1, max_length=200)]
+    approved: bool
+
+
+class ToolApproval(_ClientFrame):
+    event: Literal["tool_approval"]
+    data: ToolApprovalData
+
+
+class CancelData(_ClientFrame):
+    pass
+
+
+class Cancel(_ClientFrame):
+    event: Literal["cancel"]
+    data: CancelData = CancelData()
+
+
+ClientFrame = Annotated[UserMessage | ToolApproval | Cancel, Field(discriminator="event")]
+CLIENT_FRAME = TypeAdapter[ClientFrame](ClientFrame)
+
+
+# ── server → client ──────────────────────────────────────────────────────────────────────────
+
+
+class SessionCreatedData(_Frame):
+    session_id: str
+
+
+class StatusUpdateData(_Frame):
+    ai_typing: bool | None = None
+    tool_running: bool | None = None
+    file_path: str | None = None
+    busy: bool | None = None
+    reconnecting: bool | None = None
+    error: bool | None = None
+
+
+class AiChunkData(_Frame):
+    text: str
+
+
+class AssistantMessageCompletedData(_Frame):
+    reason: Literal["ok", "error", "cancelled"] = "ok"
+
+
+class FilePreview(_Frame):
+    path: str
+    bytes: int
+    overwrite: bool
+    valid_path: bool
+    problem: str | None = None
+
+
+class ToolRequestData(_Frame):
+    id: str
+    name: str
+    input: dict[str, Any]
+    server: str
+    preview: FilePreview | None = None
+
+
+class ToolChunkData(_Frame):
+    chunk: str
+    tool_use_id: str
+
+
+class ErrorDetail(_Frame):
+    code: str
+    status: int | None = None
+    request_id: str | None = None
+    errors: list[str] | None = None
+    tool_use_id: str | None = None
+
+
+class ErrorData(_Frame):
+    message: str
+    detail: ErrorDetail | None = None
+
+
+class HistoryMessage(_Frame):
+    role: Literal["user", "assistant"]
+    text: str
+
+
+class HistoryData(_Frame):
+    messages: list[HistoryMessage]
+
+
+class SessionCreated(_Frame):
+    event: Literal["session_created"] = "session_created"
+    data: SessionCreatedData
+    seq: int = 0
+
+
+class StatusUpdate(_Frame):
+    event: Literal["status_update"] = "status_update"
+    data: StatusUpdateData
+    seq: int = 0
+
+
+class AiChunk(_Frame):
+    event: Literal["ai_chunk"] = "ai_chunk"
+    data: AiChunkData
+    seq: int = 0
+
+
+class AssistantMessageCompleted(_Frame):
+    event: Literal["assistant_message_completed"] = "assistant_message_completed"
+    data: AssistantMessageCompletedData
+    seq: int = 0
+
+
+class ToolRequest(_Frame):
+    event: Literal["tool_request"] = "tool_request"
+    data: ToolRequestData
+    seq: int = 0
+
+
+class ToolChunk(_Frame):
+    event: Literal["tool_chunk"] = "tool_chunk"
+    data: ToolChunkData
+    seq: int = 0
+
+
+class Error(_Frame):
+    event: Literal["error"] = "error"
+    data: ErrorData
+    seq: int = 0
+
+
+class History(_Frame):
+    event: Literal["history"] = "history"
+    data: HistoryData
+    seq: int = 0
+
+
+ServerFrame = Annotated[
+    SessionCreated
+    | StatusUpdate
+    | AiChunk
+    | AssistantMessageCompleted
+    | ToolRequest
+    | ToolChunk
+    | Error
+    | History,
+    Field(discriminator="event"),
+]
+SERVER_FRAME = TypeAdapter[ServerFrame](ServerFrame)
+
+
+# ── helpers ──────────────────────────────────────────────────────────────────────────────────
+
+
+class FrameRejected(Exception):
+    """A client frame that is not JSON (`invalid_json`) or not a valid event (`invalid_payload`)."""
+
+    def __init__(self, reason: Literal["invalid_json", "invalid_payload"], errors: list[str]):
+        super().__init__(reason)
+        self.reason: Literal["invalid_json", "invalid_payload"] = reason
+        self.errors = errors
+
+
+def parse_client_frame(raw: str | bytes) -> ClientFrame:
+    """Validate one inbound frame; raise FrameRejected with short, path-named problems."""
+    try:
+        return CLIENT_FRAME.validate_json(raw)
+    except ValidationError as exc:
+        details = exc.errors(include_url=False, include_input=False, include_context=False)
+        if any(d["type"] == "json_invalid" for d in details):
+            raise FrameRejected("invalid_json", ["frame is not valid JSON"]) from None
+        problems = [f"{'.'.join(str(p) for p in d['loc']) or 'frame'}: {d['msg']}" for d in details]
+        raise FrameRejected("invalid_payload", problems[:5]) from None
+
+
+def encode(frame: BaseModel) -> str:
+    """Serialize a server frame, leaving out unset optional fields."""
+    return frame.model_dump_json(exclude_none=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema document with both unions, for generating the frontend's types."""
+    client = CLIENT_FRAME.json_schema(ref_template="#/$defs/{model}")
+    server = SERVER_FRAME.json_schema(ref_template="#/$defs/{model}", mode="serialization")
+    defs: dict[str, Any] = {**client.pop("$defs", {}), **server.pop("$defs", {})}
+    defs["ClientFrame"] = client
+    defs["ServerFrame"] = server
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "GatehouseProtocol",
+        "$defs": defs,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2, sort_keys=True))  # noqa: T201
