@@ -1,0 +1,82 @@
+# Gatehouse: `make run` installs and serves on :4000; `make test` installs and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NPM ?= npm
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/out -prune -o -path frontend/.next -prune -o -type f -print 2>/dev/null)
+
+.PHONY: install install-dev run dev test lint typecheck protocol protocol-check \
+        test-backend test-frontend e2e chromium bench clean
+
+## install: the backend in .venv and the frontend built to frontend/out
+install: $(VENV)/.runtime frontend/out/index.html
+
+$(VENV)/.runtime: backend/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e backend
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime backend/pyproject.toml
+	$(BIN)/pip install --quiet -e 'backend[dev]'
+	touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+frontend/out/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && $(NPM) run build
+
+backend/tests/mcp_peers/node_modules/.installed: backend/tests/mcp_peers/package.json backend/tests/mcp_peers/package-lock.json
+	cd backend/tests/mcp_peers && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+## run: install, then serve the app at http://localhost:4000
+run: install
+	$(BIN)/gatehouse serve
+
+## dev: the backend on :4000 and `next dev` on :3000
+dev: $(VENV)/.runtime frontend/node_modules/.installed
+	$(BIN)/gatehouse serve & cd frontend && $(NPM) run dev
+
+install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+## test: install what the tests need, lint, type-check, run every test
+test: install-dev lint typecheck protocol-check test-backend test-frontend e2e
+
+lint: $(VENV)/.dev
+	cd backend && ../$(BIN)/ruff check gatehouse tests bench && ../$(BIN)/ruff format --check gatehouse tests bench
+
+typecheck: $(VENV)/.dev frontend/node_modules/.installed
+	cd backend && ../$(BIN)/pyright
+	cd frontend && $(NPM) run typecheck
+
+## protocol: regenerate frontend/lib/ws_events.ts from the backend's pydantic models
+protocol: $(VENV)/.runtime frontend/node_modules/.installed
+	cd backend && ../$(BIN)/python -m gatehouse.protocol > ../frontend/lib/protocol.schema.json
+	cd frontend && $(NPM) run --silent gen:protocol -- lib/protocol.schema.json
+
+protocol-check: $(VENV)/.runtime frontend/node_modules/.installed
+	cd backend && ../$(BIN)/python -m gatehouse.protocol > /tmp/gatehouse-protocol.json
+	cd frontend && $(NPM) run --silent gen:protocol -- /tmp/gatehouse-protocol.json --check
+
+test-backend: $(VENV)/.dev backend/tests/mcp_peers/node_modules/.installed
+	cd backend && ../$(BIN)/pytest -q
+
+test-frontend: frontend/node_modules/.installed
+	cd frontend && $(NPM) test
+
+e2e: install chromium
+	cd frontend && $(NPM) run e2e
+
+## bench: the load benchmarks; results in bench/results/
+bench: $(VENV)/.dev
+	cd backend && ../$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/out frontend/.next backend/tests/mcp_peers/node_modules

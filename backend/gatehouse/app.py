@@ -1,0 +1,86 @@
+"""The FastAPI application: the lifespan owns every long-lived client, routes stay thin."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from gatehouse import metrics
+from gatehouse.gateway import Gateway
+from gatehouse.llm import Claude
+from gatehouse.mcp_config import load_mcp_config
+from gatehouse.settings import Settings
+from gatehouse.tool_hub import ToolHub
+from gatehouse.turn import Turns
+from gatehouse.workspace_server import build_workspace_server
+
+log = structlog.get_logger(__name__)
+
+_DEFAULT_FRONTEND = Path(__file__).resolve().parents[2] / "frontend" / "out"
+
+_NO_UI = """<!doctype html><meta charset="utf-8"><title>Gatehouse</title>
+<p>Gatehouse is running, but the web UI has not been built. Run <code>make install</code>.</p>"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.workspace_dir.mkdir(parents=True, exist_ok=True)
+        external = load_mcp_config(settings.mcp_config) if settings.mcp_config else []
+        workspace = build_workspace_server(
+            settings.workspace_dir, settings.tool_chunk_bytes, settings.max_file_bytes
+        )
+        claude = Claude(settings)
+        async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
+            gateway = Gateway(settings, Turns(claude, tools))
+            app.state.gateway = gateway
+            app.state.tools = tools
+            log.info("server_ready", host=settings.host, port=settings.port)
+            try:
+                yield
+            finally:
+                await gateway.going_away()
+                await claude.aclose()
+
+    app = FastAPI(title="Gatehouse", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready(request: Request) -> JSONResponse:
+        tools: ToolHub = request.app.state.tools
+        servers = tools.servers_status()
+        ok = servers.get("workspace") == "ready"
+        body = {"status": "ready" if ok else "not_ready", "mcp_servers": servers}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        gateway: Gateway = websocket.app.state.gateway
+        await gateway.serve(websocket)
+
+    app.add_api_websocket_route("/", websocket_endpoint)
+    app.add_api_websocket_route("/ws", websocket_endpoint)
+    _mount_frontend(app, settings.frontend_dir or _DEFAULT_FRONTEND)
+    return app
+
+
+def _mount_frontend(app: FastAPI, directory: Path) -> None:
+    if (directory / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=directory, html=True), name="frontend")
+        return
+
+    @app.get("/", response_class=HTMLResponse)
+    async def no_ui() -> str:
+        return _NO_UI

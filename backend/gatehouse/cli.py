@@ -1,0 +1,90 @@
+"""`gatehouse serve` runs the app; `gatehouse mcp-workspace` runs the built-in MCP server alone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+from typing import Any
+
+import structlog
+import uvicorn
+
+from gatehouse import logs
+from gatehouse.settings import Settings, SettingsError, load_settings
+
+
+class _Server(uvicorn.Server):
+    """uvicorn would close open sockets with 1012; we first stop replies and close with 1001."""
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        gateway = getattr(self.config.loaded_app.app.state, "gateway", None)  # type: ignore[attr-defined]
+        if gateway is not None:
+            await gateway.going_away()
+            await asyncio.sleep(0)  # let the writers send their close frames
+        await super().shutdown(sockets)
+
+
+def _serve(settings: Settings) -> None:
+    from gatehouse.app import create_app
+
+    logs.configure(settings.log_level)
+    _warn_if_exposed(settings)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws_max_size=settings.max_frame_bytes,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    _Server(config).run()
+
+
+def _warn_if_exposed(settings: Settings) -> None:
+    try:
+        loopback = ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        loopback = settings.host == "localhost"
+    if not loopback and settings.allowed_origins is None and settings.auth_token is None:
+        structlog.get_logger(__name__).warning(
+            "exposed_without_protection",
+            host=settings.host,
+            hint="set WS_ALLOWED_ORIGINS and AUTH_TOKEN before listening beyond loopback",
+        )
+
+
+def _mcp_workspace(settings: Settings, http_port: int | None) -> None:
+    from gatehouse.workspace_server import serve
+
+    serve(settings.workspace_dir, settings.tool_chunk_bytes, settings.max_file_bytes, http_port)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gatehouse")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the chat (HOST, PORT from the environment)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    workspace = commands.add_parser("mcp-workspace", help="run the workspace MCP server alone")
+    workspace.add_argument("--http", type=int, metavar="PORT", help="streamable HTTP, not stdio")
+    args = parser.parse_args(argv)
+
+    overrides: dict[str, object] = {}
+    if args.command == "serve":
+        overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"gatehouse: {exc}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+    if args.command == "serve":
+        _serve(settings)
+    else:
+        _mcp_workspace(settings, args.http)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The WebSocket endpoint: handshake checks, then a reader loop and a writer loop per socket.
+
+The reader validates every frame and dispatches it to the session; the writer drains a bounded
+outbox, so a slow client never blocks a turn. A client that falls so far behind that its outbox
+fills is closed with 1013 (try again later) instead of growing the server's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from dataclasses import dataclass, field
+from typing import assert_never
+
+import structlog
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from gatehouse import metrics, protocol
+from gatehouse.errors import GatehouseError
+from gatehouse.i18n import parse_locale
+from gatehouse.session import Session
+from gatehouse.settings import Settings
+from gatehouse.turn import Turns
+
+log = structlog.get_logger(__name__)
+
+WS_1001_GOING_AWAY = 1001
+WS_1008_POLICY_VIOLATION = 1008
+WS_1013_TRY_AGAIN_LATER = 1013
+
+_CLOSE = object()  # sentinel in the outbox: close the socket with `close_code`
+
+
+class Connection:
+    """One open socket and its bounded outbox."""
+
+    def __init__(self, websocket: WebSocket, max_frames: int) -> None:
+        self.websocket = websocket
+        self._queue: asyncio.Queue[str | object] = asyncio.Queue(maxsize=max_frames)
+        self.close_code: int | None = None
+
+    def push(self, frame: str) -> None:
+        if self.close_code is not None:
+            return
+        try:
+            self._queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("slow_client_closed", queued=self._queue.qsize())
+            self.close(WS_1013_TRY_AGAIN_LATER)
+
+    def close(self, code: int) -> None:
+        """Ask the writer to close the socket once; frames still queued are dropped."""
+        if self.close_code is not None:
+            return
+        self.close_code = code
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(_CLOSE)
+
+    async def write_loop(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is _CLOSE:
+                await self.websocket.close(code=self.close_code or WS_1001_GOING_AWAY)
+                return
+            assert isinstance(item, str)
+            await self.websocket.send_text(item)
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    turns: Turns
+    connections: set[Connection] = field(default_factory=lambda: set[Connection]())
+    sessions: set[Session] = field(default_factory=lambda: set[Session]())
+
+    async def serve(self, websocket: WebSocket) -> None:
+        refusal = self._refusal(websocket)
+        if refusal is not None:
+            metrics.WS_REFUSED_TOTAL.labels(reason=refusal).inc()
+            log.warning("websocket_refused", reason=refusal, origin=websocket.headers.get("origin"))
+            await websocket.close(code=WS_1008_POLICY_VIOLATION)  # before accept: HTTP 403
+            return
+        await websocket.accept()
+        locale = parse_locale(websocket.query_params.get("locale"), self.settings.default_locale)
+        session = Session(locale, self.settings.tool_approval_timeout_s)
+        connection = Connection(websocket, self.settings.outbox_frames)
+        structlog.contextvars.bind_contextvars(session_id=session.id)
+        self.connections.add(connection)
+        self.sessions.add(session)
+        session.attach(connection)
+        metrics.WS_CONNECTIONS_TOTAL.inc()
+        metrics.WS_CONNECTIONS_ACTIVE.inc()
+        log.info("websocket_connected")
+        session.emit(
+            protocol.SessionCreated(data=protocol.SessionCreatedData(session_id=session.id))
+        )
+        try:
+            await self._pump(connection, session)
+        finally:
+            self.connections.discard(connection)
+            self.sessions.discard(session)
+            session.detach(connection)
+            await session.close()
+            metrics.WS_CONNECTIONS_ACTIVE.dec()
+            log.info("websocket_closed")
+
+    async def going_away(self) -> None:
+        """Server shutdown: stop every reply, then close every socket with 1001."""
+        await asyncio.gather(*(session.close() for session in list(self.sessions)))
+        for connection in list(self.connections):
+            connection.close(WS_1001_GOING_AWAY)
+
+    def _refusal(self, websocket: WebSocket) -> str | None:
+        allowed = self.settings.allowed_origins
+        origin = websocket.headers.get("origin")
+        if allowed is not None and origin is not None and origin.rstrip("/") not in allowed:
+            return "origin"
+        token = self.settings.auth_token
+        if token is not None:
+            offered = websocket.query_params.get("token") or _bearer(websocket)
+            if not hmac.compare_digest(offered.encode(), token.get_secret_value().encode()):
+                return "token"
+        return None
+
+    async def _pump(self, connection: Connection, session: Session) -> None:
+        reader = asyncio.create_task(self._read_loop(connection, session))
+        writer = asyncio.create_task(connection.write_loop())
+        _, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _read_loop(self, connection: Connection, session: Session) -> None:
+        websocket = connection.websocket
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                raw = message.get("text")
+                if raw is None:
+                    raw = message.get("bytes") or b""
+                self._handle(session, raw)
+        except WebSocketDisconnect:
+            return
+
+    def _handle(self, session: Session, raw: str | bytes) -> None:
+        try:
+            frame = protocol.parse_client_frame(raw)
+        except protocol.FrameRejected as rejected:
+            metrics.INVALID_FRAMES_TOTAL.labels(error=rejected.reason).inc()
+            log.info("frame_rejected", reason=rejected.reason, errors=rejected.errors)
+            session.emit_error(GatehouseError(rejected.reason), errors=rejected.errors)
+            return
+        match frame:
+            case protocol.UserMessage(data=data):
+                self._user_message(session, data.text)
+            case protocol.ToolApproval(data=data):
+                if not session.approvals.decide(data.tool_use_id, data.approved):
+                    log.warning("unknown_tool_approval", tool_use_id=data.tool_use_id)
+                    session.emit_error(
+                        GatehouseError("unknown_tool_call"), tool_use_id=data.tool_use_id
+                    )
+            case protocol.Cancel():
+                session.cancel_turn()
+            case _:
+                assert_never(frame)
+
+    def _user_message(self, session: Session, text: str) -> None:
+        if len(text) > self.settings.max_message_chars:
+            session.emit_error(GatehouseError("message_too_long"))
+            session.emit(
+                protocol.AssistantMessageCompleted(
+                    data=protocol.AssistantMessageCompletedData(reason="error")
+                )
+            )
+            return
+        session.start_turn(self.turns.run, text)
+
+
+def _bearer(websocket: WebSocket) -> str:
+    header = websocket.headers.get("authorization", "")
+    return header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""

@@ -1,0 +1,131 @@
+"""Text shown to people, by stable code and locale (pt-BR by default, as in the seed).
+
+Programs read `detail.code`; people read the localized `message`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from gatehouse.settings import Locale
+
+LOCALES: Final[tuple[Locale, ...]] = ("pt-BR", "en")
+
+_MESSAGES: Final[dict[str, dict[Locale, str]]] = {
+    "credit_balance_too_low": {
+        "pt-BR": "Saldo insuficiente para usar a API da Anthropic. "
+        "Acesse Plans & Billing para adicionar créditos.",
+        "en": "Your Anthropic credit balance is too low. "
+        "Go to Plans & Billing to add credits.",
+    },
+    "unauthorized": {
+        "pt-BR": "Não autorizado. Verifique sua ANTHROPIC_API_KEY.",
+        "en": "Unauthorized. Check your ANTHROPIC_API_KEY.",
+    },
+    "forbidden": {
+        "pt-BR": "Sua chave da API não tem permissão para este recurso.",
+        "en": "Your API key does not have permission for this resource.",
+    },
+    "model_not_found": {
+        "pt-BR": "Modelo não encontrado. Verifique ANTHROPIC_MODEL.",
+        "en": "Model not found. Check ANTHROPIC_MODEL.",
+    },
+    "request_too_large": {
+        "pt-BR": "A conversa ficou grande demais para a API. Comece uma nova conversa.",
+        "en": "The conversation is too large for the API. Start a new conversation.",
+    },
+    "bad_request": {
+        "pt-BR": "A API da Anthropic recusou a requisição.",
+        "en": "The Anthropic API rejected the request.",
+    },
+    "rate_limited": {
+        "pt-BR": "Limite de uso excedido. Aguarde e tente novamente.",
+        "en": "Rate limit exceeded. Wait and try again.",
+    },
+    "service_unavailable": {
+        "pt-BR": "Serviço da IA indisponível no momento. Tente novamente em instantes.",
+        "en": "The AI service is unavailable right now. Try again in a moment.",
+    },
+    "timeout": {
+        "pt-BR": "A IA demorou demais para responder. Tente novamente.",
+        "en": "The AI took too long to answer. Try again.",
+    },
+    "busy": {
+        "pt-BR": "Aguarde: a resposta anterior ainda está em andamento.",
+        "en": "Please wait: the previous reply is still running.",
+    },
+    "message_too_long": {
+        "pt-BR": "Mensagem longa demais.",
+        "en": "Message too long.",
+    },
+    "invalid_json": {
+        "pt-BR": "invalid_json",
+        "en": "invalid_json",
+    },
+    "invalid_payload": {
+        "pt-BR": "invalid_payload",
+        "en": "invalid_payload",
+    },
+    "unknown_tool_call": {
+        "pt-BR": "Não há chamada de ferramenta pendente com esse id nesta sessão.",
+        "en": "There is no pending tool call with that id in this session.",
+    },
+    "approval_timeout": {
+        "pt-BR": "Tempo para aprovar a ferramenta esgotado; a chamada foi recusada.",
+        "en": "The tool approval timed out; the call was denied.",
+    },
+    "invalid_path": {
+        "pt-BR": "Caminho inválido: o arquivo precisa ficar dentro do WORKSPACE_DIR.",
+        "en": "Invalid path: the file must stay inside WORKSPACE_DIR.",
+    },
+    "write_failed": {
+        "pt-BR": "Falha ao gravar o arquivo. Verifique permissões e espaço em disco.",
+        "en": "Writing the file failed. Check permissions and disk space.",
+    },
+    "file_too_large": {
+        "pt-BR": "O arquivo excede o tamanho máximo permitido.",
+        "en": "The file is larger than the allowed maximum.",
+    },
+    "tool_timeout": {
+        "pt-BR": "A ferramenta demorou demais e foi interrompida.",
+        "en": "The tool took too long and was stopped.",
+    },
+    "server_unavailable": {
+        "pt-BR": "O servidor da ferramenta está indisponível no momento.",
+        "en": "The tool's server is unavailable right now.",
+    },
+    "tool_error": {
+        "pt-BR": "A ferramenta falhou.",
+        "en": "The tool failed.",
+    },
+    "internal_error": {
+        "pt-BR": "Erro interno do Gatehouse. A conversa continua disponível.",
+        "en": "Gatehouse internal error. The conversation is still available.",
+    },
+}
+
+
+# Codes that differ for programs but mean the same to a person.
+_SAME_TEXT: Final[dict[str, str]] = {
+    "overloaded": "service_unavailable",
+    "stream_error": "service_unavailable",
+    "stream_interrupted": "service_unavailable",
+}
+
+
+def localize(code: str, locale: Locale) -> str:
+    """The text for `code` in `locale`; unknown codes fall back to the generic internal error."""
+    texts = _MESSAGES.get(_SAME_TEXT.get(code, code)) or _MESSAGES["internal_error"]
+    return texts[locale]
+
+
+def parse_locale(value: str | None, default: Locale) -> Locale:
+    """Accept `en`, `en-US`, `pt-BR`, `pt`…; anything else is the default."""
+    if not value:
+        return default
+    lowered = value.lower()
+    if lowered.startswith("en"):
+        return "en"
+    if lowered.startswith("pt"):
+        return "pt-BR"
+    return default

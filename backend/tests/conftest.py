@@ -1,0 +1,62 @@
+"""Shared fixtures: the local model server, and the real app started as `gatehouse serve`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.model_server import ModelServer
+from tests.running_app import AppFactory, RunningApp, start_app
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def _model_server() -> ModelServer:
+    server = ModelServer()
+    server.start_in_thread()
+    return server
+
+
+@pytest.fixture
+def model(_model_server: ModelServer) -> Iterator[ModelServer]:
+    """The model server, with no scripts and no recorded requests left from other tests."""
+    _model_server.reset()
+    yield _model_server
+    _model_server.reset()
+
+
+@pytest.fixture(scope="session")
+def _shared_app(
+    _model_server: ModelServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    app = start_app(_model_server, tmp_path_factory.mktemp("app"))
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def app(_shared_app: RunningApp, model: ModelServer) -> RunningApp:  # noqa: ARG001
+    """The app with default settings, shared by the tests that do not change them."""
+    _shared_app.clear_workspace()
+    return _shared_app
+
+
+@pytest.fixture
+def app_factory(model: ModelServer, tmp_path: Path) -> Iterator[AppFactory]:
+    """Start an app with extra environment variables; stopped at the end of the test."""
+    started: list[RunningApp] = []
+
+    def factory(**env: str) -> RunningApp:
+        app = start_app(model, tmp_path / f"app{len(started)}", **env)
+        started.append(app)
+        return app
+
+    yield factory
+    for app in started:
+        app.stop()

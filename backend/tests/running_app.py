@@ -1,0 +1,200 @@
+"""The real app as a process (`python -m gatehouse serve`) on a free port, and a chat client."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import anyio
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.model_server import ModelServer
+
+Frame = dict[str, Any]
+AppFactory = Callable[..., "RunningApp"]
+STARTUP_DEADLINE_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    process: subprocess.Popen[bytes]
+    port: int
+    workdir: Path
+    workspace: Path
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, path: str = "/ws", **query: str) -> str:
+        qs = "&".join(f"{k}={v}" for k, v in query.items())
+        return f"ws://127.0.0.1:{self.port}{path}" + (f"?{qs}" if qs else "")
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        request = urllib.request.Request(self.base_url + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def log_events(self) -> list[Frame]:
+        events: list[Frame] = []
+        for line in self.log().splitlines():
+            if line.startswith("{"):
+                events.append(json.loads(line))
+        return events
+
+    def clear_workspace(self) -> None:
+        for child in self.workspace.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_app(model: ModelServer, workdir: Path, **env: str) -> RunningApp:
+    """Start the app in `workdir` (so no stray .env is read) and wait until /health answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    workspace = workdir / "workspace"
+    workspace.mkdir(exist_ok=True)
+    port = free_port()
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(workdir)),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_BASE_URL": model.base_url,
+        "WORKSPACE_DIR": str(workspace),
+        "LOG_LEVEL": "info",
+        "FRONTEND_DIR": str(workdir / "no-frontend"),
+        **env,
+    }
+    environment = {k: v for k, v in environment.items() if v != ""}
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gatehouse", "serve"],
+            cwd=workdir,
+            env=environment,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    app = RunningApp(process, port, workdir, workspace, log_path)
+    _wait_healthy(app)
+    return app
+
+
+def _wait_healthy(app: RunningApp) -> None:
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    while time.monotonic() < deadline:
+        if app.process.poll() is not None:
+            raise RuntimeError(f"app exited with {app.process.returncode}:\n{app.log()}")
+        try:
+            if app.get("/health")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)  # polling a port that is not open yet; the deadline bounds it
+    app.stop()
+    raise RuntimeError(f"app did not become healthy:\n{app.log()}")
+
+
+class Chat:
+    """A WebSocket client speaking the Gatehouse protocol, with deadlines on every wait."""
+
+    def __init__(self, url: str, origin: str | None = None, timeout: float = 15.0) -> None:
+        self._url = url
+        self._origin = origin
+        self.timeout = timeout
+        self.ws: ClientConnection | None = None
+        self.session_id = ""
+
+    async def __aenter__(self) -> Chat:
+        kwargs: dict[str, Any] = {"max_size": 16 * 1024 * 1024}
+        if self._origin is not None:
+            kwargs["origin"] = self._origin
+        self.ws = await connect(self._url, **kwargs)
+        first = await self.recv()
+        assert first["event"] == "session_created", first
+        self.session_id = first["data"]["session_id"]
+        return self
+
+    async def __aexit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def send(self, event: str, data: Any = None) -> None:
+        frame: Frame = {"event": event}
+        if data is not None:
+            frame["data"] = data
+        await self.send_raw(json.dumps(frame))
+
+    async def send_raw(self, raw: str | bytes) -> None:
+        assert self.ws is not None
+        await self.ws.send(raw)
+
+    async def say(self, text: str) -> None:
+        await self.send("user_message", {"text": text})
+
+    async def recv(self) -> Frame:
+        assert self.ws is not None
+        with anyio.fail_after(self.timeout):
+            return json.loads(await self.ws.recv())
+
+    async def recv_until(self, event: str, **match: Any) -> list[Frame]:
+        """Frames up to and including the first `event` whose data has the `match` items."""
+        frames: list[Frame] = []
+        while True:
+            frame = await self.recv()
+            frames.append(frame)
+            data = frame.get("data", {})
+            if frame["event"] == event and all(data.get(k) == v for k, v in match.items()):
+                return frames
+
+    async def reply_to(self, text: str) -> list[Frame]:
+        await self.say(text)
+        return await self.recv_until("assistant_message_completed")
+
+
+def events(frames: list[Frame], name: str) -> list[Frame]:
+    return [f for f in frames if f["event"] == name]
+
+
+def streamed_text(frames: list[Frame]) -> str:
+    return "".join(f["data"]["text"] for f in events(frames, "ai_chunk"))
