@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -30,7 +30,7 @@ _NO_UI = """<!doctype html><meta charset="utf-8"><title>Gatehouse</title>
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
         settings.workspace_dir.mkdir(parents=True, exist_ok=True)
         external = load_mcp_config(settings.mcp_config) if settings.mcp_config else []
         workspace = build_workspace_server(

@@ -49,12 +49,10 @@ def classify_model_exception(exc: BaseException) -> ModelError:
     """Map what the anthropic SDK (or its transport) raised onto one of our codes."""
     if isinstance(exc, ModelError):
         return exc
-    if isinstance(exc, anthropic.APITimeoutError):
+    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
         return ModelError("timeout")
     if isinstance(exc, anthropic.APIStatusError):
-        return ModelError(
-            _status_code(exc), status=exc.status_code, request_id=exc.request_id
-        )
+        return ModelError(_status_code(exc), status=exc.status_code, request_id=exc.request_id)
     if isinstance(exc, httpx2.TransportError):  # the stream was cut after it started
         return ModelError("stream_interrupted")
     return ModelError("service_unavailable")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -27,7 +27,7 @@ class Outbox(Protocol):
     def push(self, frame: str) -> None: ...
 
 
-TurnRunner = Callable[["Session", str], Awaitable[None]]
+TurnRunner = Callable[["Session", str], Coroutine[Any, Any, None]]
 
 
 class Session:

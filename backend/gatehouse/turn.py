@@ -175,7 +175,8 @@ class Turns:
                 time.perf_counter() - started
             )
         metrics.TOOL_CALLS_TOTAL.labels(
-            tool=info.claude_name, outcome=outcome.code or ("tool_error" if outcome.is_error else "ok")
+            tool=info.claude_name,
+            outcome=outcome.code or ("tool_error" if outcome.is_error else "ok"),
         ).inc()
         if outcome.is_error:
             code = outcome.code or "tool_error"
@@ -247,4 +248,3 @@ def _uncancel() -> None:
     task = asyncio.current_task()
     if task is not None:
         task.uncancel()
-

@@ -7,7 +7,7 @@ modes a real connection has: a mid-stream `error` event, a dropped connection, a
 end without `message_stop`.
 
 Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
-    POST /_control/script  {"match": "<substring of the last user turn>"?, "reply": {...}, "times": n?}
+    POST /_control/script  {"match": <substring of the last user turn>?, "reply": {}, "times": n?}
     POST /_control/reset    GET /_control/requests    POST /_control/release {"gate": name}
 Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason, delay_ms,
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
@@ -126,7 +126,12 @@ class ModelServer:
             writer.close()
 
     async def _route(
-        self, writer: asyncio.StreamWriter, method: str, path: str, headers: dict[str, str], body: bytes
+        self,
+        writer: asyncio.StreamWriter,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
     ) -> bool:
         path = path.split("?", 1)[0]
         if method == "POST" and path.endswith("/v1/messages"):
@@ -149,7 +154,9 @@ class ModelServer:
             return [r.body for r in self.requests]
         return {"ok": True}
 
-    async def _messages(self, writer: asyncio.StreamWriter, headers: dict[str, str], body: JsonDict) -> bool:
+    async def _messages(
+        self, writer: asyncio.StreamWriter, headers: dict[str, str], body: JsonDict
+    ) -> bool:
         request_id = f"req_test_{next(self._ids):04d}"
         with self._lock:
             self.requests.append(Recorded(headers, body))
@@ -237,7 +244,9 @@ def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
         index = 1
     for offset, use in enumerate(tool_uses):
         i = index + offset
-        events.append(_block_start(i, {"type": "tool_use", "id": use["id"], "name": use["name"], "input": {}}))
+        events.append(
+            _block_start(i, {"type": "tool_use", "id": use["id"], "name": use["name"], "input": {}})
+        )
         raw = json.dumps(use["input"])
         half = len(raw) // 2
         for piece in ("", raw[:half], raw[half:]):
@@ -293,7 +302,8 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     parts: list[str] = []
-    for block in content or []:
+    blocks: list[JsonDict] = content or []
+    for block in blocks:
         if block.get("type") == "text":
             parts.append(block["text"])
         elif block.get("type") == "tool_result":
@@ -304,8 +314,9 @@ def _text_of(content: Any) -> str:
 def _default_reply(body: JsonDict) -> JsonDict:
     messages: list[JsonDict] = body.get("messages", [])
     last = messages[-1] if messages else {}
-    content = last.get("content")
-    results = [b for b in content if b.get("type") == "tool_result"] if isinstance(content, list) else []
+    content: Any = last.get("content")
+    blocks: list[JsonDict] = content if isinstance(content, list) else []  # pyright: ignore[reportUnknownVariableType]
+    results = [b for b in blocks if b.get("type") == "tool_result"]
     if results:
         failed = any(r.get("is_error") for r in results)
         text = ("Tool failed: " if failed else "Tool finished: ") + _text_of(results)

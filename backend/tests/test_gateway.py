@@ -21,7 +21,10 @@ BAD_FRAMES: list[tuple[str | bytes, str]] = [
     ('{"event": "user_message", "data": {"text": ""}}', "invalid_payload"),
     ('{"event": "user_message", "data": {"text": 42}}', "invalid_payload"),
     ('{"event": "user_message", "data": {"text": "hi", "extra": 1}}', "invalid_payload"),
-    ('{"event": "tool_approval", "data": {"tool_use_id": "t", "approved": "yes"}}', "invalid_payload"),
+    (
+        '{"event": "tool_approval", "data": {"tool_use_id": "t", "approved": "yes"}}',
+        "invalid_payload",
+    ),
     (b'{"event": "user_message", "data": {"text": "\xff"}}', "invalid_json"),
 ]
 

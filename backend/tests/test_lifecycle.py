@@ -93,5 +93,5 @@ async def test_sigterm_closes_sockets_with_1001_and_cancels_replies(
     assert closed.value.rcvd.code == 1001
     with anyio.fail_after(15):
         code = await anyio.to_thread.run_sync(app.process.wait)
-    assert code == 0
+    assert code in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
     assert "Traceback" not in app.log()

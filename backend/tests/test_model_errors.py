@@ -12,20 +12,27 @@ from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, strea
 pytestmark = pytest.mark.anyio
 
 UNAVAILABLE = "Serviço da IA indisponível no momento. Tente novamente em instantes."
-CREDIT = "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing."
+CREDIT = (
+    "Your credit balance is too low to access the Anthropic API. "
+    "Please go to Plans & Billing to upgrade or purchase credits."
+)
+CREDIT_PT = (
+    "Saldo insuficiente para usar a API da Anthropic. "
+    "Acesse Plans & Billing para adicionar créditos."
+)
+TOO_LARGE = "Request exceeds the maximum allowed number of bytes."
+TOO_LARGE_PT = "A conversa ficou grande demais para a API. Comece uma nova conversa."
 
 HTTP_CASES: list[tuple[int, str, str, int, str, str]] = [
     # status, error type, message, attempts the SDK makes, our code, the pt-BR text
-    (400, "invalid_request_error", CREDIT, 1, "credit_balance_too_low",
-     "Saldo insuficiente para usar a API da Anthropic. Acesse Plans & Billing para adicionar créditos."),
+    (400, "invalid_request_error", CREDIT, 1, "credit_balance_too_low", CREDIT_PT),
     (401, "authentication_error", "invalid x-api-key", 1, "unauthorized",
      "Não autorizado. Verifique sua ANTHROPIC_API_KEY."),
     (403, "permission_error", "no permission", 1, "forbidden",
      "Sua chave da API não tem permissão para este recurso."),
     (404, "not_found_error", "model: claude-3-7-sonnet-2025-02-19", 1, "model_not_found",
      "Modelo não encontrado. Verifique ANTHROPIC_MODEL."),
-    (413, "request_too_large", "Request exceeds the maximum allowed number of bytes.", 1,
-     "request_too_large", "A conversa ficou grande demais para a API. Comece uma nova conversa."),
+    (413, "request_too_large", TOO_LARGE, 1, "request_too_large", TOO_LARGE_PT),
     (429, "rate_limit_error", "rate limited", 3, "rate_limited",
      "Limite de uso excedido. Aguarde e tente novamente."),
     (500, "api_error", "Internal server error", 3, "service_unavailable", UNAVAILABLE),
@@ -38,7 +45,7 @@ async def _turn_then_recover(app: RunningApp, text: str, locale: str = "pt-BR") 
     async with Chat(app.ws_url(locale=locale)) as chat:
         frames = await chat.reply_to(text)
         after = await chat.reply_to("still there?")
-    assert streamed_text(after) == "Echo: still there?"
+    assert streamed_text(after).endswith("still there?")
     return frames
 
 
@@ -61,7 +68,9 @@ async def test_http_errors_become_localized_error_frames(
     code: str,
     text: str,
 ) -> None:
-    model.script({"http_error": {"status": status, "type": kind, "message": message}}, times=3)
+    model.script(
+        {"http_error": {"status": status, "type": kind, "message": message}}, times=attempts
+    )
     error = _only_error(await _turn_then_recover(app, "trigger"))
     assert error["message"] == text
     assert error["detail"]["code"] == code
@@ -140,9 +149,7 @@ async def test_without_an_api_key_the_server_runs_and_says_unauthorized(
     assert model.requests == []
 
 
-async def test_history_stays_valid_after_a_failed_turn(
-    app: RunningApp, model: ModelServer
-) -> None:
+async def test_history_stays_valid_after_a_failed_turn(app: RunningApp, model: ModelServer) -> None:
     model.script({"http_error": {"status": 401, "type": "authentication_error", "message": "no"}})
     await _turn_then_recover(app, "lost turn")
     assert model.requests[-1].body["messages"] == [

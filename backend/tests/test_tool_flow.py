@@ -93,7 +93,10 @@ async def test_parallel_calls_are_asked_together_and_answered_in_one_turn(
 ) -> None:
     async with Chat(app.ws_url()) as chat:
         asked = await ask_for(
-            chat, model, create_file("toolu_a", "a.txt", "AAA"), create_file("toolu_b", "b.txt", "BBB")
+            chat,
+            model,
+            create_file("toolu_a", "a.txt", "AAA"),
+            create_file("toolu_b", "b.txt", "BBB"),
         )
         await chat.send("tool_approval", {"tool_use_id": "toolu_b", "approved": False})
         await chat.send("tool_approval", {"tool_use_id": "toolu_a", "approved": True})
@@ -192,7 +195,7 @@ async def test_a_write_failure_is_reported_and_the_reply_goes_on(
     assert list(frozen_folder.iterdir()) == []
     [result] = tool_results(model)
     assert result["is_error"] is True
-    assert streamed_text(frames).startswith("Let me write that.Tool failed:")
+    assert streamed_text(frames).startswith("Tool failed:")
     assert frames[-1]["data"] == {"reason": "ok"}
 
 
