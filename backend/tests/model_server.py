@@ -11,7 +11,9 @@ Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
     POST /_control/reset    GET /_control/requests    POST /_control/release {"gate": name}
 Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason, delay_ms,
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
-stall_after, hold_after + gate, no_message_stop.
+stall_after, hold_after + gate, no_message_stop; for load tests, deltas ({count, min_bytes,
+max_bytes}: generated text instead of `text`) and stamp (true: each text delta starts with
+`@<time.time_ns() when sent>@`, the first with `@<sent>@<request received>@`).
 Unscripted requests get an echo of the last user turn.
 
 Run alone: python -m tests.model_server --port 0   (prints "ready <port>")
@@ -24,8 +26,9 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 JsonDict = dict[str, Any]
 
@@ -157,6 +160,7 @@ class ModelServer:
     async def _messages(
         self, writer: asyncio.StreamWriter, headers: dict[str, str], body: JsonDict
     ) -> bool:
+        received_ns = time.time_ns()
         request_id = f"req_test_{next(self._ids):04d}"
         with self._lock:
             self.requests.append(Recorded(headers, body))
@@ -171,10 +175,15 @@ class ModelServer:
             extra = {"retry-after-ms": "1", **spec.get("headers", {})}
             await _send_json(writer, spec["status"], error, request_id, extra)
             return True
-        return await self._stream(writer, body, reply, request_id)
+        return await self._stream(writer, body, reply, request_id, received_ns)
 
     async def _stream(
-        self, writer: asyncio.StreamWriter, body: JsonDict, reply: JsonDict, request_id: str
+        self,
+        writer: asyncio.StreamWriter,
+        body: JsonDict,
+        reply: JsonDict,
+        request_id: str,
+        received_ns: int,
     ) -> bool:
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
@@ -182,6 +191,7 @@ class ModelServer:
             + f"request-id: {request_id}\r\n\r\n".encode()
         )
         delay = reply.get("delay_ms", 0) / 1000
+        stamp = f"@{received_ns}@" if reply.get("stamp") else ""
         for n, event in enumerate(_events(body, reply)):
             if event is _CUT:
                 writer.transport.abort()  # no terminating chunk: the peer sees a broken body
@@ -194,6 +204,8 @@ class ModelServer:
             assert isinstance(event, dict)
             if delay and n and event["type"] == "content_block_delta":
                 await asyncio.sleep(delay)
+            if stamp:
+                stamp = _stamp(cast(JsonDict, event), stamp)
             frame = f"event: {event['type']}\ndata: {json.dumps(event, separators=(',', ':'))}\n\n"
             data = frame.encode()
             writer.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -214,8 +226,26 @@ class _Hold:
     gate: str
 
 
+def _stamp(event: JsonDict, after: str) -> str:
+    """Start a text delta with its send time (and `after`, once); returns the next `after`."""
+    delta: JsonDict = event.get("delta") or {}
+    if delta.get("type") != "text_delta":
+        return after
+    mark = f"@{time.time_ns()}{after}"
+    delta["text"] = mark + delta["text"][len(mark) :]
+    return "@"
+
+
+def _generated(spec: JsonDict) -> list[str]:
+    """`count` deltas of `min_bytes`..`max_bytes` ASCII characters, the same on every call."""
+    low, high = spec.get("min_bytes", 20), spec.get("max_bytes", 60)
+    words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
+    filler = words * (high // len(words) + 2)
+    return [filler[n % 7 : n % 7 + low + (n * 37) % (high - low + 1)] for n in range(spec["count"])]
+
+
 def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
-    texts: list[str] = reply.get("text", [])
+    texts: list[str] = reply.get("text") or _generated(reply.get("deltas") or {"count": 0})
     tool_uses: list[JsonDict] = reply.get("tool_uses", [])
     events: list[Any] = [
         {
