@@ -1,0 +1,5 @@
+import { ChatPage } from "@/components/chat_page";
+
+export default function Home() {
+  return <ChatPage />;
+}

@@ -1,0 +1,137 @@
+"use client";
+import { useCallback, useId, useRef } from "react";
+import type { ToolCall } from "@/lib/chat_state";
+import { formatBytes } from "@/lib/format";
+import { useFocusTrap } from "@/lib/use_focus_trap";
+import { useLocale, useT } from "@/lib/use_preferences";
+import { ContentPreview } from "./content_preview";
+import { ShieldIcon, WarningIcon } from "./icons";
+
+export function ApprovalDialog({
+  call,
+  queued,
+  onDecide,
+}: {
+  call: ToolCall;
+  queued: number;
+  onDecide: (approved: boolean) => void;
+}) {
+  const t = useT();
+  const locale = useLocale();
+  const titleId = useId();
+  const descriptionId = useId();
+  const ref = useRef<HTMLDivElement>(null);
+  const deny = useCallback(() => onDecide(false), [onDecide]);
+  useFocusTrap(ref, deny);
+
+  const preview = call.preview;
+  const content = typeof call.input.content === "string" ? call.input.content : null;
+  const invalid = preview !== null && !preview.valid_path;
+
+  return (
+    <div className="fixed inset-0 z-50 flex items-end justify-center bg-zinc-950/50 p-0 backdrop-blur-[2px] sm:items-center sm:p-6">
+      <div
+        ref={ref}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        aria-describedby={descriptionId}
+        tabIndex={-1}
+        data-testid="approval-modal"
+        className="flex max-h-[92dvh] w-full max-w-2xl flex-col overflow-hidden rounded-t-2xl bg-white shadow-2xl ring-1 ring-zinc-900/10 outline-none sm:rounded-2xl dark:bg-zinc-900 dark:ring-white/10"
+      >
+        <div className="flex items-start gap-4 px-6 pt-6">
+          <span className="grid size-10 shrink-0 place-items-center rounded-full bg-amber-100 text-xl text-amber-700 dark:bg-amber-900/50 dark:text-amber-300">
+            <ShieldIcon />
+          </span>
+          <div className="min-w-0">
+            <h2 id={titleId} className="text-lg font-semibold tracking-tight">
+              {t("approval.title")}
+            </h2>
+            <p id={descriptionId} className="mt-0.5 text-sm text-zinc-600 dark:text-zinc-400">
+              {t("approval.description")}
+              {queued > 0 && (
+                <span className="ml-2 rounded-full bg-zinc-100 px-2 py-0.5 text-xs font-medium dark:bg-zinc-800">
+                  {t("approval.queue", { n: queued })}
+                </span>
+              )}
+            </p>
+          </div>
+        </div>
+
+        <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-6 py-5">
+          <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-2 rounded-xl bg-zinc-50 px-4 py-3 text-sm dark:bg-zinc-950/60">
+            <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.tool")}</dt>
+            <dd className="font-mono font-medium" data-testid="approval-tool">{call.name}</dd>
+            <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.server")}</dt>
+            <dd className="font-mono" data-testid="approval-server">{call.server}</dd>
+            {preview && (
+              <>
+                <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.path")}</dt>
+                <dd className="font-mono break-all" data-testid="approval-path">{preview.path}</dd>
+                <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.size")}</dt>
+                <dd data-testid="approval-size" title={`${preview.bytes} B`}>
+                  {formatBytes(preview.bytes, locale)}
+                </dd>
+              </>
+            )}
+          </dl>
+
+          {preview?.overwrite && (
+            <p
+              data-testid="approval-overwrite"
+              className="flex items-start gap-2.5 rounded-xl border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-900/70 dark:bg-amber-950/40 dark:text-amber-200"
+            >
+              <WarningIcon className="mt-0.5 shrink-0 text-base" />
+              {t("approval.overwrite")}
+            </p>
+          )}
+          {invalid && (
+            <p
+              data-testid="approval-problem"
+              className="flex items-start gap-2.5 rounded-xl border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800 dark:border-rose-900/70 dark:bg-rose-950/40 dark:text-rose-200"
+            >
+              <WarningIcon className="mt-0.5 shrink-0 text-base" />
+              <span>
+                <strong className="font-semibold">{t("approval.invalidPath")}</strong>
+                {preview.problem ? `: ${preview.problem}` : null}
+              </span>
+            </p>
+          )}
+
+          {content !== null ? (
+            <ContentPreview label={t("approval.preview")} text={content} />
+          ) : (
+            <ContentPreview label={t("approval.input")} text={JSON.stringify(call.input, null, 2)} />
+          )}
+        </div>
+
+        <div className="flex flex-col-reverse gap-3 border-t border-zinc-100 bg-zinc-50/80 px-6 py-4 sm:flex-row sm:items-center dark:border-zinc-800 dark:bg-zinc-950/40">
+          <p className="text-xs text-zinc-500 sm:mr-auto dark:text-zinc-400">
+            <kbd className="rounded border border-zinc-300 bg-white px-1.5 py-0.5 font-sans text-[11px] dark:border-zinc-700 dark:bg-zinc-800">
+              Esc
+            </kbd>{" "}
+            {t("approval.escHint")}
+          </p>
+          <button
+            type="button"
+            onClick={deny}
+            data-testid="deny-button"
+            className="h-10 rounded-lg border border-zinc-300 bg-white px-4 text-sm font-semibold text-zinc-800 shadow-xs transition hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800"
+          >
+            {t("approval.deny")}
+          </button>
+          <button
+            type="button"
+            onClick={() => onDecide(true)}
+            disabled={invalid}
+            data-testid="approve-button"
+            className="h-10 rounded-lg bg-indigo-600 px-5 text-sm font-semibold text-white shadow-sm shadow-indigo-600/30 transition hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:bg-zinc-300 disabled:shadow-none dark:disabled:bg-zinc-700"
+          >
+            {t("approval.approve")}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,104 @@
+"use client";
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { selectCanSend } from "@/lib/chat_state";
+import { useChatClient, useChatSelector } from "@/lib/use_chat";
+import { useT } from "@/lib/use_preferences";
+import { SendIcon, StopIcon } from "./icons";
+
+const MAX_HEIGHT_PX = 200;
+
+/** Enter sends, Shift+Enter adds a line; nothing is sent while a reply runs or when empty. */
+export function Composer({ onSent }: { onSent?: () => void }) {
+  const t = useT();
+  const client = useChatClient();
+  const canSend = useChatSelector(selectCanSend);
+  const turnOpen = useChatSelector((s) => s.turnOpen);
+  const online = useChatSelector((s) => s.connection === "open");
+  const [text, setText] = useState("");
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT_PX)}px`;
+  }, [text]);
+
+  // When the reply ends, hand the keyboard back to the composer.
+  useEffect(() => {
+    if (!turnOpen && document.activeElement === document.body) ref.current?.focus();
+  }, [turnOpen]);
+
+  const submit = () => {
+    if (!text.trim() || !client.sendMessage(text)) return;
+    setText("");
+    onSent?.();
+  };
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    submit();
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+
+  const placeholder = turnOpen
+    ? t("composer.placeholderBusy")
+    : online
+      ? t("composer.placeholder")
+      : t("composer.placeholderOffline");
+
+  return (
+    <form onSubmit={onSubmit} data-testid="composer">
+      <div className="flex items-end gap-2 rounded-2xl border border-zinc-300 bg-white p-2 shadow-sm transition focus-within:border-indigo-400 focus-within:ring-4 focus-within:ring-indigo-500/10 dark:border-zinc-700 dark:bg-zinc-900 dark:focus-within:border-indigo-500">
+        <label htmlFor="composer-input" className="sr-only">
+          {t("composer.label")}
+        </label>
+        <textarea
+          id="composer-input"
+          ref={ref}
+          rows={1}
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+          onKeyDown={onKeyDown}
+          disabled={turnOpen}
+          placeholder={placeholder}
+          data-testid="composer-input"
+          aria-describedby="composer-hint"
+          className="max-h-[200px] min-h-10 flex-1 resize-none bg-transparent px-2 py-2 text-[15px] leading-6 placeholder:text-zinc-400 focus:outline-none disabled:cursor-not-allowed disabled:opacity-60 dark:placeholder:text-zinc-500"
+        />
+        {turnOpen ? (
+          <button
+            type="button"
+            onClick={() => client.cancel()}
+            data-testid="stop-button"
+            aria-label={t("composer.stop")}
+            title={t("composer.stop")}
+            className="grid size-10 shrink-0 place-items-center rounded-xl bg-zinc-900 text-base text-white transition hover:bg-zinc-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 dark:bg-zinc-100 dark:text-zinc-900 dark:hover:bg-white"
+          >
+            <StopIcon />
+          </button>
+        ) : (
+          <button
+            type="submit"
+            disabled={!canSend || !text.trim()}
+            data-testid="send-button"
+            aria-label={t("composer.send")}
+            title={t("composer.send")}
+            className="grid size-10 shrink-0 place-items-center rounded-xl bg-indigo-600 text-lg text-white shadow-sm shadow-indigo-600/30 transition hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:bg-zinc-200 disabled:text-zinc-400 disabled:shadow-none dark:disabled:bg-zinc-800 dark:disabled:text-zinc-600"
+          >
+            <SendIcon />
+          </button>
+        )}
+      </div>
+      <p id="composer-hint" className="mt-2 hidden text-center text-xs text-zinc-500 sm:block dark:text-zinc-500">
+        {t("composer.hint")}
+      </p>
+    </form>
+  );
+}

@@ -1,0 +1,121 @@
+// The chat, wired: a store fed by a socket transport, and the few things a person can do.
+import type { ChatAction } from "./chat_reducer";
+import { selectCanSend } from "./chat_state";
+import { ChatStore, type Scheduler } from "./chat_store";
+import type { Locale } from "./i18n";
+import type { ClientFrame } from "./protocol";
+import { SocketTransport } from "./transport";
+import { socketUrl } from "./ws_url";
+
+const SESSION_KEY = "gatehouse.session";
+
+export interface ChatClientOptions {
+  /** ws(s)://…/ws, without query. */
+  base: () => string;
+  locale: () => Locale;
+  /** The page's query string (to pass `token` on). */
+  pageSearch?: () => string;
+  createSocket?: (url: string) => WebSocket;
+  /** Where the session id is kept across reloads (sessionStorage: one per tab). */
+  sessionStore?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
+  schedule?: Scheduler;
+  random?: () => number;
+}
+
+export class ChatClient {
+  readonly store: ChatStore;
+  private readonly transport: SocketTransport;
+  private readonly options: ChatClientOptions;
+  private connectedLocale: Locale | null = null;
+
+  constructor(options: ChatClientOptions) {
+    this.options = options;
+    this.store = new ChatStore({ schedule: options.schedule });
+    this.transport = new SocketTransport({
+      url: () => this.url(),
+      onFrame: (frame) => {
+        this.dispatch({ type: "frame", frame });
+        if (frame.event === "session_created") {
+          this.options.sessionStore?.setItem(SESSION_KEY, frame.data.session_id);
+        }
+      },
+      onConnection: (connection) => this.dispatch({ type: "connection", connection }),
+      createSocket: options.createSocket,
+      random: options.random,
+    });
+  }
+
+  start(): void {
+    this.transport.start();
+  }
+
+  stop(): void {
+    this.transport.stop();
+  }
+
+  /** Send a message; false (and nothing sent) when it is empty or a reply is running. */
+  sendMessage(text: string): boolean {
+    const trimmed = text.trim();
+    if (!trimmed || !selectCanSend(this.store.current)) return false;
+    this.dispatch({ type: "user_sent", text: trimmed });
+    this.send({ event: "user_message", data: { text: trimmed } });
+    return true;
+  }
+
+  decide(toolUseId: string, approved: boolean): void {
+    const call = this.store.current.toolCalls[toolUseId];
+    if (call?.state !== "requested") return;
+    this.dispatch({ type: "approval_sent", toolUseId, approved });
+    this.send({ event: "tool_approval", data: { tool_use_id: toolUseId, approved } });
+  }
+
+  cancel(): void {
+    if (this.store.current.turnOpen) this.send({ event: "cancel", data: {} });
+  }
+
+  dismissNotice(id: string): void {
+    this.dispatch({ type: "dismiss_notice", id });
+  }
+
+  /** Forget this conversation and open a new one. */
+  newChat(): void {
+    this.options.sessionStore?.removeItem(SESSION_KEY);
+    this.dispatch({ type: "new_chat" });
+    this.transport.restart();
+  }
+
+  /** Reconnect now (after giving up, or to apply a new locale); the conversation resumes. */
+  reconnect(): void {
+    this.transport.stop();
+    this.transport.start();
+  }
+
+  /** Server messages come in the socket's locale: reconnect (resuming) when it changes. */
+  localeChanged(): void {
+    if (this.connectedLocale !== null && this.connectedLocale !== this.options.locale()) {
+      this.transport.restart();
+    }
+  }
+
+  private send(frame: ClientFrame): void {
+    this.transport.send(frame);
+  }
+
+  private dispatch(action: ChatAction): void {
+    this.store.dispatch(action);
+  }
+
+  private url(): string {
+    const state = this.store.current;
+    const sessionId = state.sessionId ?? this.options.sessionStore?.getItem(SESSION_KEY) ?? null;
+    // With nothing on screen, leave last_seq out: the server sends the history.
+    const hasContent = state.messageIds.length > 0 || state.lastSeq > 0;
+    const locale = this.options.locale();
+    this.connectedLocale = locale;
+    return socketUrl(
+      this.options.base(),
+      { locale, sessionId, lastSeq: hasContent ? state.lastSeq : null },
+      this.options.pageSearch?.() ?? "",
+    );
+  }
+}

@@ -1,0 +1,344 @@
+// A pure reducer: server frames and the client's own actions → the next ChatState.
+// Unchanged parts keep their identity (finished messages, other tool calls), so React can skip
+// them while one reply streams.
+import { utf8Length } from "./format";
+import { assertNever, type FrameOf, type ServerFrame } from "./protocol";
+import type {
+  AssistantChatMessage,
+  AssistantPart,
+  ChatMessage,
+  ChatState,
+  ChatStatus,
+  CompletionReason,
+  ConnectionState,
+  ToolCall,
+} from "./chat_state";
+
+export type LocalAction =
+  | { type: "user_sent"; text: string }
+  | { type: "approval_sent"; toolUseId: string; approved: boolean }
+  | { type: "connection"; connection: ConnectionState }
+  | { type: "dismiss_notice"; id: string }
+  | { type: "new_chat" };
+
+export type ChatAction = { type: "frame"; frame: ServerFrame } | LocalAction;
+
+export function reduce(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case "frame":
+      return reduceFrame(state, action.frame);
+    case "user_sent":
+      return finish(addUserMessage(state, action.text));
+    case "approval_sent":
+      return finish(decide(state, action.toolUseId, action.approved));
+    case "connection":
+      return state.connection === action.connection
+        ? state
+        : { ...state, connection: action.connection };
+    case "dismiss_notice":
+      return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
+    case "new_chat":
+      return newChat(state);
+    default:
+      return assertNever(action);
+  }
+}
+
+/** Apply one server frame. Frames already applied (a replay after reconnecting) are skipped. */
+export function reduceFrame(state: ChatState, frame: ServerFrame): ChatState {
+  if (isReplayed(state, frame)) return state;
+  const next = applyFrame(state, frame);
+  const lastSeq = frame.seq > next.lastSeq ? frame.seq : next.lastSeq;
+  return finish(lastSeq === next.lastSeq ? next : { ...next, lastSeq });
+}
+
+function isReplayed(state: ChatState, frame: ServerFrame): boolean {
+  // session_created and history belong to one connection (they carry the seq the client is at
+  // after reading them), and a pending tool_request is re-sent on resume with its old seq.
+  if (
+    frame.event === "session_created" ||
+    frame.event === "history" ||
+    frame.event === "tool_request"
+  ) {
+    return false;
+  }
+  return frame.seq > 0 && frame.seq <= state.lastSeq;
+}
+
+function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
+  switch (frame.event) {
+    case "session_created":
+      return onSessionCreated(state, frame);
+    case "status_update":
+      return onStatusUpdate(state, frame);
+    case "ai_chunk":
+      return onAiChunk(state, frame);
+    case "assistant_message_completed":
+      return onCompleted(state, frame.data.reason);
+    case "tool_request":
+      return onToolRequest(state, frame);
+    case "tool_chunk":
+      return onToolChunk(state, frame);
+    case "error":
+      return onError(state, frame);
+    case "history":
+      return onHistory(state, frame);
+    default:
+      return assertNever(frame);
+  }
+}
+
+// ── status ─────────────────────────────────────────────────────────────────────────────────
+
+export function deriveStatus(state: ChatState): ChatStatus {
+  if (state.toolOrder.some((id) => state.toolCalls[id]?.state === "requested")) {
+    return "awaiting_approval";
+  }
+  if (state.toolRunning) return "tool_running";
+  if (state.turnOpen) return "streaming";
+  if (state.lastReason === "error" || state.serverError) return "error";
+  return "idle";
+}
+
+function finish(state: ChatState): ChatState {
+  const status = deriveStatus(state);
+  return status === state.status ? state : { ...state, status };
+}
+
+// ── messages ───────────────────────────────────────────────────────────────────────────────
+
+function takeId(state: ChatState, prefix: string): [string, ChatState] {
+  return [`${prefix}${state.nextId}`, { ...state, nextId: state.nextId + 1 }];
+}
+
+function putMessage(state: ChatState, message: ChatMessage): ChatState {
+  const exists = message.id in state.messages;
+  return {
+    ...state,
+    messages: { ...state.messages, [message.id]: message },
+    messageIds: exists ? state.messageIds : [...state.messageIds, message.id],
+  };
+}
+
+function addUserMessage(state: ChatState, text: string): ChatState {
+  const [id, next] = takeId(state, "u");
+  return {
+    ...putMessage(next, { role: "user", id, text }),
+    turnOpen: true,
+    lastReason: null,
+    serverError: false,
+    busy: false,
+  };
+}
+
+/** The assistant message of the running reply, created on its first part. */
+function openAssistant(state: ChatState): [AssistantChatMessage, ChatState] {
+  const current = state.streamingId ? state.messages[state.streamingId] : undefined;
+  if (current?.role === "assistant" && current.streaming) return [current, state];
+  const [id, next] = takeId(state, "a");
+  const message: AssistantChatMessage = {
+    role: "assistant",
+    id,
+    parts: [],
+    streaming: true,
+    reason: null,
+  };
+  return [message, { ...putMessage(next, message), streamingId: id, turnOpen: true }];
+}
+
+function appendPart(state: ChatState, part: AssistantPart): ChatState {
+  const [message, next] = openAssistant(state);
+  return putMessage(next, { ...message, parts: [...message.parts, part] });
+}
+
+function onAiChunk(state: ChatState, frame: FrameOf<"ai_chunk">): ChatState {
+  if (!frame.data.text) return state;
+  const [message, next] = openAssistant(state);
+  const parts = message.parts;
+  const last = parts[parts.length - 1];
+  const updated: AssistantPart[] =
+    last?.type === "text"
+      ? [...parts.slice(0, -1), { type: "text", text: last.text + frame.data.text }]
+      : [...parts, { type: "text", text: frame.data.text }];
+  return putMessage(next, { ...message, parts: updated });
+}
+
+function onCompleted(state: ChatState, reason: CompletionReason): ChatState {
+  let next: ChatState = {
+    ...state,
+    turnOpen: false,
+    aiTyping: false,
+    toolRunning: false,
+    filePath: null,
+    streamingId: null,
+    lastReason: reason,
+  };
+  const current = state.streamingId ? state.messages[state.streamingId] : undefined;
+  if (current?.role === "assistant") {
+    next = putMessage(next, { ...current, streaming: false, reason });
+  }
+  // Calls the reply left unfinished will not go on: say so instead of spinning forever.
+  for (const id of state.toolOrder) {
+    const call = next.toolCalls[id];
+    if (call && (call.state === "requested" || call.state === "approved" || call.state === "running")) {
+      next = putTool(next, { ...call, state: "failed", code: "interrupted", message: null });
+    }
+  }
+  return next;
+}
+
+function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
+  let next: ChatState = {
+    ...state,
+    messageIds: [],
+    messages: {},
+    streamingId: null,
+    toolCalls: {},
+    toolOrder: [],
+  };
+  for (const item of frame.data.messages) {
+    const [id, withId] = takeId(next, "h");
+    next =
+      item.role === "user"
+        ? putMessage(withId, { role: "user", id, text: item.text })
+        : putMessage(withId, {
+            role: "assistant",
+            id,
+            parts: item.text ? [{ type: "text", text: item.text }] : [],
+            streaming: false,
+            reason: "ok",
+          });
+  }
+  return next;
+}
+
+function newChat(state: ChatState): ChatState {
+  return {
+    ...state,
+    sessionId: null,
+    lastSeq: 0,
+    turnOpen: false,
+    aiTyping: false,
+    toolRunning: false,
+    filePath: null,
+    busy: false,
+    serverError: false,
+    lastReason: null,
+    messageIds: [],
+    messages: {},
+    streamingId: null,
+    toolCalls: {},
+    toolOrder: [],
+    notices: [],
+    status: "idle",
+  };
+}
+
+// ── session and status ─────────────────────────────────────────────────────────────────────
+
+function onSessionCreated(state: ChatState, frame: FrameOf<"session_created">): ChatState {
+  const id = frame.data.session_id;
+  if (state.sessionId === null || state.sessionId === id) {
+    return { ...state, sessionId: id };
+  }
+  // The server did not know our conversation and opened a new one: the old reply is gone.
+  const closed = state.turnOpen ? onCompleted(state, "error") : state;
+  return { ...closed, sessionId: id, lastSeq: frame.seq, busy: false, serverError: false };
+}
+
+function onStatusUpdate(state: ChatState, frame: FrameOf<"status_update">): ChatState {
+  const d = frame.data;
+  let next = state;
+  if (d.ai_typing != null) {
+    next = { ...next, aiTyping: d.ai_typing, turnOpen: next.turnOpen || d.ai_typing };
+  }
+  if (d.busy != null) next = { ...next, busy: d.busy };
+  if (d.reconnecting != null) next = { ...next, serverReconnecting: d.reconnecting };
+  if (d.error != null) next = { ...next, serverError: d.error };
+  if (d.tool_running === true) next = startTool(next, d.file_path ?? null);
+  if (d.tool_running === false) next = endTool(next);
+  return next;
+}
+
+// ── tools ──────────────────────────────────────────────────────────────────────────────────
+
+function putTool(state: ChatState, call: ToolCall): ChatState {
+  const known = call.id in state.toolCalls;
+  return {
+    ...state,
+    toolCalls: { ...state.toolCalls, [call.id]: call },
+    toolOrder: known ? state.toolOrder : [...state.toolOrder, call.id],
+  };
+}
+
+function onToolRequest(state: ChatState, frame: FrameOf<"tool_request">): ChatState {
+  const d = frame.data;
+  const existing = state.toolCalls[d.id];
+  // A re-sent request (resume) for a call we already decided or ran changes nothing.
+  if (existing && existing.state !== "requested") return state;
+  const call: ToolCall = {
+    id: d.id,
+    name: d.name,
+    server: d.server,
+    input: d.input,
+    preview: d.preview ?? null,
+    output: "",
+    receivedBytes: 0,
+    filePath: d.preview?.path ?? null,
+    state: "requested",
+  };
+  const next = putTool({ ...state, turnOpen: true }, call);
+  return existing ? next : appendPart(next, { type: "tool", toolUseId: d.id });
+}
+
+function decide(state: ChatState, id: string, approved: boolean): ChatState {
+  const call = state.toolCalls[id];
+  if (call?.state !== "requested") return state;
+  return putTool(state, { ...call, state: approved ? "approved" : "denied" });
+}
+
+function startTool(state: ChatState, filePath: string | null): ChatState {
+  const next = { ...state, toolRunning: true, filePath };
+  const id = state.toolOrder.find((t) => state.toolCalls[t]?.state === "approved");
+  const call = id ? state.toolCalls[id] : undefined;
+  if (!call) return next;
+  return putTool(next, { ...call, state: "running", filePath: filePath ?? call.filePath });
+}
+
+function endTool(state: ChatState): ChatState {
+  let next: ChatState = { ...state, toolRunning: false, filePath: null };
+  for (const id of state.toolOrder) {
+    const call = next.toolCalls[id];
+    if (call?.state === "running") next = putTool(next, { ...call, state: "done" });
+  }
+  return next;
+}
+
+function onToolChunk(state: ChatState, frame: FrameOf<"tool_chunk">): ChatState {
+  const call = state.toolCalls[frame.data.tool_use_id];
+  if (!call) return state;
+  const chunk = frame.data.chunk;
+  const updated = {
+    ...call,
+    output: call.output + chunk,
+    receivedBytes: call.receivedBytes + utf8Length(chunk),
+  };
+  return putTool(state, call.state === "approved" ? { ...updated, state: "running" } : updated);
+}
+
+// ── errors ─────────────────────────────────────────────────────────────────────────────────
+
+function onError(state: ChatState, frame: FrameOf<"error">): ChatState {
+  const { message, detail } = frame.data;
+  const code = detail?.code ?? message;
+  const call = detail?.tool_use_id ? state.toolCalls[detail.tool_use_id] : undefined;
+  if (call && call.state !== "denied") {
+    return putTool(state, { ...call, state: "failed", code, message });
+  }
+  if (code !== "busy" && state.turnOpen) {
+    return appendPart(state, { type: "error", message, code });
+  }
+  const [id, next] = takeId(state, "n");
+  const notices = [...next.notices, { id, message, code }].slice(-3);
+  return { ...next, notices, busy: next.busy || code === "busy" };
+}

@@ -1,0 +1,133 @@
+// The chat's state: plain data, built only by the reducer (lib/chat_reducer.ts).
+import type { FilePreview } from "./protocol";
+
+export type ChatStatus = "idle" | "streaming" | "awaiting_approval" | "tool_running" | "error";
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+export type CompletionReason = "ok" | "error" | "cancelled";
+
+export interface TextPart {
+  type: "text";
+  text: string;
+}
+export interface ToolPart {
+  type: "tool";
+  toolUseId: string;
+}
+export interface ErrorPart {
+  type: "error";
+  message: string;
+  code: string;
+}
+export type AssistantPart = TextPart | ToolPart | ErrorPart;
+
+export interface UserChatMessage {
+  role: "user";
+  id: string;
+  text: string;
+}
+export interface AssistantChatMessage {
+  role: "assistant";
+  id: string;
+  parts: AssistantPart[];
+  /** True while chunks may still arrive (until `assistant_message_completed`). */
+  streaming: boolean;
+  reason: CompletionReason | null;
+}
+export type ChatMessage = UserChatMessage | AssistantChatMessage;
+
+interface ToolCallBase {
+  id: string;
+  name: string;
+  server: string;
+  input: Record<string, unknown>;
+  preview: FilePreview | null;
+  /** The `tool_chunk` text received so far, concatenated. */
+  output: string;
+  receivedBytes: number;
+  filePath: string | null;
+}
+export type ToolCall =
+  | (ToolCallBase & { state: "requested" })
+  | (ToolCallBase & { state: "approved" })
+  | (ToolCallBase & { state: "running" })
+  | (ToolCallBase & { state: "done" })
+  | (ToolCallBase & { state: "denied" })
+  | (ToolCallBase & { state: "failed"; code: string; message: string | null });
+export type ToolCallState = ToolCall["state"];
+
+/** An error that belongs to no reply (busy, a refused frame, a lost approval): a banner. */
+export interface Notice {
+  id: string;
+  message: string;
+  code: string;
+}
+
+export interface ChatState {
+  sessionId: string | null;
+  /** Highest `seq` applied: frames at or below it are replays and are skipped. */
+  lastSeq: number;
+  connection: ConnectionState;
+  status: ChatStatus;
+  /** A reply is running: from the user's message until `assistant_message_completed`. */
+  turnOpen: boolean;
+  aiTyping: boolean;
+  toolRunning: boolean;
+  filePath: string | null;
+  busy: boolean;
+  /** The server says it is reconnecting upstream (`status_update.reconnecting`). */
+  serverReconnecting: boolean;
+  serverError: boolean;
+  lastReason: CompletionReason | null;
+  /** Message order; the messages themselves by id, so a chunk replaces only its own message. */
+  messageIds: string[];
+  messages: Record<string, ChatMessage>;
+  /** The assistant message that `ai_chunk`s go to. */
+  streamingId: string | null;
+  toolCalls: Record<string, ToolCall>;
+  toolOrder: string[];
+  notices: Notice[];
+  nextId: number;
+}
+
+export function initialChatState(): ChatState {
+  return {
+    sessionId: null,
+    lastSeq: 0,
+    connection: "connecting",
+    status: "idle",
+    turnOpen: false,
+    aiTyping: false,
+    toolRunning: false,
+    filePath: null,
+    busy: false,
+    serverReconnecting: false,
+    serverError: false,
+    lastReason: null,
+    messageIds: [],
+    messages: {},
+    streamingId: null,
+    toolCalls: {},
+    toolOrder: [],
+    notices: [],
+    nextId: 1,
+  };
+}
+
+// ── selectors (return stable references: they are used with useSyncExternalStore) ──────────
+
+export function selectMessages(state: ChatState): ChatMessage[] {
+  return state.messageIds.flatMap((id) => state.messages[id] ?? []);
+}
+
+/** The tool call the approval modal shows: the oldest one still waiting. */
+export function selectPendingTool(state: ChatState): ToolCall | null {
+  for (const id of state.toolOrder) {
+    const call = state.toolCalls[id];
+    if (call?.state === "requested") return call;
+  }
+  return null;
+}
+
+export function selectCanSend(state: ChatState): boolean {
+  return state.connection === "open" && !state.turnOpen;
+}

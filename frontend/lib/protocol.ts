@@ -1,0 +1,49 @@
+// Helpers over the generated protocol types (lib/ws_events.ts is generated, never edited).
+import type { ClientFrame, ServerFrame } from "./ws_events";
+
+export type { ClientFrame, ServerFrame, FilePreview } from "./ws_events";
+
+export type ServerEvent = ServerFrame["event"];
+export type FrameOf<E extends ServerEvent> = Extract<ServerFrame, { event: E }>;
+
+const SERVER_EVENTS: ReadonlySet<string> = new Set<ServerEvent>([
+  "session_created",
+  "status_update",
+  "ai_chunk",
+  "assistant_message_completed",
+  "tool_request",
+  "tool_chunk",
+  "error",
+  "history",
+] satisfies ServerEvent[]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parse one text frame from the server. The server validates what it sends against the same
+ * schema, so the check here is the envelope: a known event with an object `data`. Anything
+ * else (a future event, a broken frame) is ignored by the caller.
+ */
+export function parseServerFrame(raw: unknown): ServerFrame | null {
+  if (typeof raw !== "string") return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isRecord(value) || typeof value.event !== "string" || !isRecord(value.data)) return null;
+  if (!SERVER_EVENTS.has(value.event)) return null;
+  const seq = typeof value.seq === "number" ? value.seq : 0;
+  return { ...value, seq } as ServerFrame;
+}
+
+export function encodeClientFrame(frame: ClientFrame): string {
+  return JSON.stringify(frame);
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

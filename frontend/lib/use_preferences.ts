@@ -1,0 +1,21 @@
+"use client";
+import { useMemo, useSyncExternalStore } from "react";
+import { translator, type Locale, type Translate } from "./i18n";
+import { localePreference, themePreference, type Theme } from "./preferences";
+
+export function useLocale(): Locale {
+  return useSyncExternalStore(
+    localePreference.subscribe,
+    localePreference.get,
+    localePreference.getServer,
+  );
+}
+
+export function useT(): Translate {
+  const locale = useLocale();
+  return useMemo(() => translator(locale), [locale]);
+}
+
+export function useTheme(): Theme {
+  return useSyncExternalStore(themePreference.subscribe, themePreference.get, themePreference.getServer);
+}

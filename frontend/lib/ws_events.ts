@@ -1,0 +1,246 @@
+/* eslint-disable */
+/**
+ * GENERATED FILE, DO NOT EDIT.
+ * Made by frontend/scripts/gen-protocol.mjs from the JSON Schema of
+ * backend/gatehouse/protocol.py (`python -m gatehouse.protocol`).
+ * Regenerate: npm run gen:protocol -- <schema.json>
+ */
+
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ClientFrame".
+ */
+export type ClientFrame = UserMessage | ToolApproval | Cancel;
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ServerFrame".
+ */
+export type ServerFrame =
+  | SessionCreated
+  | StatusUpdate
+  | AiChunk
+  | AssistantMessageCompleted
+  | ToolRequest
+  | ToolChunk
+  | ErrorFrame
+  | History;
+
+export interface GatehouseProtocol {
+  client?: ClientFrame;
+  server?: ServerFrame;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "UserMessage".
+ */
+export interface UserMessage {
+  data: UserMessageData;
+  event: "user_message";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "UserMessageData".
+ */
+export interface UserMessageData {
+  text: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolApproval".
+ */
+export interface ToolApproval {
+  data: ToolApprovalData;
+  event: "tool_approval";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolApprovalData".
+ */
+export interface ToolApprovalData {
+  approved: boolean;
+  tool_use_id: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "Cancel".
+ */
+export interface Cancel {
+  data?: CancelData;
+  event: "cancel";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "CancelData".
+ */
+export interface CancelData {}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "SessionCreated".
+ */
+export interface SessionCreated {
+  data: SessionCreatedData;
+  event: "session_created";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "SessionCreatedData".
+ */
+export interface SessionCreatedData {
+  session_id: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "StatusUpdate".
+ */
+export interface StatusUpdate {
+  data: StatusUpdateData;
+  event: "status_update";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "StatusUpdateData".
+ */
+export interface StatusUpdateData {
+  ai_typing?: boolean | null;
+  busy?: boolean | null;
+  error?: boolean | null;
+  file_path?: string | null;
+  reconnecting?: boolean | null;
+  tool_running?: boolean | null;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "AiChunk".
+ */
+export interface AiChunk {
+  data: AiChunkData;
+  event: "ai_chunk";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "AiChunkData".
+ */
+export interface AiChunkData {
+  text: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "AssistantMessageCompleted".
+ */
+export interface AssistantMessageCompleted {
+  data: AssistantMessageCompletedData;
+  event: "assistant_message_completed";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "AssistantMessageCompletedData".
+ */
+export interface AssistantMessageCompletedData {
+  reason: "ok" | "error" | "cancelled";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolRequest".
+ */
+export interface ToolRequest {
+  data: ToolRequestData;
+  event: "tool_request";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolRequestData".
+ */
+export interface ToolRequestData {
+  id: string;
+  input: {
+    [k: string]: unknown | undefined;
+  };
+  name: string;
+  preview?: FilePreview | null;
+  server: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "FilePreview".
+ */
+export interface FilePreview {
+  bytes: number;
+  overwrite: boolean;
+  path: string;
+  problem?: string | null;
+  valid_path: boolean;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolChunk".
+ */
+export interface ToolChunk {
+  data: ToolChunkData;
+  event: "tool_chunk";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolChunkData".
+ */
+export interface ToolChunkData {
+  chunk: string;
+  tool_use_id: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "Error".
+ */
+export interface ErrorFrame {
+  data: ErrorData;
+  event: "error";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ErrorData".
+ */
+export interface ErrorData {
+  detail?: ErrorDetail | null;
+  message: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ErrorDetail".
+ */
+export interface ErrorDetail {
+  code: string;
+  errors?: string[] | null;
+  request_id?: string | null;
+  status?: number | null;
+  tool_use_id?: string | null;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "History".
+ */
+export interface History {
+  data: HistoryData;
+  event: "history";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "HistoryData".
+ */
+export interface HistoryData {
+  messages: HistoryMessage[];
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "HistoryMessage".
+ */
+export interface HistoryMessage {
+  role: "user" | "assistant";
+  text: string;
+}

@@ -1,0 +1,55 @@
+// Server frames for tests, numbered like the server numbers them.
+import type { FilePreview, ServerFrame } from "@/lib/protocol";
+import type { ErrorDetail, StatusUpdateData } from "@/lib/ws_events";
+
+export function frameMaker(startSeq = 0) {
+  let seq = startSeq;
+  const next = () => ++seq;
+  return {
+    get seq() {
+      return seq;
+    },
+    session: (id = "s1"): ServerFrame => ({ event: "session_created", data: { session_id: id }, seq }),
+    status: (data: StatusUpdateData): ServerFrame => ({ event: "status_update", data, seq: next() }),
+    chunk: (text: string): ServerFrame => ({ event: "ai_chunk", data: { text }, seq: next() }),
+    done: (reason: "ok" | "error" | "cancelled" = "ok"): ServerFrame => ({
+      event: "assistant_message_completed",
+      data: { reason },
+      seq: next(),
+    }),
+    toolRequest: (
+      id: string,
+      input: Record<string, unknown>,
+      preview: FilePreview | null = null,
+    ): ServerFrame => ({
+      event: "tool_request",
+      data: { id, name: "create_file", input, server: "workspace", preview },
+      seq: next(),
+    }),
+    toolChunk: (id: string, chunk: string): ServerFrame => ({
+      event: "tool_chunk",
+      data: { chunk, tool_use_id: id },
+      seq: next(),
+    }),
+    error: (message: string, detail: ErrorDetail | null = null): ServerFrame => ({
+      event: "error",
+      data: { message, detail },
+      seq: next(),
+    }),
+    history: (messages: { role: "user" | "assistant"; text: string }[]): ServerFrame => ({
+      event: "history",
+      data: { messages },
+      seq,
+    }),
+  };
+}
+
+export function preview(path: string, content: string, extra: Partial<FilePreview> = {}): FilePreview {
+  return {
+    path,
+    bytes: new TextEncoder().encode(content).length,
+    overwrite: false,
+    valid_path: true,
+    ...extra,
+  };
+}

@@ -1,0 +1,48 @@
+// Render components against a real ChatClient whose socket the test drives.
+import { act, render, type RenderResult } from "@testing-library/react";
+import userEvent, { type UserEvent } from "@testing-library/user-event";
+import type { ReactElement } from "react";
+import { ChatClient } from "@/lib/chat_client";
+import type { Locale } from "@/lib/i18n";
+import { localePreference } from "@/lib/preferences";
+import type { ServerFrame } from "@/lib/protocol";
+import { ChatContext } from "@/lib/use_chat";
+import { FakeWebSocket } from "./fake_socket";
+import { frameMaker } from "./frames";
+
+export interface ChatHarness extends RenderResult {
+  client: ChatClient;
+  socket: FakeWebSocket;
+  user: UserEvent;
+  f: ReturnType<typeof frameMaker>;
+  receive: (...frames: ServerFrame[]) => void;
+}
+
+export function renderChat(ui: ReactElement, { locale = "pt-BR" }: { locale?: Locale } = {}): ChatHarness {
+  FakeWebSocket.reset();
+  localePreference.set(locale);
+  const client = new ChatClient({
+    base: () => "ws://example.test/ws",
+    locale: localePreference.get,
+    createSocket: FakeWebSocket.create,
+    sessionStore: null,
+    // Publish every change at once: tests look at the DOM right after each frame.
+    schedule: (cb) => {
+      cb();
+      return () => undefined;
+    },
+  });
+  client.start();
+  const socket = FakeWebSocket.last;
+  const f = frameMaker();
+  act(() => {
+    socket.open();
+    socket.receive(f.session());
+  });
+  const result = render(<ChatContext.Provider value={client}>{ui}</ChatContext.Provider>);
+  const receive = (...frames: ServerFrame[]) =>
+    act(() => {
+      for (const frame of frames) socket.receive(frame);
+    });
+  return { ...result, client, socket, user: userEvent.setup(), f, receive };
+}
