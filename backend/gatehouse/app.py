@@ -12,10 +12,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse import metrics
+from gatehouse.api import conversations_router, require_token
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
 from gatehouse.mcp_config import load_mcp_config
+from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
+from gatehouse.store import Store
 from gatehouse.tool_hub import ToolHub
 from gatehouse.turn import Turns
 from gatehouse.workspace_server import build_workspace_server
@@ -37,15 +40,19 @@ def create_app(settings: Settings) -> FastAPI:
             settings.workspace_dir, settings.tool_chunk_bytes, settings.max_file_bytes
         )
         claude = Claude(settings)
+        store = await Store.open(settings.database_url)
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
-            gateway = Gateway(settings, Turns(claude, tools))
-            app.state.gateway = gateway
-            app.state.tools = tools
+            turns = Turns(claude, tools, settings.tool_approval_timeout_s)
+            sessions = Sessions(store, settings.resume_grace_s, turns.resume)
+            gateway = Gateway(settings, turns, sessions)
+            app.state.gateway, app.state.tools = gateway, tools
+            app.state.store, app.state.sessions = store, sessions
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield
             finally:
                 await gateway.going_away()
+                await store.close()
                 await claude.aclose()
 
     app = FastAPI(title="Gatehouse", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -57,14 +64,25 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/ready")
     async def ready(request: Request) -> JSONResponse:
         tools: ToolHub = request.app.state.tools
+        store: Store = request.app.state.store
         servers = tools.servers_status()
-        ok = servers.get("workspace") == "ready"
-        body = {"status": "ready" if ok else "not_ready", "mcp_servers": servers}
+        database = await _database_answers(store)
+        ok = database and servers.get("workspace") == "ready"
+        body = {
+            "status": "ready" if ok else "not_ready",
+            "database": "ready" if database else "unavailable",
+            "mcp_servers": servers,
+        }
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    metrics_token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
     @app.get("/metrics")
-    async def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        require_token(request, metrics_token)
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    app.include_router(conversations_router(settings))
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         gateway: Gateway = websocket.app.state.gateway
@@ -74,6 +92,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_websocket_route("/ws", websocket_endpoint)
     _mount_frontend(app, settings.frontend_dir or _DEFAULT_FRONTEND)
     return app
+
+
+async def _database_answers(store: Store) -> bool:
+    try:
+        return await store.ping()
+    except Exception:
+        log.exception("database_unavailable")
+        return False
 
 
 def _mount_frontend(app: FastAPI, directory: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import time
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -18,8 +19,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from gatehouse import metrics, protocol
 from gatehouse.errors import GatehouseError
 from gatehouse.i18n import parse_locale
-from gatehouse.session import Session
-from gatehouse.settings import Settings
+from gatehouse.session import Session, new_session_frame
+from gatehouse.sessions import Sessions
+from gatehouse.settings import Locale, Settings
 from gatehouse.turn import Turns
 
 log = structlog.get_logger(__name__)
@@ -71,8 +73,8 @@ class Connection:
 class Gateway:
     settings: Settings
     turns: Turns
+    sessions: Sessions
     connections: set[Connection] = field(default_factory=lambda: set[Connection]())
-    sessions: set[Session] = field(default_factory=lambda: set[Session]())
 
     async def serve(self, websocket: WebSocket) -> None:
         refusal = self._refusal(websocket)
@@ -82,32 +84,44 @@ class Gateway:
             await websocket.close(code=WS_1008_POLICY_VIOLATION)  # before accept: HTTP 403
             return
         await websocket.accept()
-        locale = parse_locale(websocket.query_params.get("locale"), self.settings.default_locale)
-        session = Session(locale, self.settings.tool_approval_timeout_s)
+        query = websocket.query_params
+        locale = parse_locale(query.get("locale"), self.settings.default_locale)
         connection = Connection(websocket, self.settings.outbox_frames)
+        session = await self._attach(
+            connection, query.get("session_id"), query.get("last_seq"), locale
+        )
         structlog.contextvars.bind_contextvars(session_id=session.id)
         self.connections.add(connection)
-        self.sessions.add(session)
-        session.attach(connection)
         metrics.WS_CONNECTIONS_TOTAL.inc()
         metrics.WS_CONNECTIONS_ACTIVE.inc()
         log.info("websocket_connected")
-        session.emit(
-            protocol.SessionCreated(data=protocol.SessionCreatedData(session_id=session.id))
-        )
         try:
             await self._pump(connection, session)
         finally:
             self.connections.discard(connection)
-            self.sessions.discard(session)
             session.detach(connection)
-            await session.close()
+            self.sessions.released(session)
             metrics.WS_CONNECTIONS_ACTIVE.dec()
             log.info("websocket_closed")
 
+    async def _attach(
+        self, connection: Connection, session_id: str | None, last_seq: str | None, locale: Locale
+    ) -> Session:
+        session, resumed = await self.sessions.open(session_id, locale)
+        if not resumed:
+            session.attach(connection)
+            session.emit(new_session_frame(session))
+            return session
+        started = time.perf_counter()
+        session.locale = locale
+        await session.attach_resumed(connection, _seq_or_none(last_seq))
+        metrics.RESUMES_TOTAL.inc()
+        metrics.RESUME_DURATION.observe(time.perf_counter() - started)
+        return session
+
     async def going_away(self) -> None:
         """Server shutdown: stop every reply, then close every socket with 1001."""
-        await asyncio.gather(*(session.close() for session in list(self.sessions)))
+        await self.sessions.close_all(WS_1001_GOING_AWAY)
         for connection in list(self.connections):
             connection.close(WS_1001_GOING_AWAY)
 
@@ -176,9 +190,13 @@ class Gateway:
                 )
             )
             return
-        session.start_turn(self.turns.run, text)
+        session.start_turn(lambda s: self.turns.reply(s, text))
 
 
 def _bearer(websocket: WebSocket) -> str:
     header = websocket.headers.get("authorization", "")
     return header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+
+
+def _seq_or_none(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None

@@ -15,8 +15,7 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
     "credit_balance_too_low": {
         "pt-BR": "Saldo insuficiente para usar a API da Anthropic. "
         "Acesse Plans & Billing para adicionar créditos.",
-        "en": "Your Anthropic credit balance is too low. "
-        "Go to Plans & Billing to add credits.",
+        "en": "Your Anthropic credit balance is too low. Go to Plans & Billing to add credits.",
     },
     "unauthorized": {
         "pt-BR": "Não autorizado. Verifique sua ANTHROPIC_API_KEY.",
@@ -73,6 +72,15 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
     "approval_timeout": {
         "pt-BR": "Tempo para aprovar a ferramenta esgotado; a chamada foi recusada.",
         "en": "The tool approval timed out; the call was denied.",
+    },
+    "approval_expired": {
+        "pt-BR": "A aprovação expirou antes da sua resposta; a ferramenta não foi executada.",
+        "en": "The approval expired before you answered; the tool did not run.",
+    },
+    "tool_interrupted": {
+        "pt-BR": "O servidor reiniciou durante a execução da ferramenta; "
+        "ela pode não ter terminado.",
+        "en": "The server restarted while the tool ran; it may not have finished.",
     },
     "invalid_path": {
         "pt-BR": "Caminho inválido: o arquivo precisa ficar dentro do WORKSPACE_DIR.",

@@ -51,6 +51,17 @@ TIME_TO_FIRST_TOKEN = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+RESUME_DURATION = Histogram(
+    "gatehouse_resume_duration_seconds",
+    "Time to replay what a returning client missed and attach it live.",
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+RESUMES_TOTAL = Counter(
+    "gatehouse_resumes",
+    "Connections that resumed an existing conversation.",
+    registry=REGISTRY,
+)
 TOOL_APPROVALS_TOTAL = Counter(
     "gatehouse_tool_approvals",
     "Tool approval decisions (approved, denied, timeout).",

@@ -63,6 +63,7 @@ CLIENT_FRAME = TypeAdapter[ClientFrame](ClientFrame)
 
 class SessionCreatedData(_Frame):
     session_id: str
+    resumed: bool = False
 
 
 class StatusUpdateData(_Frame):
@@ -119,6 +120,7 @@ class ErrorData(_Frame):
 class HistoryMessage(_Frame):
     role: Literal["user", "assistant"]
     text: str
+    stopped: bool = False
 
 
 class HistoryData(_Frame):

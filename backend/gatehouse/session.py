@@ -1,16 +1,20 @@
 """A conversation: its history, the frames it sends, its one running turn, its approvals.
 
-A session numbers every frame it emits (`seq`) and hands it to every attached outbox, so the
-turn never waits on a socket. One reply runs at a time: a message that arrives during a reply
-is refused with `status_update {busy: true}` and a `busy` error (see README, "One reply at a
-time").
+A session numbers every frame it emits (`seq`), keeps the recent ones in memory, logs them to
+the store, and hands them to every attached outbox, so the turn never waits on a socket and a
+client that comes back gets exactly what it missed (`attach_resumed`).
+
+One reply runs at a time: a message that arrives during a reply is refused with
+`status_update {busy: true}` and a `busy` error (see README, "One reply at a time").
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -18,31 +22,58 @@ from pydantic import BaseModel
 from gatehouse import protocol
 from gatehouse.approvals import Approvals
 from gatehouse.errors import GatehouseError, error_frame
+from gatehouse.history import ui_messages
 from gatehouse.settings import Locale
+from gatehouse.store import Store, StoredConversation
 
 JsonDict = dict[str, Any]
+RECENT_FRAMES = 4096  # replayed from memory; older frames come from the store
 
 
 class Outbox(Protocol):
     def push(self, frame: str) -> None: ...
 
+    def close(self, code: int) -> None: ...
 
-TurnRunner = Callable[["Session", str], Coroutine[Any, Any, None]]
+
+TurnRunner = Callable[["Session"], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class _TurnStart:
+    seq: int  # the last seq before the turn's first frame
+    messages: int  # history length once the person's message is in
 
 
 class Session:
-    def __init__(self, locale: Locale, approval_timeout_s: float) -> None:
-        self.id = uuid.uuid4().hex
+    def __init__(
+        self,
+        store: Store,
+        locale: Locale,
+        *,
+        stored: StoredConversation | None = None,
+    ) -> None:
+        self.id = stored.id if stored else uuid.uuid4().hex
         self.locale: Locale = locale
-        self.history: list[JsonDict] = []
-        self.approvals = Approvals(approval_timeout_s)
+        self.history: list[JsonDict] = list(stored.history) if stored else []
+        self.stopped: list[bool] = list(stored.stopped) if stored else []
+        self.approvals = Approvals()
+        self.pending_requests: dict[str, str] = {}  # tool_use_id → its tool_request frame
         self.busy_signalled = False
-        self._seq = 0
+        self.cancel_requested = False
+        self.on_idle: Callable[[Session], None] = lambda _session: None
+        self._store = store
+        self._seq = stored.last_seq if stored else 0
+        self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_FRAMES)
         self._outboxes: list[Outbox] = []
         self._turn: asyncio.Task[None] | None = None
-        self.cancel_requested = False
+        self._turn_start = _TurnStart(self._seq, len(self.history))
 
     # ── frames ──────────────────────────────────────────────────────────────────────────────
+    @property
+    def attached(self) -> int:
+        return len(self._outboxes)
+
     def attach(self, outbox: Outbox) -> None:
         self._outboxes.append(outbox)
 
@@ -50,11 +81,14 @@ class Session:
         if outbox in self._outboxes:
             self._outboxes.remove(outbox)
 
-    def emit(self, frame: BaseModel) -> None:
+    def emit(self, frame: BaseModel) -> str:
         self._seq += 1
         text = protocol.encode(frame.model_copy(update={"seq": self._seq}))
+        self._recent.append((self._seq, text))
+        self._store.log_frame(self.id, self._seq, text)
         for outbox in self._outboxes:
             outbox.push(text)
+        return text
 
     def emit_error(self, err: GatehouseError, **detail: Any) -> None:
         self.emit(error_frame(err, self.locale, **detail))
@@ -62,47 +96,98 @@ class Session:
     def emit_status(self, **fields: Any) -> None:
         self.emit(protocol.StatusUpdate(data=protocol.StatusUpdateData(**fields)))
 
+    async def attach_resumed(self, outbox: Outbox, last_seq: int | None) -> None:
+        """Send what the client missed, then attach it live, with no gap and no repeat.
+
+        With `last_seq` the frames after it are replayed; without it the client gets the
+        history before the current turn, then the current turn's frames.
+        """
+        since = self._turn_start.seq if last_seq is None else min(last_seq, self._seq)
+        older = await self._frames_from_store(since)
+        # From here to attach() nothing awaits, so no frame can slip between replay and live.
+        covered = older[-1][0] if older else since
+        replay = [text for _, text in older]
+        replay += [text for seq, text in self._recent if seq > covered]
+        # Per-connection frames, not logged: their seq is where the client stands after them.
+        created = protocol.SessionCreatedData(session_id=self.id, resumed=True)
+        outbox.push(protocol.encode(protocol.SessionCreated(data=created, seq=since)))
+        if last_seq is None:
+            messages = ui_messages(self.history[: self._turn_start.messages], self.stopped)
+            history = protocol.HistoryData.model_validate({"messages": messages})
+            outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
+        for text in replay:
+            outbox.push(text)
+        for text in self.pending_requests.values():
+            if text not in replay:
+                outbox.push(text)
+        self.attach(outbox)
+
+    async def _frames_from_store(self, since: int) -> list[tuple[int, str]]:
+        if self._recent and self._recent[0][0] <= since + 1:
+            return []
+        if not self._recent and since >= self._seq:
+            return []
+        return await self._store.frames_after(self.id, since)
+
+    # ── history ─────────────────────────────────────────────────────────────────────────────
+    async def add_message(self, message: JsonDict, *, stopped: bool = False) -> None:
+        self.history.append(message)
+        self.stopped.append(stopped)
+        await self._store.save_message(self.id, len(self.history) - 1, message, stopped=stopped)
+
+    async def add_user_text(self, text: str) -> None:
+        """Add the person's text; after a failed turn the last message may already be theirs."""
+        block = {"type": "text", "text": text}
+        if self.history and self.history[-1]["role"] == "user":
+            last = self.history[-1]
+            last["content"] = [*last["content"], block]
+            await self._store.save_message(self.id, len(self.history) - 1, last)
+        else:
+            await self.add_message({"role": "user", "content": [block]})
+        self._turn_start.messages = len(self.history)
+
     # ── turns ───────────────────────────────────────────────────────────────────────────────
     @property
     def replying(self) -> bool:
         return self._turn is not None and not self._turn.done()
 
-    def start_turn(self, run: TurnRunner, text: str) -> bool:
-        """Start a reply to `text`; False (and a busy signal) when a reply is already running."""
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    def start_turn(self, run: TurnRunner) -> bool:
+        """Start a turn; False (and a busy signal) when one is already running."""
         if self.replying:
             self.busy_signalled = True
             self.emit_status(busy=True)
             self.emit_error(GatehouseError("busy"))
             return False
         self.cancel_requested = False
-        self._turn = asyncio.create_task(run(self, text), name=f"turn:{self.id}")
+        self._turn_start = _TurnStart(self._seq, len(self.history))
+        self._turn = asyncio.create_task(run(self), name=f"turn:{self.id}")
+        self._turn.add_done_callback(lambda _task: self.on_idle(self))
         return True
 
     def cancel_turn(self) -> bool:
         """Stop the running reply (and its tool); the partial text is kept."""
-        if not self.replying or self._turn is None:
+        if self._turn is None or self._turn.done():
             return False
         self.cancel_requested = True
         self._turn.cancel()
         return True
 
-    async def close(self) -> None:
-        """End the session: stop its reply without waiting on any socket."""
+    async def close(self, code: int | None = None) -> None:
+        """End the live session: stop its turn, and close its sockets with `code` if given."""
+        outboxes, self._outboxes = self._outboxes, []
+        if code is not None:
+            for outbox in outboxes:
+                outbox.close(code)
         turn = self._turn
-        self._outboxes.clear()
         if turn is not None and not turn.done():
             turn.cancel()
             await asyncio.gather(turn, return_exceptions=True)
         self.approvals.clear()
 
-    def append_user_text(self, text: str) -> None:
-        """Add the person's text; after a failed turn the last message may already be theirs."""
-        block = {"type": "text", "text": text}
-        if self.history and self.history[-1]["role"] == "user":
-            last = self.history[-1]
-            content = last["content"]
-            if isinstance(content, str):
-                content = [{"type": "text", "text": content}]
-            last["content"] = [*content, block]
-        else:
-            self.history.append({"role": "user", "content": [block]})
+
+def new_session_frame(session: Session) -> protocol.SessionCreated:
+    return protocol.SessionCreated(data=protocol.SessionCreatedData(session_id=session.id))

@@ -41,12 +41,17 @@ class Settings(BaseSettings):
     port: int = Field(default=4000, ge=1, le=65535)
     ws_allowed_origins: str = "*"
     auth_token: SecretStr | None = None
+    metrics_token: SecretStr | None = None
     default_locale: Locale = "pt-BR"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_message_chars: int = Field(default=32_000, ge=1)
     max_frame_bytes: int = Field(default=1_048_576, ge=1024)
     outbox_frames: int = Field(default=10_000, ge=16)
     frontend_dir: Path | None = None
+    resume_grace_s: float = Field(default=60.0, ge=0)
+
+    # Storage
+    database_url: str = Field(default="sqlite:///gatehouse.db", min_length=1)
 
     # Tools
     workspace_dir: Path = Path("workspace")
@@ -61,10 +66,20 @@ class Settings(BaseSettings):
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("anthropic_api_key", "auth_token", "anthropic_base_url", mode="before")
+    @field_validator(
+        "anthropic_api_key", "auth_token", "metrics_token", "anthropic_base_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        backend = value.split(":", 1)[0].split("+", 1)[0]
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("use a sqlite:/// or postgresql:// URL")
+        return value
 
     @property
     def allowed_origins(self) -> frozenset[str] | None:

@@ -1,24 +1,30 @@
 """The turn loop: stream from Claude → ask approval → run the tool → send results → resume.
 
-One call of `Turns.run` answers one user message and always ends with
+A turn answers one user message (`reply`), or picks up a round of tool calls that was waiting
+for approval when the server stopped (`resume`). It always ends with
 `status_update {ai_typing: false}` then `assistant_message_completed {reason}`.
+
+Every tool call is stored as it moves: refused | pending → approved | denied | timeout |
+expired → running → ok | error | cancelled | interrupted. Its final state carries the
+`tool_result` Claude gets, so a round can be finished after a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import structlog
 
 from gatehouse import metrics, protocol
-from gatehouse.approvals import Decision
+from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError
 from gatehouse.llm import Claude, JsonDict, Reply
 from gatehouse.session import Session
+from gatehouse.store import StoredToolCall
 from gatehouse.tool_hub import ToolHub, ToolInfo
 
 log = structlog.get_logger(__name__)
@@ -27,28 +33,64 @@ Reason = Literal["ok", "error", "cancelled"]
 
 DENIED_TEXT = "The tool call was denied by the user; it did not run."
 TIMEOUT_TEXT = "The user did not answer in time, so the tool call was denied; it did not run."
-CANCELLED_TEXT = "The user stopped the reply before this tool call ran."
+EXPIRED_TEXT = "The approval expired before the user answered; the tool call did not run."
+CANCELLED_TEXT = "The user stopped the reply; this tool call did not complete."
+INTERRUPTED_TEXT = "The server restarted while this tool call ran; it may not have completed."
+FINAL = frozenset(
+    {"refused", "denied", "timeout", "expired", "ok", "error", "cancelled", "interrupted"}
+)
+
+
+@dataclass
+class _Call:
+    use: JsonDict
+    status: str
+    result: JsonDict | None = None
+
+    @property
+    def id(self) -> str:
+        return self.use["id"]
 
 
 @dataclass(frozen=True)
 class Turns:
     claude: Claude
     tools: ToolHub
+    approval_timeout_s: float
 
-    async def run(self, session: Session, text: str) -> None:
+    async def reply(self, session: Session, text: str) -> None:
+        async def first_round() -> None:
+            await session.add_user_text(text)
+            session.emit_status(ai_typing=True)
+            await self._converse(session)
+
+        await self._run(session, first_round)
+
+    async def resume(self, session: Session) -> None:
+        """Finish a round of tool calls stored before a restart, then go on streaming."""
+
+        async def resumed_round() -> None:
+            uses = _tool_uses(session.history[-1]) if session.history else []
+            stored = await session.store.load_conversation(session.id)
+            calls = self._restore_calls(session, uses, stored.tool_calls if stored else [])
+            await self._finish_round(session, calls)
+            session.emit_status(ai_typing=True)
+            await self._converse(session)
+
+        await self._run(session, resumed_round)
+
+    async def _run(self, session: Session, body: Callable[[], Awaitable[None]]) -> None:
         structlog.contextvars.bind_contextvars(session_id=session.id)
-        session.append_user_text(text)
-        session.emit_status(ai_typing=True)
         reason: Reason = "ok"
         try:
-            await self._converse(session)
+            await body()
         except ModelError as err:
             reason = "error"
             log.warning("model_error", code=err.code, status=err.status, request_id=err.request_id)
             session.emit_error(err)
         except asyncio.CancelledError:
             if not session.cancel_requested:
-                raise  # the session is closing: nobody is left to tell
+                raise  # the server is stopping: stored state is left for the next start
             reason = "cancelled"
             _uncancel()
         except Exception:
@@ -57,6 +99,7 @@ class Turns:
             session.emit_error(GatehouseError("internal_error"))
         finally:
             session.approvals.clear()
+            session.pending_requests.clear()
         session.emit_status(ai_typing=False)
         if session.busy_signalled:
             session.busy_signalled = False
@@ -73,12 +116,11 @@ class Turns:
             uses = reply.tool_uses()
             if not uses:
                 return
-            results: list[JsonDict] = [_result(use["id"], CANCELLED_TEXT, True) for use in uses]
             session.emit_status(ai_typing=False)  # the person has the floor
-            try:
-                await self._answer_tool_uses(session, uses, results)
-            finally:  # every tool_use gets its tool_result, even when the turn is stopped
-                session.history.append({"role": "user", "content": results})
+            calls = [
+                await self._screen(session, position, use) for position, use in enumerate(uses)
+            ]
+            await self._finish_round(session, calls)
             session.emit_status(ai_typing=True)
 
     async def _stream(self, session: Session) -> Reply:
@@ -93,47 +135,35 @@ class Turns:
                 session.history, self.tools.tools_for_claude(), on_text
             )
         except asyncio.CancelledError:
-            if partial:  # keep what the person already saw
-                session.history.append(
-                    {"role": "assistant", "content": [{"type": "text", "text": "".join(partial)}]}
-                )
+            if partial:  # keep what the person already saw, marked as stopped
+                message = {"role": "assistant", "content": [_text_block("".join(partial))]}
+                await session.add_message(message, stopped=True)
             raise
         content = [b for b in reply.content if not (b.get("type") == "text" and not b["text"])]
         if content:
-            session.history.append({"role": "assistant", "content": content})
+            await session.add_message({"role": "assistant", "content": content})
         return reply
 
-    # ── tools ───────────────────────────────────────────────────────────────────────────────
-    async def _answer_tool_uses(
-        self, session: Session, uses: list[JsonDict], results: list[JsonDict]
-    ) -> None:
-        """Validate every call, ask for the valid ones at once, then run them in order."""
-        asked: list[tuple[int, JsonDict, ToolInfo]] = []
-        for index, use in enumerate(uses):
-            refusal, info = self._screen(session, use)
-            if refusal is not None or info is None:
-                results[index] = _result(use["id"], refusal or "Unknown tool.", True)
-                continue
-            asked.append((index, use, info))
-        for index, use, info in asked:
-            decision = await session.approvals.wait(use["id"])
-            results[index] = await self._after_decision(session, use, info, decision)
-
-    def _screen(self, session: Session, use: JsonDict) -> tuple[str | None, ToolInfo | None]:
-        """Refuse what must never reach the person; ask about the rest. Returns the refusal."""
+    # ── one round of tool calls ─────────────────────────────────────────────────────────────
+    async def _screen(self, session: Session, position: int, use: JsonDict) -> _Call:
+        """Refuse what must never reach the person; ask about the rest."""
         name: str = use["name"]
         info = self.tools.lookup(name)
+        preview = self._preview(use) if info is not None else None
+        refusal: str | None = None
         if info is None:
-            return f"Unknown tool {name!r}.", None
-        errors = self.tools.validate_input(name, use.get("input"))
-        if errors:  # Claude can fix its own input: straight back, the person is not asked
-            return "Invalid input: " + "; ".join(errors), info
-        preview = self.tools.preview(name, use["input"])
-        if preview is not None and not preview["valid_path"]:
+            refusal = f"Unknown tool {name!r}."
+        elif errors := self.tools.validate_input(name, use.get("input")):
+            refusal = "Invalid input: " + "; ".join(errors)  # Claude fixes its own input
+        elif preview is not None and not preview["valid_path"]:
             session.emit_error(GatehouseError("invalid_path"), tool_use_id=use["id"])
-            return f"invalid_path: {preview.get('problem') or 'path outside the workspace'}", info
-        session.approvals.ask(use["id"])
-        session.emit(
+            refusal = f"invalid_path: {preview.get('problem') or 'outside the workspace'}"
+        if refusal is not None or info is None:
+            call = _Call(use, "refused", _result(use["id"], refusal or "Unknown tool.", True))
+            await _save(session, position, call, None, None)
+            return call
+        expires_at = time.time() + self.approval_timeout_s
+        frame = session.emit(
             protocol.ToolRequest(
                 data=protocol.ToolRequestData(
                     id=use["id"],
@@ -144,24 +174,86 @@ class Turns:
                 )
             )
         )
-        return None, info
+        session.approvals.ask(use["id"], expires_at)
+        session.pending_requests[use["id"]] = frame
+        call = _Call(use, "pending")
+        await _save(session, position, call, frame, expires_at)
+        return call
 
-    async def _after_decision(
-        self, session: Session, use: JsonDict, info: ToolInfo, decision: Decision
-    ) -> JsonDict:
-        log.info("tool_decision", tool_use_id=use["id"], tool=info.claude_name, decision=decision)
-        if decision == "denied":
-            return _result(use["id"], DENIED_TEXT, True)
-        if decision == "timeout":
-            session.emit_error(GatehouseError("approval_timeout"), tool_use_id=use["id"])
-            return _result(use["id"], TIMEOUT_TEXT, True)
-        return await self._run_tool(session, use, info)
+    def _preview(self, use: JsonDict) -> JsonDict | None:
+        tool_input: object = use.get("input")
+        if not isinstance(tool_input, dict):
+            return None
+        return self.tools.preview(use["name"], cast(JsonDict, tool_input))
+
+    def _restore_calls(
+        self, session: Session, uses: list[JsonDict], stored: list[StoredToolCall]
+    ) -> list[_Call]:
+        rows = {row.id: row for row in stored}
+        calls: list[_Call] = []
+        now = time.time()
+        for use in uses:
+            row = rows.get(use["id"])
+            if row is None or row.status in ("approved", "running"):
+                calls.append(_Call(use, "interrupted"))
+            elif row.status != "pending":
+                calls.append(_Call(use, row.status, row.result))
+            elif row.expires_at is not None and row.expires_at <= now:
+                calls.append(_Call(use, "expired"))
+            else:
+                session.approvals.ask(use["id"], row.expires_at or now + self.approval_timeout_s)
+                session.pending_requests[use["id"]] = row.request_frame or ""
+                calls.append(_Call(use, "pending"))
+        return calls
+
+    async def _finish_round(self, session: Session, calls: list[_Call]) -> None:
+        """Decide and run every call in order; then all results go to Claude in one turn."""
+        try:
+            for call in calls:
+                await self._settle(session, call)
+        except asyncio.CancelledError:
+            if not session.cancel_requested:
+                raise  # stopping the server: pending calls stay pending for the next start
+            for call in calls:
+                if call.result is None:
+                    call.status, call.result = "cancelled", _result(call.id, CANCELLED_TEXT, True)
+                    await _update(session, call)
+            await session.add_message({"role": "user", "content": [c.result for c in calls]})
+            raise
+        await session.add_message({"role": "user", "content": [c.result for c in calls]})
+
+    async def _settle(self, session: Session, call: _Call) -> None:
+        if call.status in FINAL and call.result is not None:
+            return
+        if call.status in ("interrupted", "expired"):
+            expired = call.status == "expired"
+            code = "approval_expired" if expired else "tool_interrupted"
+            session.emit_error(GatehouseError(code), tool_use_id=call.id)
+            call.result = _result(call.id, EXPIRED_TEXT if expired else INTERRUPTED_TEXT, True)
+            await _update(session, call)
+            return
+        decision = await session.approvals.wait(call.id)
+        session.pending_requests.pop(call.id, None)
+        info = self.tools.lookup(call.use["name"])
+        log.info("tool_decision", tool_use_id=call.id, decision=decision)
+        if decision == "denied" or info is None:
+            call.status, call.result = "denied", _result(call.id, DENIED_TEXT, True)
+        elif decision == "timeout":
+            session.emit_error(GatehouseError("approval_timeout"), tool_use_id=call.id)
+            call.status, call.result = "timeout", _result(call.id, TIMEOUT_TEXT, True)
+        else:
+            call.status = "running"
+            await _update(session, call)
+            call.result = await self._run_tool(session, call.use, info)
+            call.status = "error" if call.result.get("is_error") else "ok"
+        await _update(session, call)
 
     async def _run_tool(self, session: Session, use: JsonDict, info: ToolInfo) -> JsonDict:
         tool_use_id: str = use["id"]
-        relay = _ChunkRelay(session, tool_use_id, use["input"]) if _streams_content(info) else None
-        file_path = use["input"].get("path") if relay else None
-        session.emit_status(tool_running=True, file_path=file_path)
+        relay = ChunkRelay(session, tool_use_id, use["input"]) if _streams_content(info) else None
+        session.emit_status(
+            tool_running=True, file_path=use["input"].get("path") if relay else None
+        )
         started = time.perf_counter()
         try:
             outcome = await self.tools.call(
@@ -174,12 +266,9 @@ class Turns:
             metrics.TOOL_DURATION.labels(tool=info.claude_name).observe(
                 time.perf_counter() - started
             )
-        metrics.TOOL_CALLS_TOTAL.labels(
-            tool=info.claude_name,
-            outcome=outcome.code or ("tool_error" if outcome.is_error else "ok"),
-        ).inc()
+        code = outcome.code or ("tool_error" if outcome.is_error else "ok")
+        metrics.TOOL_CALLS_TOTAL.labels(tool=info.claude_name, outcome=code).inc()
         if outcome.is_error:
-            code = outcome.code or "tool_error"
             log.warning("tool_failed", tool_use_id=tool_use_id, code=code, message=outcome.message)
             session.emit_error(GatehouseError(code), tool_use_id=tool_use_id)
         elif relay:
@@ -191,38 +280,31 @@ class Turns:
         return result
 
 
-class _ChunkRelay:
-    """Turns create_file's progress (bytes written so far) into `tool_chunk` frames.
+async def _save(
+    session: Session, position: int, call: _Call, frame: str | None, expires_at: float | None
+) -> None:
+    row = StoredToolCall(
+        id=call.id,
+        position=position,
+        name=call.use["name"],
+        status=call.status,
+        request_frame=frame,
+        result=call.result,
+        expires_at=expires_at,
+    )
+    await session.store.save_tool_call(session.id, row)
 
-    Progress reports byte offsets; the text is sliced from the approved content through an
-    incremental decoder, so the chunks always join into exactly what was written.
-    """
 
-    def __init__(self, session: Session, tool_use_id: str, tool_input: JsonDict) -> None:
-        self._session = session
-        self._tool_use_id = tool_use_id
-        self._data = str(tool_input.get("content", "")).encode()
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._sent = 0
-        self.total = len(self._data)
+async def _update(session: Session, call: _Call) -> None:
+    await session.store.update_tool_call(
+        session.id, call.id, status=call.status, result=call.result
+    )
 
-    async def on_progress(self, progress: float, _total: float | None, _msg: str | None) -> None:
-        self._advance(min(int(progress), self.total))
 
-    def finish(self) -> None:
-        self._advance(self.total)
-
-    def _advance(self, upto: int) -> None:
-        if upto <= self._sent:
-            return
-        text = self._decoder.decode(self._data[self._sent : upto], final=upto == self.total)
-        self._sent = upto
-        if text:
-            self._session.emit(
-                protocol.ToolChunk(
-                    data=protocol.ToolChunkData(chunk=text, tool_use_id=self._tool_use_id)
-                )
-            )
+def _tool_uses(message: JsonDict) -> list[JsonDict]:
+    if message["role"] != "assistant":
+        return []
+    return [block for block in message["content"] if block.get("type") == "tool_use"]
 
 
 def _streams_content(info: ToolInfo) -> bool:
@@ -233,11 +315,15 @@ async def _ignore_progress(_progress: float, _total: float | None, _msg: str | N
     return None
 
 
+def _text_block(text: str) -> JsonDict:
+    return {"type": "text", "text": text}
+
+
 def _result(tool_use_id: str, text: str, is_error: bool) -> JsonDict:
     block: JsonDict = {
         "type": "tool_result",
         "tool_use_id": tool_use_id,
-        "content": [{"type": "text", "text": text}],
+        "content": [_text_block(text)],
     }
     if is_error:
         block["is_error"] = True

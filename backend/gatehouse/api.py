@@ -1,0 +1,82 @@
+"""HTTP routes under /api: the conversation list the sidebar shows."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from gatehouse.history import ui_messages
+from gatehouse.sessions import Sessions
+from gatehouse.settings import Settings
+from gatehouse.store import Store
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConversationDetail(ConversationSummary):
+    messages: list[dict[str, Any]]
+    pending_tool_calls: list[str]
+
+
+def require_token(request: Request, token: str | None) -> None:
+    """When a token is configured, ask for it as `Authorization: Bearer` or `?token=`."""
+    if token is None:
+        return
+    header = request.headers.get("authorization", "")
+    offered = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    offered = offered or request.query_params.get("token", "")
+    if not hmac.compare_digest(offered.encode(), token.encode()):
+        raise HTTPException(status_code=401, detail="unauthorized")
+
+
+def conversations_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+
+    def guard(request: Request) -> tuple[Store, Sessions]:
+        require_token(request, token)
+        return request.app.state.store, request.app.state.sessions
+
+    @router.get("/conversations")
+    async def list_conversations(request: Request) -> list[ConversationSummary]:
+        store, _ = guard(request)
+        return [_summary(row) for row in await store.list_conversations()]
+
+    @router.get("/conversations/{conversation_id}")
+    async def get_conversation(request: Request, conversation_id: str) -> ConversationDetail:
+        store, _ = guard(request)
+        stored = await store.load_conversation(conversation_id)
+        if stored is None:
+            raise HTTPException(status_code=404, detail="conversation not found")
+        pending = [call.id for call in stored.tool_calls if call.status == "pending"]
+        return ConversationDetail(
+            **_summary(stored.__dict__).model_dump(),
+            messages=ui_messages(stored.history, stored.stopped),
+            pending_tool_calls=pending,
+        )
+
+    @router.delete("/conversations/{conversation_id}", status_code=204)
+    async def delete_conversation(request: Request, conversation_id: str) -> None:
+        _, sessions = guard(request)
+        if not await sessions.delete(conversation_id):
+            raise HTTPException(status_code=404, detail="conversation not found")
+
+    return router
+
+
+def _summary(row: dict[str, Any]) -> ConversationSummary:
+    return ConversationSummary(
+        id=row["id"],
+        title=row["title"],
+        created_at=datetime.fromtimestamp(row["created_at"], UTC),
+        updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
+    )

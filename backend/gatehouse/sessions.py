@@ -1,0 +1,102 @@
+"""The live sessions of this process, loaded from the store on demand.
+
+A session stays live while a client is attached or its turn runs. When the last client
+leaves, a streaming reply goes on for RESUME_GRACE_S; if nobody is back by then it is stopped
+like a `cancel` (its partial text kept). A turn waiting for approvals is left to its approval
+deadline, since the decision is stored and may come from a returning client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from gatehouse.session import Session, TurnRunner
+from gatehouse.settings import Locale
+from gatehouse.store import Store
+
+log = structlog.get_logger(__name__)
+
+WS_4404_CONVERSATION_DELETED = 4404
+
+
+class Sessions:
+    def __init__(self, store: Store, grace_s: float, resume_turn: TurnRunner) -> None:
+        self._store = store
+        self._grace_s = grace_s
+        self._resume_turn = resume_turn
+        self._live: dict[str, Session] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+
+    def live(self) -> list[Session]:
+        return list(self._live.values())
+
+    async def open(self, session_id: str | None, locale: Locale) -> tuple[Session, bool]:
+        """The session to attach a new connection to, and whether it is a resumed one."""
+        if session_id:
+            session = self._live.get(session_id) or await self._load(session_id, locale)
+            if session is not None:
+                self._cancel_timer(session.id)
+                return session, True
+        session = Session(self._store, locale)
+        await self._store.create_conversation(session.id, locale)
+        self._register(session)
+        return session, False
+
+    async def _load(self, session_id: str, locale: Locale) -> Session | None:
+        stored = await self._store.load_conversation(session_id)
+        if stored is None:
+            return None
+        session = Session(self._store, locale, stored=stored)
+        self._register(session)
+        if any(call.status in ("pending", "approved", "running") for call in stored.tool_calls):
+            log.info("turn_resumed_after_restart", session_id=session.id)
+            session.start_turn(self._resume_turn)
+        return session
+
+    def _register(self, session: Session) -> None:
+        self._live[session.id] = session
+        session.on_idle = self._maybe_evict
+
+    def released(self, session: Session) -> None:
+        """A connection left; start the grace period when it was the last one."""
+        if session.attached or session.id not in self._live:
+            return
+        loop = asyncio.get_running_loop()
+        self._cancel_timer(session.id)
+        self._timers[session.id] = loop.call_later(self._grace_s, self._grace_over, session)
+
+    def _grace_over(self, session: Session) -> None:
+        self._timers.pop(session.id, None)
+        if session.attached:
+            return
+        if session.replying and not session.approvals.waiting:
+            log.info("reply_stopped_nobody_listening", session_id=session.id)
+            session.cancel_turn()  # on_idle evicts it once the turn has wound down
+        else:
+            self._maybe_evict(session)
+
+    def _maybe_evict(self, session: Session) -> None:
+        if session.attached or session.replying or session.id in self._timers:
+            return
+        self._live.pop(session.id, None)
+
+    def _cancel_timer(self, session_id: str) -> None:
+        timer = self._timers.pop(session_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def delete(self, session_id: str) -> bool:
+        session = self._live.pop(session_id, None)
+        self._cancel_timer(session_id)
+        if session is not None:
+            await session.close(WS_4404_CONVERSATION_DELETED)
+        return await self._store.delete_conversation(session_id)
+
+    async def close_all(self, code: int) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        await asyncio.gather(*(session.close(code) for session in self.live()))
+        self._live.clear()

@@ -1,0 +1,362 @@
+"""Durable state: conversations, their messages, tool calls, and the log of server frames.
+
+SQLAlchemy 2 (async) over SQLite by default or PostgreSQL by URL; the schema is created by
+Alembic migrations at start-up. Messages are stored as Anthropic content blocks so history is
+replayed to Claude exactly. Frames are appended to the log from the hot path without waiting:
+a background task writes them in batches (whatever piles up while one write is in flight).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+JsonDict = dict[str, Any]
+log = structlog.get_logger(__name__)
+
+metadata = MetaData()
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False, index=True),
+)
+messages = Table(
+    "messages",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("stopped", Boolean, nullable=False),
+)
+tool_calls = Table(
+    "tool_calls",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("request_frame", Text, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("requested_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Column("decided_at", Float, nullable=True),
+)
+frames = Table(
+    "frames",
+    metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class StoredToolCall:
+    id: str
+    position: int
+    name: str
+    status: str
+    request_frame: str | None
+    result: JsonDict | None
+    expires_at: float | None
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    id: str
+    title: str
+    locale: str
+    created_at: float
+    updated_at: float
+    last_seq: int
+    history: list[JsonDict]
+    stopped: list[bool]
+    tool_calls: list[StoredToolCall]
+
+
+def database_url(url: str) -> str:
+    """Accept plain `sqlite:///` and `postgresql://` URLs and pick the async drivers."""
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+    backend = parsed.get_backend_name()
+    if backend in driver and parsed.drivername in ("sqlite", "postgresql", "postgres"):
+        parsed = parsed.set(drivername=driver[backend])
+    return parsed.render_as_string(hide_password=False)
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pending_frames: list[JsonDict] = []
+        self._wake = asyncio.Event()
+        self._flushed = asyncio.Event()
+        self._writing = False
+        self._writer: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        full_url = database_url(url)
+        engine = _engine_for(full_url)
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_schema)
+        store = cls(engine)
+        store._writer = asyncio.create_task(store._write_frames(), name="frame-log")
+        return store
+
+    async def close(self) -> None:
+        await self.flush()
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+        await self._engine.dispose()
+
+    async def ping(self) -> bool:
+        async with self._engine.connect() as connection:
+            return (await connection.execute(select(1))).scalar() == 1
+
+    # ── the frame log ───────────────────────────────────────────────────────────────────────
+    def log_frame(self, conversation_id: str, seq: int, body: str) -> None:
+        self._pending_frames.append({"conversation_id": conversation_id, "seq": seq, "body": body})
+        self._wake.set()
+
+    async def flush(self) -> None:
+        """Wait until every frame logged so far is written."""
+        while self._pending_frames or self._wake.is_set() or self._writing:
+            self._flushed.clear()
+            await self._flushed.wait()
+
+    async def _write_frames(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending_frames = self._pending_frames, []
+            self._writing = True
+            try:
+                if batch:
+                    async with self._engine.begin() as connection:
+                        await connection.execute(insert(frames), batch)
+            except Exception:  # the chat goes on; only resume past these frames is lost
+                log.exception("frame_log_write_failed", frames=len(batch))
+            finally:
+                self._writing = False
+                self._flushed.set()
+
+    async def frames_after(self, conversation_id: str, seq: int) -> list[tuple[int, str]]:
+        await self.flush()
+        query = (
+            select(frames.c.seq, frames.c.body)
+            .where(frames.c.conversation_id == conversation_id, frames.c.seq > seq)
+            .order_by(frames.c.seq)
+        )
+        async with self._engine.connect() as connection:
+            return [(row.seq, row.body) for row in await connection.execute(query)]
+
+    # ── conversations ───────────────────────────────────────────────────────────────────────
+    async def create_conversation(self, conversation_id: str, locale: str) -> None:
+        now = time.time()
+        row = {"id": conversation_id, "title": "", "locale": locale}
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                insert(conversations).values(**row, created_at=now, updated_at=now)
+            )
+
+    async def load_conversation(self, conversation_id: str) -> StoredConversation | None:
+        async with self._engine.connect() as connection:
+            head = (
+                await connection.execute(
+                    select(conversations).where(conversations.c.id == conversation_id)
+                )
+            ).first()
+            if head is None:
+                return None
+            rows = await connection.execute(
+                select(messages)
+                .where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.position)
+            )
+            message_rows = list(rows)
+            calls = await connection.execute(
+                select(tool_calls)
+                .where(tool_calls.c.conversation_id == conversation_id)
+                .order_by(tool_calls.c.requested_at)
+            )
+            last_seq = (
+                await connection.execute(
+                    select(func.max(frames.c.seq)).where(
+                        frames.c.conversation_id == conversation_id
+                    )
+                )
+            ).scalar()
+        return StoredConversation(
+            id=head.id,
+            title=head.title,
+            locale=head.locale,
+            created_at=head.created_at,
+            updated_at=head.updated_at,
+            last_seq=last_seq or 0,
+            history=[{"role": m.role, "content": m.content} for m in message_rows],
+            stopped=[m.stopped for m in message_rows],
+            tool_calls=[_stored_call(c) for c in calls],
+        )
+
+    async def list_conversations(self, limit: int = 200) -> list[JsonDict]:
+        query = select(conversations).order_by(conversations.c.updated_at.desc()).limit(limit)
+        async with self._engine.connect() as connection:
+            return [dict(row) for row in (await connection.execute(query)).mappings()]
+
+    async def delete_conversation(self, conversation_id: str) -> bool:
+        await self.flush()
+        async with self._engine.begin() as connection:
+            for table in (frames, tool_calls, messages):
+                await connection.execute(
+                    delete(table).where(table.c.conversation_id == conversation_id)
+                )
+            result = await connection.execute(
+                delete(conversations).where(conversations.c.id == conversation_id)
+            )
+        return result.rowcount > 0
+
+    # ── messages ────────────────────────────────────────────────────────────────────────────
+    async def save_message(
+        self, conversation_id: str, position: int, message: JsonDict, *, stopped: bool = False
+    ) -> None:
+        """Insert or replace the message at `position` (the last one may grow after a failure)."""
+        key = (messages.c.conversation_id == conversation_id) & (messages.c.position == position)
+        values = {"role": message["role"], "content": message["content"], "stopped": stopped}
+        async with self._engine.begin() as connection:
+            changed = await connection.execute(update(messages).where(key).values(**values))
+            if changed.rowcount == 0:
+                await connection.execute(
+                    insert(messages).values(
+                        conversation_id=conversation_id, position=position, **values
+                    )
+                )
+            await self._touch(connection, conversation_id, message)
+
+    async def _touch(self, connection: Any, conversation_id: str, message: JsonDict) -> None:
+        values: JsonDict = {"updated_at": time.time()}
+        title = _title_of(message)
+        query = update(conversations).where(conversations.c.id == conversation_id)
+        if title:  # the first words of the first user message name the conversation
+            await connection.execute(
+                query.where(conversations.c.title == "").values(title=title, **values)
+            )
+        await connection.execute(query.values(**values))
+
+    # ── tool calls ──────────────────────────────────────────────────────────────────────────
+    async def save_tool_call(self, conversation_id: str, call: StoredToolCall) -> None:
+        row = {
+            "conversation_id": conversation_id,
+            "id": call.id,
+            "position": call.position,
+            "name": call.name,
+            "status": call.status,
+            "request_frame": call.request_frame,
+            "result": call.result,
+            "requested_at": time.time(),
+            "expires_at": call.expires_at,
+        }
+        async with self._engine.begin() as connection:
+            await connection.execute(insert(tool_calls).values(**row))
+
+    async def update_tool_call(
+        self,
+        conversation_id: str,
+        tool_use_id: str,
+        *,
+        status: str,
+        result: JsonDict | None = None,
+        only_if: Sequence[str] | None = None,
+    ) -> bool:
+        """Move a call to `status`; with `only_if`, only from one of those states (used once)."""
+        query = update(tool_calls).where(
+            tool_calls.c.conversation_id == conversation_id, tool_calls.c.id == tool_use_id
+        )
+        if only_if is not None:
+            query = query.where(tool_calls.c.status.in_(only_if))
+        values: JsonDict = {"status": status, "decided_at": time.time()}
+        if result is not None:
+            values["result"] = result
+        async with self._engine.begin() as connection:
+            changed = await connection.execute(query.values(**values))
+        return changed.rowcount > 0
+
+
+def _stored_call(row: Any) -> StoredToolCall:
+    return StoredToolCall(
+        id=row.id,
+        position=row.position,
+        name=row.name,
+        status=row.status,
+        request_frame=row.request_frame,
+        result=row.result,
+        expires_at=row.expires_at,
+    )
+
+
+def _title_of(message: JsonDict) -> str:
+    if message["role"] != "user":
+        return ""
+    for block in message["content"]:
+        if block.get("type") == "text" and block["text"].strip():
+            return " ".join(block["text"].split())[:80]
+    return ""
+
+
+def _engine_for(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        # One connection: SQLite takes one writer at a time, so writes queue here, not in
+        # "database is locked" errors.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _upgrade_schema(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
