@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import pytest
+from anyio.abc import Process
+from anyio.streams.text import TextReceiveStream
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 PEERS_BIN = BACKEND_DIR / "tests" / "mcp_peers" / "node_modules" / ".bin"
@@ -71,3 +75,37 @@ def snapshot(folder: Path) -> dict[str, bytes | str]:
             else:
                 found[key] = path.read_bytes()
     return dict(sorted(found.items()))
+
+
+@asynccontextmanager
+async def http_server(ws: Path, chunk_bytes: int = 5) -> AsyncGenerator[str]:
+    """Run `python -m gatehouse.workspace_server --http PORT`; yield its URL once it listens."""
+    port = free_port()
+    process = await anyio.open_process(
+        [PYTHON, "-m", "gatehouse.workspace_server", "--http", str(port)],
+        env={**os.environ, **workspace_env(ws, chunk_bytes=chunk_bytes)},
+        cwd=BACKEND_DIR,
+        stdout=subprocess.DEVNULL,
+    )
+    async with process, anyio.create_task_group() as tasks:
+        started = anyio.Event()
+        tasks.start_soon(_watch_log, process, started)
+        with anyio.fail_after(20):
+            await started.wait()
+        try:
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            process.terminate()
+            tasks.cancel_scope.cancel()
+
+
+async def _watch_log(process: Process, started: anyio.Event) -> None:
+    """Set `started` when uvicorn says it listens; keep draining stderr so it never blocks."""
+    assert process.stderr is not None
+    log = ""
+    async for text in TextReceiveStream(process.stderr):
+        log = (log + text)[-4000:]
+        if "Uvicorn running on" in log:
+            started.set()
+    if not started.is_set():
+        raise RuntimeError(f"the workspace server exited before listening:\n{log}")

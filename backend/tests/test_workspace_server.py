@@ -10,15 +10,11 @@ import os
 import shutil
 import stat
 import subprocess
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from anyio.abc import Process
-from anyio.streams.text import TextReceiveStream
 from hypothesis import given
 from hypothesis import strategies as st
 from mcp import Client, MCPError, StdioServerParameters
@@ -30,7 +26,7 @@ from gatehouse.workspace_server import (
     parse_tool_error,
     utf8_chunks,
 )
-from tests.mcp_support import BACKEND_DIR, PYTHON, free_port, snapshot, workspace_env
+from tests.mcp_support import BACKEND_DIR, PYTHON, http_server, snapshot, workspace_env
 
 pytestmark = pytest.mark.anyio
 
@@ -328,35 +324,6 @@ SDK_PREFIX = "Error executing tool create_file: "
 )  # fmt: skip
 def test_parse_tool_error_finds_the_code(text: str, expected: tuple[str, str]) -> None:
     assert parse_tool_error(text) == expected
-
-
-@asynccontextmanager
-async def http_server(ws: Path) -> AsyncGenerator[str]:
-    """`python -m gatehouse.workspace_server --http PORT`, until its URL is answering."""
-    port = free_port()
-    process = await anyio.open_process(
-        [PYTHON, "-m", "gatehouse.workspace_server", "--http", str(port)],
-        env={**os.environ, **workspace_env(ws, chunk_bytes=5)},
-        cwd=BACKEND_DIR,
-        stdout=subprocess.DEVNULL,
-    )
-    async with process, anyio.create_task_group() as tasks:
-        started = anyio.Event()
-        tasks.start_soon(_watch_log, process, started)
-        with anyio.fail_after(20):
-            await started.wait()
-        try:
-            yield f"http://127.0.0.1:{port}/mcp"
-        finally:
-            process.terminate()
-            tasks.cancel_scope.cancel()
-
-
-async def _watch_log(process: Process, started: anyio.Event) -> None:
-    assert process.stderr is not None
-    async for text in TextReceiveStream(process.stderr):
-        if "Uvicorn running on" in text:
-            started.set()
 
 
 async def test_serves_streamable_http(ws: Path) -> None:
