@@ -190,7 +190,11 @@ class ToolHub:
         validator = self._validators.get(claude_name)
         if validator is None:
             return [] if isinstance(tool_input, dict) else ["input must be an object"]
-        found = validator.iter_errors(cast(Any, tool_input))
+        try:
+            found = list(validator.iter_errors(cast(Any, tool_input)))
+        except Exception as exc:  # e.g. an unresolvable $ref: leave the checking to the server
+            log.warning("mcp_schema_unusable", tool=claude_name, error=repr(exc))
+            return []
         errors = sorted(found, key=lambda e: [str(part) for part in e.absolute_path])
         return [_schema_error_text(error) for error in errors[:_MAX_SCHEMA_ERRORS]]
 
@@ -241,6 +245,10 @@ class ToolHub:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, httpx2.HTTPError, OSError):
             link.mark_lost(client)
             return _unavailable(info.server, "disconnected")
+        except Exception:  # the contract: tool-level problems never raise
+            MCP_ERRORS_TOTAL.labels(server=info.server).inc()
+            log.exception("mcp_call_failed", server=info.server, tool=info.mcp_name)
+            return _failure(TOOL_ERROR, f"calling the MCP server '{info.server}' failed")
         finally:
             await gate.close()
         return _outcome(result, info)
