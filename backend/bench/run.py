@@ -1,0 +1,286 @@
+"""`make bench`: Gatehouse and the bare-SDK baseline under the same load; results in bench/results/.
+
+    cd backend && ../.venv/bin/python -m bench.run [--quick] [--gap-ms 100] [--app-src DIR] ...
+
+One model server process, then for each relay (ours, then the baseline): the concurrency
+levels, the ramp, the 1 MiB create_file (ours), and idle sockets in a fresh process. Every
+wait has a deadline; every process started here is stopped here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import importlib.metadata
+import logging
+import platform
+import subprocess
+import tempfile
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import loadgen, procs, report, scenarios
+from bench.loadgen import Compression
+from bench.scenarios import JsonDict, Load, Target
+
+REPO = procs.BACKEND.parent
+log = logging.getLogger("bench")
+
+
+@dataclass(frozen=True)
+class Config:
+    load: Load
+    levels: list[int]
+    ramp: list[int]
+    idle_sockets: int
+    file_bytes: int
+    file_runs: int
+    log_level: str
+    app_src: Path | None
+    ramp_budget_s: float
+    out: Path
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--gap-ms", type=float, default=100.0, help="between text deltas")
+    parser.add_argument("--deltas", type=int, default=150, help="text deltas per reply")
+    parser.add_argument("--min-bytes", type=int, default=20)
+    parser.add_argument("--max-bytes", type=int, default=60)
+    parser.add_argument("--levels", default="1,50,200,1000", help="concurrency levels")
+    parser.add_argument("--ramp", default="100,150,250,500,750,1000,1500,2000,3000")
+    parser.add_argument("--idle", type=int, default=5000, help="idle sockets")
+    parser.add_argument("--file-bytes", type=int, default=1 << 20)
+    parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    parser.add_argument("--log-level", default="warning", help="LOG_LEVEL of the app")
+    parser.add_argument("--app-src", type=Path, help="a folder holding a scratch `gatehouse`")
+    parser.add_argument(
+        "--ramp-min", type=float, default=3.0, help="no new ramp step after this, per relay"
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (~2 min)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.deltas, args.gap_ms = 40, 50.0
+        args.levels, args.ramp, args.idle = "1,20,50", "100", 300
+    compression: Compression = "deflate" if args.compression == "deflate" else None
+    return Config(
+        load=Load(args.gap_ms, args.deltas, args.min_bytes, args.max_bytes, compression),
+        levels=_counts(args.levels),
+        ramp=_counts(args.ramp),
+        idle_sockets=args.idle,
+        file_bytes=args.file_bytes,
+        file_runs=3,
+        log_level=args.log_level,
+        app_src=args.app_src.resolve() if args.app_src else None,
+        ramp_budget_s=args.ramp_min * 60,
+        out=args.out,
+    )
+
+
+def _counts(text: str) -> list[int]:
+    return sorted({int(v) for v in text.split(",") if v.strip()})
+
+
+def _script(model: procs.Proc, cfg: Config) -> None:
+    procs.script_model(model, cfg.load.model_reply(), loadgen.STREAM_TEXT)
+    warm = {"deltas": {"count": 20}, "stamp": True, "delay_ms": 5}
+    procs.script_model(model, warm, loadgen.WARM_TEXT)
+    content = ("0123456789abcdef" * (cfg.file_bytes // 16 + 1))[: cfg.file_bytes]
+    use = {
+        "id": "toolu_bench",
+        "name": "create_file",
+        "input": {"path": "1mb.txt", "content": content},
+    }
+    procs.script_model(model, {"tool_uses": [use]}, loadgen.FILE_TEXT)
+
+
+class Bench:
+    def __init__(self, cfg: Config, workdir: Path) -> None:
+        self.cfg = cfg
+        self.workdir = workdir
+        self.started = time.monotonic()
+
+    def start(self, name: str, model: procs.Proc) -> Target:
+        url = f"http://127.0.0.1:{model.port}"
+        if name == "ours":
+            proc = procs.start_app(self.workdir, url, self.cfg.app_src, self.cfg.log_level)
+        else:
+            proc = procs.start_baseline(self.workdir, url)
+        return Target(name, proc, model)
+
+    async def measure(self, name: str, model: procs.Proc) -> JsonDict:
+        out: JsonDict = {"levels": {}, "ramp": []}
+        target = self.start(name, model)
+        try:
+            await self._warm(target)
+            for n in self.cfg.levels:
+                out["levels"][str(n)] = await self._level(target, n)
+            out["ramp"], out["max_streams"], out["max_chunks_per_s"] = await self._ramp(
+                target, out["levels"]
+            )
+            if name == "ours":
+                out["file"] = await scenarios.file_transfer(
+                    target, self.cfg.file_bytes, self.cfg.load.compression, self.cfg.file_runs
+                )
+                log.info("[ours] 1 MiB create_file: %s", out["file"])
+        finally:
+            target.proc.stop()
+        out["idle"] = {}
+        for compression in ("deflate", None):
+            target = self.start(name, model)
+            try:
+                idle = await scenarios.idle_memory(target, self.cfg.idle_sockets, compression)
+            finally:
+                target.proc.stop()
+            log.info("[%s] idle: %s", name, idle)
+            out["idle"][compression or "none"] = idle
+        return out
+
+    async def _warm(self, target: Target) -> None:
+        crowd = loadgen.Crowd(target.url, self.cfg.load.compression, loadgen.WARM_TEXT)
+        await crowd.open(8)
+        await crowd.stream(1, 0.1, 30)
+        await crowd.close()
+        await procs.quiesce(target.proc)
+
+    async def _level(self, target: Target, n: int) -> JsonDict:
+        started = time.monotonic()
+        level = await scenarios.streaming_level(target, self.cfg.load, n)
+        level["passed"] = scenarios.passes(level, report.RAMP_P99_MS)
+        lat = level["latency_ms"]
+        log.info(
+            "[%s] %d conversations: p50 %.2f ms, p99 %.2f ms, %d chunks, %.0f chunks/s, "
+            "%s CPU s/1000 chunks, %d streaming at once, %d errors (%.0f s)",
+            target.name,
+            n,
+            lat["p50"],
+            lat["p99"],
+            level["chunks"],
+            level["steady_chunks_per_s"],
+            _fmt(level["cpu"]["target_s_per_1000_chunks"]),
+            level["achieved_concurrency"],
+            level["errors"],
+            time.monotonic() - started,
+        )
+        return level
+
+    async def _ramp(
+        self, target: Target, levels: dict[str, JsonDict]
+    ) -> tuple[list[JsonDict], int | None, float | None]:
+        steps: list[JsonDict] = []
+        best: tuple[int, float] | None = None
+        deadline = time.monotonic() + self.cfg.ramp_budget_s
+        for n in sorted(set(self.cfg.ramp) | {int(k) for k in levels}):
+            level = levels.get(str(n))
+            tries = 0 if level is None else 1
+            while level is None or (not level["passed"] and tries < 2):  # a failure must repeat
+                if time.monotonic() > deadline:
+                    log.warning("[%s] ramp stopped at %d: time budget spent", target.name, n)
+                    return steps, best and best[0], best and best[1]
+                level = await self._level(target, n)
+                tries += 1
+            steps.append(level)
+            if not level["passed"]:
+                break
+            best = (n, level["steady_chunks_per_s"])
+        return steps, best and best[0], best and best[1]
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _meta(started: datetime.datetime, load_start: list[float], minutes: float) -> JsonDict:
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "absent"
+
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "date": started.isoformat(timespec="seconds"),
+        "commit": commit or "unknown",
+        "cpu": cpu,
+        "cores": len(Path("/proc/cpuinfo").read_text().split("processor")) - 1,
+        "python": platform.python_version(),
+        "packages": {
+            p: version(p) for p in ("anthropic", "websockets", "uvicorn", "uvloop", "pydantic")
+        },
+        "loadavg_start": load_start,
+        "loadavg_end": procs.load_average(),
+        "duration_min": minutes,
+    }
+
+
+async def bench(cfg: Config) -> JsonDict:
+    started = datetime.datetime.now(datetime.UTC)
+    load_start = procs.load_average()
+    nofile = procs.raise_nofile()
+    workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
+    log.info("work folder %s, RLIMIT_NOFILE %d", workdir, nofile)
+    runner = Bench(cfg, workdir)
+    model = procs.start_model_server(workdir)
+    try:
+        _script(model, cfg)
+        ours = await runner.measure("ours", model)
+        baseline = await runner.measure("baseline", model)
+    finally:
+        model.stop()
+    levels = cfg.levels
+    return {
+        "meta": _meta(started, load_start, (time.monotonic() - runner.started) / 60),
+        "config": {
+            "gap_ms": cfg.load.gap_ms,
+            "deltas": cfg.load.deltas,
+            "min_bytes": cfg.load.min_bytes,
+            "max_bytes": cfg.load.max_bytes,
+            "replies": cfg.load.replies,
+            "compression": cfg.load.compression,
+            "levels": levels,
+            "ramp": cfg.ramp,
+            "ttfc_level": 50 if 50 in levels else levels[len(levels) // 2],
+            "cpu_level": 200 if 200 in levels else levels[-1],
+            "log_level": cfg.log_level,
+            "app_src": str(cfg.app_src) if cfg.app_src else None,
+            "workdir": str(workdir),
+        },
+        "ours": ours,
+        "baseline": baseline,
+    }
+
+
+def _run(main: Coroutine[Any, Any, JsonDict]) -> JsonDict:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    cfg = parse_args(argv)
+    results = _run(bench(cfg))
+    report.write(results, cfg.out)
+    log.info("wrote %s", cfg.out)
+    log.info("\n%s", report.markdown(results).split("## What was measured")[0])
+
+
+if __name__ == "__main__":
+    main()
