@@ -15,11 +15,11 @@ export function AppHeader() {
   return (
     <header className="border-b border-zinc-200/70 bg-white/80 backdrop-blur dark:border-zinc-800/70 dark:bg-zinc-900/60">
       <div className="mx-auto flex h-14 w-full max-w-5xl items-center gap-3 px-4 sm:px-6">
-        <div className="flex min-w-0 items-center gap-2.5">
+        <div className="flex min-w-0 items-center gap-2.5" title="Gatehouse">
           <span className="grid size-8 shrink-0 place-items-center rounded-lg bg-indigo-600 text-lg text-white shadow-sm shadow-indigo-600/30">
             <GateIcon />
           </span>
-          <div className="min-w-0 leading-tight">
+          <div className="hidden min-w-0 leading-tight sm:block">
             <p className="font-semibold tracking-tight">Gatehouse</p>
             <p className="hidden truncate text-xs text-zinc-500 md:block dark:text-zinc-400">
               {t("app.tagline")}

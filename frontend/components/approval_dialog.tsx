@@ -4,6 +4,7 @@ import type { ToolCall } from "@/lib/chat_state";
 import { formatBytes } from "@/lib/format";
 import { useFocusTrap } from "@/lib/use_focus_trap";
 import { useLocale, useT } from "@/lib/use_preferences";
+import { ApprovalDetail as Detail } from "./approval_detail";
 import { ContentPreview } from "./content_preview";
 import { ShieldIcon, WarningIcon } from "./icons";
 
@@ -29,7 +30,7 @@ export function ApprovalDialog({
   const invalid = preview !== null && !preview.valid_path;
 
   return (
-    <div className="fixed inset-0 z-50 flex items-end justify-center bg-zinc-950/50 p-0 backdrop-blur-[2px] sm:items-center sm:p-6">
+    <div className="fixed inset-0 z-50 flex items-end justify-center bg-zinc-950/30 p-0 sm:items-start sm:px-6 sm:pt-16 dark:bg-black/50">
       <div
         ref={ref}
         role="dialog"
@@ -38,9 +39,9 @@ export function ApprovalDialog({
         aria-describedby={descriptionId}
         tabIndex={-1}
         data-testid="approval-modal"
-        className="flex max-h-[92dvh] w-full max-w-2xl flex-col overflow-hidden rounded-t-2xl bg-white shadow-2xl ring-1 ring-zinc-900/10 outline-none sm:rounded-2xl dark:bg-zinc-900 dark:ring-white/10"
+        className="flex max-h-[92dvh] w-full max-w-2xl flex-col sm:max-h-[calc(100dvh-8rem)] overflow-hidden rounded-t-2xl bg-white shadow-2xl ring-1 ring-zinc-900/10 outline-none sm:rounded-2xl dark:bg-zinc-900 dark:ring-white/10"
       >
-        <div className="flex items-start gap-4 px-6 pt-6">
+        <div className="flex items-start gap-4 px-6 pt-5">
           <span className="grid size-10 shrink-0 place-items-center rounded-full bg-amber-100 text-xl text-amber-700 dark:bg-amber-900/50 dark:text-amber-300">
             <ShieldIcon />
           </span>
@@ -59,20 +60,22 @@ export function ApprovalDialog({
           </div>
         </div>
 
-        <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-6 py-5">
-          <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-2 rounded-xl bg-zinc-50 px-4 py-3 text-sm dark:bg-zinc-950/60">
-            <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.tool")}</dt>
-            <dd className="font-mono font-medium" data-testid="approval-tool">{call.name}</dd>
-            <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.server")}</dt>
-            <dd className="font-mono" data-testid="approval-server">{call.server}</dd>
+        <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-6 py-4">
+          <dl className="grid grid-cols-2 gap-px overflow-hidden rounded-xl bg-zinc-200 text-sm ring-1 ring-zinc-200 sm:grid-cols-4 dark:bg-zinc-800 dark:ring-zinc-800">
+            <Detail label={t("approval.tool")} testId="approval-tool" mono>
+              {call.name}
+            </Detail>
+            <Detail label={t("approval.server")} testId="approval-server" mono>
+              {call.server}
+            </Detail>
             {preview && (
               <>
-                <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.path")}</dt>
-                <dd className="font-mono break-all" data-testid="approval-path">{preview.path}</dd>
-                <dt className="text-zinc-500 dark:text-zinc-400">{t("approval.size")}</dt>
-                <dd data-testid="approval-size" title={`${preview.bytes} B`}>
+                <Detail label={t("approval.path")} testId="approval-path" title={preview.path} mono>
+                  {preview.path}
+                </Detail>
+                <Detail label={t("approval.size")} testId="approval-size" title={`${preview.bytes} B`}>
                   {formatBytes(preview.bytes, locale)}
-                </dd>
+                </Detail>
               </>
             )}
           </dl>

@@ -18,7 +18,7 @@ export function ContentPreview({ label, text }: { label: string; text: string })
         tabIndex={0}
         aria-label={label}
         data-testid="approval-preview"
-        className="max-h-64 overflow-auto rounded-xl bg-zinc-950 py-3 font-mono text-[12.5px] leading-5 text-zinc-100 dark:bg-black/60"
+        className="max-h-40 overflow-auto rounded-xl bg-zinc-950 py-3 font-mono text-[12.5px] leading-5 text-zinc-100 dark:bg-black/60"
       >
         {lines.map((line, index) => (
           <div key={index} className="flex">

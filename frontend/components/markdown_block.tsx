@@ -1,12 +1,12 @@
 "use client";
 import { memo } from "react";
 import ReactMarkdown, { type Components, type Options } from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
+import { rehypeCodeHighlight } from "@/lib/rehype_code_highlight";
 import { CodeBlock } from "./code_block";
 
 const REMARK_PLUGINS: Options["remarkPlugins"] = [remarkGfm];
-const REHYPE_PLUGINS: Options["rehypePlugins"] = [[rehypeHighlight, { detect: false }]];
+const REHYPE_PLUGINS: Options["rehypePlugins"] = [rehypeCodeHighlight];
 
 const COMPONENTS: Components = {
   a: ({ href, title, children }) => (

@@ -20,8 +20,11 @@ function UserBubble({ message }: { message: UserChatMessage }) {
   const t = useT();
   return (
     <li className="flex justify-end" data-testid="message-user">
-      <div className="max-w-[85%] rounded-2xl rounded-br-md bg-indigo-600 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap break-words text-white shadow-sm shadow-indigo-600/20">
-        <span className="sr-only">{t("message.you")}: </span>
+      <span className="sr-only">{t("message.you")}: </span>
+      <div
+        data-testid="message-content"
+        className="max-w-[85%] rounded-2xl rounded-br-md bg-indigo-600 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap break-words text-white shadow-sm shadow-indigo-600/20"
+      >
         {message.text}
       </div>
     </li>
@@ -39,8 +42,8 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
       aria-busy={message.streaming}
     >
       <AssistantAvatar />
-      <div className="min-w-0 flex-1 space-y-3 pt-0.5">
-        <p className="sr-only">{t("message.assistant")}:</p>
+      <span className="sr-only">{t("message.assistant")}: </span>
+      <div className="min-w-0 flex-1 space-y-3 pt-0.5" data-testid="message-content">
         {message.parts.map((part, index) => (
           <AssistantPartView
             key={index}

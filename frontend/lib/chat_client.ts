@@ -1,7 +1,7 @@
 // The chat, wired: a store fed by a socket transport, and the few things a person can do.
 import type { ChatAction } from "./chat_reducer";
 import { selectCanSend } from "./chat_state";
-import { ChatStore, type Scheduler } from "./chat_store";
+import { ChatStore, type ChatStoreOptions } from "./chat_store";
 import type { Locale } from "./i18n";
 import type { ClientFrame } from "./protocol";
 import { SocketTransport } from "./transport";
@@ -18,7 +18,8 @@ export interface ChatClientOptions {
   createSocket?: (url: string) => WebSocket;
   /** Where the session id is kept across reloads (sessionStorage: one per tab). */
   sessionStore?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
-  schedule?: Scheduler;
+  /** Render batching (tests publish every change at once). */
+  store?: ChatStoreOptions;
   random?: () => number;
 }
 
@@ -30,7 +31,7 @@ export class ChatClient {
 
   constructor(options: ChatClientOptions) {
     this.options = options;
-    this.store = new ChatStore({ schedule: options.schedule });
+    this.store = new ChatStore(options.store);
     this.transport = new SocketTransport({
       url: () => this.url(),
       onFrame: (frame) => {

@@ -206,7 +206,7 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
             id,
             parts: item.text ? [{ type: "text", text: item.text }] : [],
             streaming: false,
-            reason: "ok",
+            reason: item.stopped ? "cancelled" : "ok",
           });
   }
   return next;
@@ -238,6 +238,7 @@ function newChat(state: ChatState): ChatState {
 
 function onSessionCreated(state: ChatState, frame: FrameOf<"session_created">): ChatState {
   const id = frame.data.session_id;
+  // `resumed`: the server knew the conversation we asked for (same id); otherwise a new one.
   if (state.sessionId === null || state.sessionId === id) {
     return { ...state, sessionId: id };
   }

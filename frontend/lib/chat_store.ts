@@ -1,7 +1,11 @@
 // The chat store: the reducer's state outside React, with subscribe/getSnapshot for
-// useSyncExternalStore. Streaming chunks are coalesced to one notification per animation
-// frame; the first chunk after a quiet spell is published at once, so the first token is
-// never delayed.
+// useSyncExternalStore.
+//
+// Streaming chunks are coalesced: the first chunk after a quiet spell is published at once (the
+// first token is never delayed), later ones at most once per animation frame, and never more
+// often than every 2× the time the last publication took to render. That bound keeps a reply
+// whose last Markdown block grows large (one long paragraph or code block, re-parsed on each
+// render) from spending all its time rendering: the cost per chunk stays flat.
 import { reduce, type ChatAction } from "./chat_reducer";
 import { initialChatState, type ChatState } from "./chat_state";
 
@@ -16,12 +20,30 @@ export const animationFrameScheduler: Scheduler = (callback) => {
   return () => clearTimeout(handle);
 };
 
+/** Run `callback` in the next task: after React's synchronous re-render of a publication. */
+export const nextTask = (callback: () => void): void => {
+  if (typeof MessageChannel === "function") {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      callback();
+    };
+    channel.port2.postMessage(null);
+    return;
+  }
+  setTimeout(callback, 0);
+};
+
 export interface ChatStoreOptions {
   initial?: ChatState;
   schedule?: Scheduler;
   now?: () => number;
+  /** Measure render cost by running a callback after the current task (see nextTask). */
+  afterRender?: ((callback: () => void) => void) | null;
   /** Chunks closer than this to the last publication wait for the next frame. */
   frameMs?: number;
+  /** The longest chunks ever wait, however slow rendering gets. */
+  maxWaitMs?: number;
 }
 
 const SERVER_SNAPSHOT = initialChatState();
@@ -39,16 +61,21 @@ export class ChatStore {
   private readonly listeners = new Set<() => void>();
   private cancelFlush: (() => void) | null = null;
   private lastPublish = Number.NEGATIVE_INFINITY;
+  private renderCost = 0;
   private readonly schedule: Scheduler;
   private readonly now: () => number;
+  private readonly afterRender: ((callback: () => void) => void) | null;
   private readonly frameMs: number;
+  private readonly maxWaitMs: number;
 
   constructor(options: ChatStoreOptions = {}) {
     this.state = options.initial ?? initialChatState();
     this.published = this.state;
     this.schedule = options.schedule ?? animationFrameScheduler;
     this.now = options.now ?? (() => performance.now());
+    this.afterRender = options.afterRender === undefined ? nextTask : options.afterRender;
     this.frameMs = options.frameMs ?? 16;
+    this.maxWaitMs = options.maxWaitMs ?? 400;
   }
 
   /** The latest state, published or not (for the client's own decisions). */
@@ -75,18 +102,12 @@ export class ChatStore {
       this.flush();
       return;
     }
-    if (this.cancelFlush) return; // a frame is already booked
-    if (this.now() - this.lastPublish >= this.frameMs) {
+    if (this.cancelFlush) return; // a publication is already booked
+    if (this.dueIn() <= 0) {
       this.flush();
       return;
     }
-    let ran = false;
-    const cancel = this.schedule(() => {
-      ran = true;
-      this.cancelFlush = null;
-      this.flush();
-    });
-    if (!ran) this.cancelFlush = cancel;
+    this.book();
   }
 
   /** Publish the current state to subscribers now. */
@@ -95,9 +116,34 @@ export class ChatStore {
       this.cancelFlush();
       this.cancelFlush = null;
     }
-    this.lastPublish = this.now();
+    const started = this.now();
+    this.lastPublish = started;
     if (this.published === this.state) return;
     this.published = this.state;
     for (const listener of [...this.listeners]) listener();
+    this.afterRender?.(() => {
+      this.renderCost = this.now() - started;
+    });
+  }
+
+  /** Milliseconds until chunks may be published again. */
+  private dueIn(): number {
+    const interval = Math.min(this.maxWaitMs, Math.max(this.frameMs, 2 * this.renderCost));
+    return this.lastPublish + interval - this.now();
+  }
+
+  /** Publish at the first animation frame that is due. */
+  private book(): void {
+    let booked = false;
+    let ran = false;
+    const cancel = this.schedule(() => {
+      ran = true;
+      this.cancelFlush = null;
+      // A scheduler that calls back at once has no frames to wait for: publish.
+      if (!booked || this.dueIn() <= 0) this.flush();
+      else this.book();
+    });
+    booked = true;
+    if (!ran) this.cancelFlush = cancel;
   }
 }

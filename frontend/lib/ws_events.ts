@@ -87,6 +87,7 @@ export interface SessionCreated {
  * via the `definition` "SessionCreatedData".
  */
 export interface SessionCreatedData {
+  resumed: boolean;
   session_id: string;
 }
 /**
@@ -242,5 +243,6 @@ export interface HistoryData {
  */
 export interface HistoryMessage {
   role: "user" | "assistant";
+  stopped: boolean;
   text: string;
 }

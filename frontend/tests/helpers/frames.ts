@@ -9,7 +9,11 @@ export function frameMaker(startSeq = 0) {
     get seq() {
       return seq;
     },
-    session: (id = "s1"): ServerFrame => ({ event: "session_created", data: { session_id: id }, seq }),
+    session: (id = "s1", resumed = false): ServerFrame => ({
+      event: "session_created",
+      data: { session_id: id, resumed },
+      seq,
+    }),
     status: (data: StatusUpdateData): ServerFrame => ({ event: "status_update", data, seq: next() }),
     chunk: (text: string): ServerFrame => ({ event: "ai_chunk", data: { text }, seq: next() }),
     done: (reason: "ok" | "error" | "cancelled" = "ok"): ServerFrame => ({
@@ -36,9 +40,11 @@ export function frameMaker(startSeq = 0) {
       data: { message, detail },
       seq: next(),
     }),
-    history: (messages: { role: "user" | "assistant"; text: string }[]): ServerFrame => ({
+    history: (
+      messages: { role: "user" | "assistant"; text: string; stopped?: boolean }[],
+    ): ServerFrame => ({
       event: "history",
-      data: { messages },
+      data: { messages: messages.map((m) => ({ stopped: false, ...m })) },
       seq,
     }),
   };

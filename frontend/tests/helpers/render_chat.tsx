@@ -27,10 +27,7 @@ export function renderChat(ui: ReactElement, { locale = "pt-BR" }: { locale?: Lo
     createSocket: FakeWebSocket.create,
     sessionStore: null,
     // Publish every change at once: tests look at the DOM right after each frame.
-    schedule: (cb) => {
-      cb();
-      return () => undefined;
-    },
+    store: { frameMs: 0, afterRender: null },
   });
   client.start();
   const socket = FakeWebSocket.last;

@@ -204,17 +204,17 @@ describe("chat reducer", () => {
     const b = f.chunk("B");
     state = feed([a, b], state);
     // Reconnected with last_seq=2: the server repeats nothing, but a duplicate must not double text.
-    state = feed([f.session(), a, b, f.chunk("C")], state);
+    state = feed([f.session("s1", true), a, b, f.chunk("C")], state);
     expect(textOf(assistant(state))).toBe("ABC");
   });
 
   it("rebuilds the conversation from history after a reload, then goes on live", () => {
     const f = frameMaker(7);
     const state = feed([
-      f.session("s9"),
+      f.session("s9", true),
       f.history([
         { role: "user", text: "earlier question" },
-        { role: "assistant", text: "earlier answer" },
+        { role: "assistant", text: "earlier answer", stopped: true },
         { role: "user", text: "current question" },
       ]),
       f.status({ ai_typing: true }),
@@ -222,6 +222,7 @@ describe("chat reducer", () => {
     ]);
     expect(selectMessages(state).map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
     expect(textOf(assistant(state))).toBe("live");
+    expect(assistant(state, 0).reason).toBe("cancelled");
     expect(state.sessionId).toBe("s9");
     expect(state.status).toBe("streaming");
   });
@@ -242,5 +243,18 @@ describe("chat reducer", () => {
     expect(state.toolCalls.t1?.state).toBe("failed");
     expect(assistant(state).reason).toBe("cancelled");
     expect(state.status).toBe("idle");
+  });
+
+  it("starts over when the server opened a new conversation instead of resuming", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session("old")), sent("hi")]);
+    state = feed([f.chunk("half a rep")], state);
+    const g = frameMaker();
+    state = feed([g.session("new", false), g.chunk("fresh")], state);
+    expect(state.sessionId).toBe("new");
+    expect(assistant(state, 0).parts).toEqual([{ type: "text", text: "half a rep" }]);
+    expect(assistant(state, 0).reason).toBe("error");
+    expect(textOf(assistant(state))).toBe("fresh");
+    expect(state.lastSeq).toBe(1);
   });
 });

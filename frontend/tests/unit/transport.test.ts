@@ -106,10 +106,7 @@ describe("chat client reconnect", () => {
       locale: () => "en",
       createSocket: FakeWebSocket.create,
       sessionStore: sessionStorage,
-      schedule: (cb) => {
-        cb();
-        return () => undefined;
-      },
+      store: { frameMs: 0, afterRender: null },
       random: () => 0,
     });
   }
