@@ -15,7 +15,7 @@ export function AppHeader() {
   return (
     <header className="border-b border-zinc-200/70 bg-white/80 backdrop-blur dark:border-zinc-800/70 dark:bg-zinc-900/60">
       <div className="mx-auto flex h-14 w-full max-w-5xl items-center gap-3 px-4 sm:px-6">
-        <div className="flex min-w-0 items-center gap-2.5" title="Gatehouse">
+        <div className="flex shrink-0 items-center gap-2.5 sm:min-w-0 sm:shrink" title="Gatehouse">
           <span className="grid size-8 shrink-0 place-items-center rounded-lg bg-indigo-600 text-lg text-white shadow-sm shadow-indigo-600/30">
             <GateIcon />
           </span>
@@ -26,7 +26,7 @@ export function AppHeader() {
             </p>
           </div>
         </div>
-        <div className="ml-auto flex items-center gap-2">
+        <div className="ml-auto flex min-w-0 items-center gap-2">
           <StatusBadge />
           <button
             type="button"

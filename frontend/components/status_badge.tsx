@@ -78,7 +78,7 @@ export function StatusBadge() {
       role="status"
       data-testid="status-badge"
       data-kind={kind}
-      className={`inline-flex h-7 max-w-[16rem] items-center gap-2 rounded-full px-2.5 text-xs font-medium ring-1 ring-inset ${style.tone}`}
+      className={`inline-flex h-7 max-w-[16rem] min-w-0 shrink items-center gap-2 rounded-full px-2.5 text-xs font-medium ring-1 ring-inset ${style.tone}`}
     >
       <span className="relative flex size-2 shrink-0">
         {style.pulse && (
@@ -89,7 +89,10 @@ export function StatusBadge() {
       <span className="truncate">
         {t(style.label)}
         {kind === "tool_running" && filePath ? (
-          <span className="ml-1 font-mono opacity-80">{filePath}</span>
+          <>
+            {" "}
+            <span className="font-mono opacity-80">{filePath}</span>
+          </>
         ) : null}
       </span>
     </span>

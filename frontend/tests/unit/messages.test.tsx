@@ -2,13 +2,20 @@ import { act, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { Markdown } from "@/components/markdown";
 import { MessageList } from "@/components/message_list";
+import { StatusBadge } from "@/components/status_badge";
 import { splitBlocks } from "@/lib/markdown_blocks";
 import { preview } from "../helpers/frames";
 import { renderChat } from "../helpers/render_chat";
 
 describe("message list", () => {
   it("streams a reply into one bubble and marks it finished", () => {
-    const h = renderChat(<MessageList />, { locale: "en" });
+    const h = renderChat(
+      <>
+        <StatusBadge />
+        <MessageList />
+      </>,
+      { locale: "en" },
+    );
     expect(screen.getByTestId("empty-state")).toBeInTheDocument();
     act(() => {
       h.client.sendMessage("Say hello");
@@ -16,6 +23,7 @@ describe("message list", () => {
     expect(screen.getByTestId("message-user")).toHaveTextContent("Say hello");
     expect(screen.getByTestId("typing-indicator")).toBeInTheDocument();
     h.receive(h.f.status({ ai_typing: true }), h.f.chunk("Hello"));
+    expect(screen.getByTestId("status-badge")).toHaveTextContent("AI typing…");
     const bubble = screen.getByTestId("message-assistant");
     expect(bubble).toHaveAttribute("aria-busy", "true");
     expect(bubble).toHaveTextContent("Hello");
@@ -28,7 +36,13 @@ describe("message list", () => {
   });
 
   it("shows tool chunks as they arrive, with progress against the preview size", () => {
-    const h = renderChat(<MessageList />, { locale: "en" });
+    const h = renderChat(
+      <>
+        <StatusBadge />
+        <MessageList />
+      </>,
+      { locale: "en" },
+    );
     const content = "x".repeat(2048);
     act(() => {
       h.client.sendMessage("write");
@@ -36,9 +50,11 @@ describe("message list", () => {
     h.receive(h.f.toolRequest("t1", { path: "big.txt", content }, preview("big.txt", content)));
     const card = screen.getByTestId("tool-output-view");
     expect(card).toHaveAttribute("data-state", "requested");
+    expect(screen.getByTestId("status-badge")).toHaveTextContent("Awaiting approval");
     act(() => h.client.decide("t1", true));
     h.receive(h.f.status({ tool_running: true, file_path: "big.txt" }), h.f.toolChunk("t1", "x".repeat(1024)));
     expect(card).toHaveAttribute("data-state", "running");
+    expect(screen.getByTestId("status-badge")).toHaveTextContent("File being created… big.txt");
     expect(within(card).getByTestId("tool-output")).toHaveTextContent("x".repeat(1024));
     expect(within(card).getByTestId("tool-progress")).toHaveTextContent("1 KB of 2 KB");
     expect(within(card).getByTestId("tool-progress")).toHaveTextContent("50%");
