@@ -102,7 +102,9 @@ class Session:
         With `last_seq` the frames after it are replayed; without it the client gets the
         history before the current turn, then the current turn's frames.
         """
-        since = self._turn_start.seq if last_seq is None else min(last_seq, self._seq)
+        if last_seq is not None and last_seq > self._seq:
+            self._seq = last_seq  # frames the client saw were lost in a crash: never reuse a seq
+        since = self._turn_start.seq if last_seq is None else last_seq
         older = await self._frames_from_store(since)
         # From here to attach() nothing awaits, so no frame can slip between replay and live.
         covered = older[-1][0] if older else since
@@ -150,6 +152,10 @@ class Session:
     @property
     def replying(self) -> bool:
         return self._turn is not None and not self._turn.done()
+
+    @property
+    def seq(self) -> int:
+        return self._seq
 
     @property
     def store(self) -> Store:

@@ -9,12 +9,15 @@ deadline, since the decision is stored and may come from a returning client.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 
 from gatehouse.session import Session, TurnRunner
 from gatehouse.settings import Locale
-from gatehouse.store import Store
+from gatehouse.store import Store, StoredToolCall
+
+Resumer = Callable[[Session, list[StoredToolCall]], TurnRunner]
 
 log = structlog.get_logger(__name__)
 
@@ -22,10 +25,10 @@ WS_4404_CONVERSATION_DELETED = 4404
 
 
 class Sessions:
-    def __init__(self, store: Store, grace_s: float, resume_turn: TurnRunner) -> None:
+    def __init__(self, store: Store, grace_s: float, resumer: Resumer) -> None:
         self._store = store
         self._grace_s = grace_s
-        self._resume_turn = resume_turn
+        self._resumer = resumer
         self._live: dict[str, Session] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
 
@@ -52,7 +55,7 @@ class Sessions:
         self._register(session)
         if any(call.status in ("pending", "approved", "running") for call in stored.tool_calls):
             log.info("turn_resumed_after_restart", session_id=session.id)
-            session.start_turn(self._resume_turn)
+            session.start_turn(self._resumer(session, stored.tool_calls))
         return session
 
     def _register(self, session: Session) -> None:

@@ -91,7 +91,7 @@ class StoredToolCall:
     position: int
     name: str
     status: str
-    request_frame: str | None
+    request_frame: str | None  # the tool_request's data, as JSON
     result: JsonDict | None
     expires_at: float | None
 

@@ -23,7 +23,7 @@ from gatehouse import metrics, protocol
 from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError
 from gatehouse.llm import Claude, JsonDict, Reply
-from gatehouse.session import Session
+from gatehouse.session import Session, TurnRunner
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_hub import ToolHub, ToolInfo
 
@@ -66,18 +66,24 @@ class Turns:
 
         await self._run(session, first_round)
 
-    async def resume(self, session: Session) -> None:
-        """Finish a round of tool calls stored before a restart, then go on streaming."""
+    def resumer(self, session: Session, stored: list[StoredToolCall]) -> TurnRunner:
+        """A turn that finishes a round of tool calls stored before a restart.
 
-        async def resumed_round() -> None:
-            uses = _tool_uses(session.history[-1]) if session.history else []
-            stored = await session.store.load_conversation(session.id)
-            calls = self._restore_calls(session, uses, stored.tool_calls if stored else [])
-            await self._finish_round(session, calls)
-            session.emit_status(ai_typing=True)
-            await self._converse(session)
+        The pending approvals are reopened now, before any client attaches, so the first
+        client to come back is sent their tool_request frames.
+        """
+        uses = _tool_uses(session.history[-1]) if session.history else []
+        calls = self._restore_calls(session, uses, stored)
 
-        await self._run(session, resumed_round)
+        async def resumed_round(_session: Session) -> None:
+            async def body() -> None:
+                await self._finish_round(session, calls)
+                session.emit_status(ai_typing=True)
+                await self._converse(session)
+
+            await self._run(session, body)
+
+        return resumed_round
 
     async def _run(self, session: Session, body: Callable[[], Awaitable[None]]) -> None:
         structlog.contextvars.bind_contextvars(session_id=session.id)
@@ -163,21 +169,20 @@ class Turns:
             await _save(session, position, call, None, None)
             return call
         expires_at = time.time() + self.approval_timeout_s
-        frame = session.emit(
-            protocol.ToolRequest(
-                data=protocol.ToolRequestData(
-                    id=use["id"],
-                    name=name,
-                    input=use["input"],
-                    server=info.server,
-                    preview=protocol.FilePreview(**preview) if preview else None,
-                )
+        request = protocol.ToolRequest(
+            data=protocol.ToolRequestData(
+                id=use["id"],
+                name=name,
+                input=use["input"],
+                server=info.server,
+                preview=protocol.FilePreview(**preview) if preview else None,
             )
         )
-        session.approvals.ask(use["id"], expires_at)
-        session.pending_requests[use["id"]] = frame
         call = _Call(use, "pending")
-        await _save(session, position, call, frame, expires_at)
+        # Stored before the person can see it, so an answer can never outlive its record.
+        await _save(session, position, call, request.data.model_dump_json(), expires_at)
+        session.approvals.ask(use["id"], expires_at)
+        session.pending_requests[use["id"]] = session.emit(request)
         return call
 
     def _preview(self, use: JsonDict) -> JsonDict | None:
@@ -200,9 +205,13 @@ class Turns:
                 calls.append(_Call(use, row.status, row.result))
             elif row.expires_at is not None and row.expires_at <= now:
                 calls.append(_Call(use, "expired"))
+            elif row.request_frame is None:
+                calls.append(_Call(use, "interrupted"))
             else:
                 session.approvals.ask(use["id"], row.expires_at or now + self.approval_timeout_s)
-                session.pending_requests[use["id"]] = row.request_frame or ""
+                data = protocol.ToolRequestData.model_validate_json(row.request_frame)
+                frame = protocol.ToolRequest(data=data, seq=session.seq)
+                session.pending_requests[use["id"]] = protocol.encode(frame)
                 calls.append(_Call(use, "pending"))
         return calls
 

@@ -142,6 +142,8 @@ class Chat:
         self.timeout = timeout
         self.ws: ClientConnection | None = None
         self.session_id = ""
+        self.last_seq = 0
+        self.first: Frame = {}
 
     async def __aenter__(self) -> Chat:
         kwargs: dict[str, Any] = {"max_size": 16 * 1024 * 1024}
@@ -151,6 +153,7 @@ class Chat:
         first = await self.recv()
         assert first["event"] == "session_created", first
         self.session_id = first["data"]["session_id"]
+        self.first = first
         return self
 
     async def __aexit__(
@@ -175,7 +178,14 @@ class Chat:
     async def recv(self) -> Frame:
         assert self.ws is not None
         with anyio.fail_after(self.timeout):
-            return json.loads(await self.ws.recv())
+            frame: Frame = json.loads(await self.ws.recv())
+        self.last_seq = max(self.last_seq, frame.get("seq", 0))
+        return frame
+
+    def abort(self) -> None:
+        """Cut the connection without a closing handshake, as a dropped network would."""
+        assert self.ws is not None
+        self.ws.transport.abort()
 
     async def recv_until(self, event: str, **match: Any) -> list[Frame]:
         """Frames up to and including the first `event` whose data has the `match` items."""
