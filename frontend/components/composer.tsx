@@ -16,6 +16,7 @@ export function Composer({ onSent }: { onSent?: () => void }) {
   const online = useChatSelector((s) => s.connection === "open");
   const [text, setText] = useState("");
   const ref = useRef<HTMLTextAreaElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -24,9 +25,15 @@ export function Composer({ onSent }: { onSent?: () => void }) {
     el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT_PX)}px`;
   }, [text]);
 
-  // When the reply ends, hand the keyboard back to the composer.
+  // When a reply ends, hand the keyboard back to the composer if it was not elsewhere (and not
+  // on load: on a phone that would pop the keyboard up unasked).
+  const wasOpen = useRef(turnOpen);
   useEffect(() => {
-    if (!turnOpen && document.activeElement === document.body) ref.current?.focus();
+    const ended = wasOpen.current && !turnOpen;
+    wasOpen.current = turnOpen;
+    const active = document.activeElement;
+    const idle = active === document.body || (active !== null && !!formRef.current?.contains(active));
+    if (ended && idle) ref.current?.focus();
   }, [turnOpen]);
 
   const submit = () => {
@@ -54,7 +61,7 @@ export function Composer({ onSent }: { onSent?: () => void }) {
       : t("composer.placeholderOffline");
 
   return (
-    <form onSubmit={onSubmit} data-testid="composer">
+    <form ref={formRef} onSubmit={onSubmit} data-testid="composer">
       <div className="flex items-end gap-2 rounded-2xl border border-zinc-300 bg-white p-2 shadow-sm transition focus-within:border-indigo-400 focus-within:ring-4 focus-within:ring-indigo-500/10 dark:border-zinc-700 dark:bg-zinc-900 dark:focus-within:border-indigo-500">
         <label htmlFor="composer-input" className="sr-only">
           {t("composer.label")}

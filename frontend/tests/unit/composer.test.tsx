@@ -37,6 +37,7 @@ describe("composer", () => {
     expect(h.socket.frames.at(-1)).toEqual({ event: "cancel", data: {} });
     h.receive(h.f.chunk("partial"), h.f.done("cancelled"));
     expect(input).toBeEnabled();
+    expect(input).toHaveFocus();
     expect(screen.getByRole("button", { name: "Send" })).toBeInTheDocument();
   });
 
