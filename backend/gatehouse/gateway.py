@@ -8,6 +8,7 @@ fills is closed with 1013 (try again later) instead of growing the server's memo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from gatehouse import metrics, protocol
 from gatehouse.errors import GatehouseError
 from gatehouse.i18n import parse_locale
+from gatehouse.rate_limit import RateLimiter, Verdict
 from gatehouse.session import Session, new_session_frame
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Locale, Settings
@@ -40,6 +42,7 @@ class Connection:
         self.websocket = websocket
         self._queue: asyncio.Queue[str | object] = asyncio.Queue(maxsize=max_frames)
         self.close_code: int | None = None
+        self.writer: asyncio.Task[None] | None = None
 
     def push(self, frame: str) -> None:
         if self.close_code is not None:
@@ -58,6 +61,13 @@ class Connection:
         while not self._queue.empty():
             self._queue.get_nowait()
         self._queue.put_nowait(_CLOSE)
+        if code == WS_1013_TRY_AGAIN_LATER and self.writer is not None:
+            self.writer.cancel()  # it is stuck on a socket the client does not read
+
+    async def close_after_stall(self) -> None:
+        """Send the close frame behind whatever the client has not read yet."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.websocket.close(code=self.close_code or 1000), 5)
 
     async def write_loop(self) -> None:
         while True:
@@ -140,24 +150,44 @@ class Gateway:
     async def _pump(self, connection: Connection, session: Session) -> None:
         reader = asyncio.create_task(self._read_loop(connection, session))
         writer = asyncio.create_task(connection.write_loop())
+        connection.writer = writer
         _, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        if writer.cancelled() and connection.close_code is not None:
+            await connection.close_after_stall()
 
     async def _read_loop(self, connection: Connection, session: Session) -> None:
         websocket = connection.websocket
+        limiter = RateLimiter(self.settings.rate_limit_per_s, self.settings.rate_limit_burst)
         try:
             while True:
                 message = await websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
+                verdict = limiter.check()
+                if verdict != "allow":
+                    if not self._refuse_flood(connection, session, verdict):
+                        return
+                    continue
                 raw = message.get("text")
                 if raw is None:
                     raw = message.get("bytes") or b""
                 self._handle(session, raw)
         except WebSocketDisconnect:
             return
+
+    def _refuse_flood(self, connection: Connection, session: Session, verdict: Verdict) -> bool:
+        """Refuse a frame over the rate limit; False when the client is disconnected."""
+        metrics.INVALID_FRAMES_TOTAL.labels(error="rate_limited").inc()
+        if verdict == "disconnect":
+            log.warning("flooding_client_closed")
+            connection.close(WS_1008_POLICY_VIOLATION)
+            return False
+        if verdict == "refuse_and_tell":
+            session.emit_error(GatehouseError("too_many_messages"))
+        return True
 
     def _handle(self, session: Session, raw: str | bytes) -> None:
         try:

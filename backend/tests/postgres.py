@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,7 +33,7 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
+def postgres_server() -> Generator[str]:
     """Yield a `postgresql://` URL of a fresh database; stop the server afterwards."""
     binaries = _bin_dir()
     folder = Path(tempfile.mkdtemp(prefix="gatehouse-pg-"))

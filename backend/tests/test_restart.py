@@ -47,7 +47,11 @@ async def test_a_pending_approval_survives_a_restart_and_the_turn_goes_on(
 ) -> None:
     workspace = tmp_path / "shared-workspace"
     env = {"DATABASE_URL": database_url, "WORKSPACE_DIR": str(workspace)}
-    use = {"id": "toolu_durable", "name": "create_file", "input": {"path": "kept.txt", "content": "ok"}}
+    use = {
+        "id": "toolu_durable",
+        "name": "create_file",
+        "input": {"path": "kept.txt", "content": "ok"},
+    }
     model.script({"text": ["Asking."], "tool_uses": [use]})
     first = app_factory(**env)
     async with Chat(first.ws_url()) as chat:
@@ -99,7 +103,10 @@ async def test_an_approval_that_expired_during_the_restart_has_its_own_message(
         refused = await back.recv()
     [error] = events(frames, "error")
     assert error["data"]["detail"] == {"code": "approval_expired", "tool_use_id": "toolu_stale"}
-    assert error["data"]["message"] == "The approval expired before you answered; the tool did not run."
+    assert (
+        error["data"]["message"]
+        == "The approval expired before you answered; the tool did not run."
+    )
     assert refused["data"]["detail"]["code"] == "unknown_tool_call"
     assert not (tmp_path / "ws" / "no.txt").exists()
     assert model.requests[-1].body["messages"][-1]["content"][0]["is_error"] is True

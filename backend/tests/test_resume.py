@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -110,7 +111,11 @@ async def test_cancel_mid_write_leaves_no_file_and_no_temporary(
 ) -> None:
     app = app_factory(TOOL_CHUNK_BYTES="256", MAX_FILE_BYTES="20000000")
     content = "x" * 8_000_000
-    use = {"id": "toolu_big", "name": "create_file", "input": {"path": "big.txt", "content": content}}
+    use = {
+        "id": "toolu_big",
+        "name": "create_file",
+        "input": {"path": "big.txt", "content": content},
+    }
     model.script({"text": ["Writing."], "tool_uses": [use]})
     async with Chat(app.ws_url()) as chat:
         await chat.say("write a big file")
@@ -134,7 +139,7 @@ async def test_the_conversation_api_lists_shows_and_deletes(
         await older.reply_to("first conversation")
     async with Chat(app.ws_url()) as newer:
         await newer.reply_to("second conversation")
-    listed = _get_json(app, "/api/conversations")
+    listed: list[Frame] = json.loads(app.get("/api/conversations")[1])
     ids = [c["id"] for c in listed]
     assert ids.index(newer.session_id) < ids.index(older.session_id)
     assert listed[ids.index(newer.session_id)]["title"] == "second conversation"
