@@ -97,7 +97,11 @@ async def _streamed_reply_round(client: Survivor, model: ModelServer, n: int) ->
 async def _file_write_round(client: Survivor, model: ModelServer, n: int) -> None:
     content = "".join(f"{n}:{i}:ação✓\n" for i in range(900))
     path = f"chaos/round{n}.txt"
-    use = {"id": f"toolu_chaos{n}", "name": "create_file", "input": {"path": path, "content": content}}
+    use = {
+        "id": f"toolu_chaos{n}",
+        "name": "create_file",
+        "input": {"path": path, "content": content},
+    }
     model.script({"text": ["Writing."], "tool_uses": [use]}, match=f"round {n}")
     frames = await client.turn(f"round {n}")
     chunks = [f["data"]["chunk"] for f in events(frames, "tool_chunk")]
