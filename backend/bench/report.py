@@ -90,19 +90,16 @@ def rows(results: JsonDict) -> list[Row]:
     o = _get(ours, "levels", cpu_level, "cpu", "target_s_per_1000_chunks")
     b = _get(base, "levels", cpu_level, "cpu", "target_s_per_1000_chunks")
     ok = o is not None and b is not None and o <= CPU_RATIO_TARGET * b
-    out.append(
-        Row(
-            f"CPU s per 1,000 chunks, {cpu_level:,} conversations, whole run",
-            o,
-            b,
-            f"≤ {CPU_RATIO_TARGET:g}× baseline",
-            ok,
-            3,
-        )
-    )
+    label = f"CPU s per 1,000 chunks, {cpu_level:,} conversations (neither saturated)"
+    out.append(Row(label, o, b, f"≤ {CPU_RATIO_TARGET:g}× baseline", ok, 3))
     o = _get(ours, "levels", cpu_level, "cpu_steady", "target_s_per_1000_chunks")
     b = _get(base, "levels", cpu_level, "cpu_steady", "target_s_per_1000_chunks")
-    out.append(Row("… steady window only (no reply start-up)", o, b, digits=3))
+    out.append(Row("… steady window only (reply start-ups left out)", o, b, digits=3))
+    for n in results["config"]["levels"]:
+        if n > cpu_level:
+            o = _get(ours, "levels", n, "cpu", "target_s_per_1000_chunks")
+            b = _get(base, "levels", n, "cpu", "target_s_per_1000_chunks")
+            out.append(Row(f"… {n:,} conversations", o, b, digits=3))
     o = _get(ours, "idle", "deflate", "kb_per_connection")
     b = _get(base, "idle", "deflate", "kb_per_connection")
     sockets = _get(ours, "idle", "deflate", "sockets") or 0
@@ -165,10 +162,12 @@ def markdown(results: JsonDict) -> str:
             f"{cfg['gap_ms']:g} ms apart (~{1000 / cfg['gap_ms']:.0f} deltas/s per conversation); "
             "each delta starts with its send time (`time.time_ns()`), the client subtracts it "
             "from its receive time: *added latency* = model send → client receive, loopback.",
-            f"- Each conversation asks for {cfg['replies']} replies back to back, the first at a "
-            "random moment within one reply's duration, so replies start at the steady rate "
-            "N / reply length. Latency percentiles are over the *steady window* (every "
-            "conversation streaming at once); `latency_all_chunks_ms` in results.json has all.",
+            "- Each conversation asks for one reply (the single conversation: two in a row); "
+            "the asks spread at random over half a reply, so every conversation streams at "
+            "once in the second half. Latency percentiles are over that *steady window* "
+            "(the last first chunk → the first last chunk); `latency_all_chunks_ms` in "
+            "results.json has every chunk. A level that has not finished 15 s after its "
+            "schedule is cut (`timeout` errors): the relay is saturated.",
             f"- *ours*: `python -m gatehouse serve` with LOG_LEVEL={cfg['log_level']} "
             "(info logs one line per connection and per tool call, not per chunk); SQLite in a "
             "temporary folder. *baseline*: `bench/baseline.py`, the bare SDK's "
@@ -176,10 +175,12 @@ def markdown(results: JsonDict) -> str:
             f"- Clients: one process, asyncio on uvloop, `websockets`, compression "
             f"{cfg['compression'] or 'none'} (browsers offer permessage-deflate, and uvicorn "
             "accepts it); chunks are found by string search, not JSON parsing.",
-            "- CPU is read from /proc/<pid>/stat of the relay process alone; *whole run* = "
-            "the CPU of the streaming phase over every chunk it relayed (reply start-up "
-            "included). Idle memory: RSS (/proc/<pid>/statm) after − before opening the "
-            "sockets, over the number of sockets, in a fresh process.",
+            "- CPU is read from /proc/<pid>/stat of the relay process alone: the CPU of the "
+            "streaming phase over every chunk it relayed (reply start-ups included). A "
+            "saturated relay spends less per chunk (more events per loop turn, per read), so "
+            "the ratio that counts is taken where neither is saturated.",
+            "- Idle memory: RSS (/proc/<pid>/statm) after − before opening the sockets, "
+            "over the number of sockets, in a fresh process.",
             f"- The ramp adds conversations until p99 ≥ {RAMP_P99_MS:g} ms, an error, or fewer "
             "conversations streaming at once than asked (a failing step is tried twice).",
             "",

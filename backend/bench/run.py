@@ -14,14 +14,13 @@ import asyncio
 import datetime
 import importlib.metadata
 import logging
+import os
 import platform
 import subprocess
 import tempfile
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench import loadgen, procs, report, scenarios
 from bench.loadgen import Compression
@@ -42,6 +41,7 @@ class Config:
     log_level: str
     app_src: Path | None
     ramp_budget_s: float
+    wait_quiet_s: float
     out: Path
 
 
@@ -62,6 +62,12 @@ def parse_args(argv: list[str] | None = None) -> Config:
         "--ramp-min", type=float, default=3.0, help="no new ramp step after this, per relay"
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument(
+        "--wait-quiet-min",
+        type=float,
+        default=0.0,
+        help="first wait (at most this long) until other programs leave the cores idle",
+    )
     parser.add_argument("--quick", action="store_true", help="a small smoke run (~2 min)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -78,6 +84,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         log_level=args.log_level,
         app_src=args.app_src.resolve() if args.app_src else None,
         ramp_budget_s=args.ramp_min * 60,
+        wait_quiet_s=args.wait_quiet_min * 60,
         out=args.out,
     )
 
@@ -228,7 +235,22 @@ def _meta(started: datetime.datetime, load_start: list[float], minutes: float) -
     }
 
 
+async def wait_quiet(limit_s: float, busy_share: float = 0.1, window_s: float = 10.0) -> float:
+    """Wait until the machine's cores are under `busy_share` busy over `window_s`; bounded."""
+    began = time.monotonic()
+    cores = os.cpu_count() or 1
+    while time.monotonic() - began < limit_s:
+        before = procs.system_busy_seconds()
+        await asyncio.sleep(window_s)
+        share = (procs.system_busy_seconds() - before) / window_s / cores
+        if share < busy_share:
+            break
+        log.info("waiting for a quiet machine: cores %.0f%% busy", 100 * share)
+    return time.monotonic() - began
+
+
 async def bench(cfg: Config) -> JsonDict:
+    waited_s = await wait_quiet(cfg.wait_quiet_s) if cfg.wait_quiet_s else 0.0
     started = datetime.datetime.now(datetime.UTC)
     load_start = procs.load_average()
     nofile = procs.raise_nofile()
@@ -244,18 +266,20 @@ async def bench(cfg: Config) -> JsonDict:
         model.stop()
     levels = cfg.levels
     return {
-        "meta": _meta(started, load_start, (time.monotonic() - runner.started) / 60),
+        "meta": {
+            **_meta(started, load_start, (time.monotonic() - runner.started) / 60),
+            "waited_for_quiet_s": waited_s,
+        },
         "config": {
             "gap_ms": cfg.load.gap_ms,
             "deltas": cfg.load.deltas,
             "min_bytes": cfg.load.min_bytes,
             "max_bytes": cfg.load.max_bytes,
-            "replies": cfg.load.replies,
             "compression": cfg.load.compression,
             "levels": levels,
             "ramp": cfg.ramp,
             "ttfc_level": 50 if 50 in levels else levels[len(levels) // 2],
-            "cpu_level": 200 if 200 in levels else levels[-1],
+            "cpu_level": 50 if 50 in levels else levels[len(levels) // 2],
             "log_level": cfg.log_level,
             "app_src": str(cfg.app_src) if cfg.app_src else None,
             "workdir": str(workdir),
@@ -265,18 +289,10 @@ async def bench(cfg: Config) -> JsonDict:
     }
 
 
-def _run(main: Coroutine[Any, Any, JsonDict]) -> JsonDict:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    return uvloop.run(main)
-
-
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     cfg = parse_args(argv)
-    results = _run(bench(cfg))
+    results = procs.run_on_uvloop(bench(cfg))
     report.write(results, cfg.out)
     log.info("wrote %s", cfg.out)
     log.info("\n%s", report.markdown(results).split("## What was measured")[0])

@@ -32,11 +32,17 @@ class Load:
     min_bytes: int
     max_bytes: int
     compression: Compression
-    replies: int = 2  # back to back per conversation; the first starts within one reply
 
     @property
     def reply_s(self) -> float:
         return self.deltas * self.gap_ms / 1000
+
+    def plan(self, conversations: int) -> tuple[int, float]:
+        """Replies per conversation, and the time over which the first asks spread (at random):
+        half a reply, so every conversation streams at once for the second half."""
+        if conversations == 1:
+            return 2, 0.0  # more samples; nothing to overlap
+        return 1, self.reply_s / 2
 
     def model_reply(self) -> JsonDict:
         deltas = {"count": self.deltas, "min_bytes": self.min_bytes, "max_bytes": self.max_bytes}
@@ -105,10 +111,11 @@ async def streaming_level(target: Target, load: Load, conversations: int) -> Jso
     """`conversations` sockets streaming replies at once; latency, first chunk, CPU."""
     crowd = Crowd(target.url, load.compression)
     await crowd.open(conversations)
-    timeout_s = load.reply_s * (load.replies + 1) * 4 + 60
+    replies, stagger_s = load.plan(conversations)
+    timeout_s = stagger_s + replies * load.reply_s + 15  # past it the level is saturated: cut
     try:
         async with cpu_sampler(target) as samples:
-            result = await crowd.stream(load.replies, load.reply_s, timeout_s)
+            result = await crowd.stream(replies, stagger_s, timeout_s)
     finally:
         await crowd.close()
     await procs.quiesce(target.proc)

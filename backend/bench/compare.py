@@ -1,0 +1,105 @@
+"""A/B: the same streaming level against several copies of the app, alternating, to try a change.
+
+    cd backend && ../.venv/bin/python -m bench.compare --app /tmp/a --app /tmp/b [--rounds 2]
+
+Each `--app` is a folder holding a `gatehouse` package (a scratch copy with one change); the
+installed package is used for `--app installed`. Runs are interleaved (a, b, a, b…) so a busy
+machine hurts every variant alike. Prints, and writes as JSON with `--json`, the CPU per 1,000
+chunks, latency and, with `--idle N`, RSS per idle socket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import loadgen, procs, scenarios
+from bench.scenarios import JsonDict, Load, Target
+
+log = logging.getLogger("bench.compare")
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
+    parser.add_argument("--app", action="append", required=True, help="folder, or `installed`")
+    parser.add_argument("--conversations", type=int, default=150)
+    parser.add_argument("--gap-ms", type=float, default=100.0)
+    parser.add_argument("--deltas", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--idle", type=int, default=0, help="also RSS per idle socket")
+    parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--json", type=Path, help="write the runs here")
+    return parser.parse_args(argv)
+
+
+async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc) -> JsonDict:
+    workdir = Path(tempfile.mkdtemp(prefix="gatehouse-compare-"))
+    src = None if app == "installed" else Path(app).resolve()
+    proc = procs.start_app(workdir, f"http://127.0.0.1:{model.port}", src, args.log_level)
+    target = Target("ours", proc, model)
+    try:
+        level = await scenarios.streaming_level(target, load, args.conversations)
+        if args.idle:
+            level["idle"] = await scenarios.idle_memory(target, args.idle, load.compression)
+    finally:
+        proc.stop()
+    return level
+
+
+def _row(app: str, runs: list[JsonDict]) -> str:
+    def med(*path: str) -> float:
+        values: list[float] = []
+        for run in runs:
+            node: Any = run
+            for key in path:
+                node = node[key]
+            values.append(float(node))
+        return statistics.median(values)
+
+    text = (
+        f"{app}: CPU s/1000 chunks {med('cpu', 'target_s_per_1000_chunks'):.3f} "
+        f"(steady {med('cpu_steady', 'target_s_per_1000_chunks'):.3f}), "
+        f"p50 {med('latency_ms', 'p50'):.2f} ms, p99 {med('latency_ms', 'p99'):.2f} ms, "
+        f"TTFC added p50 {med('first_chunk', 'added_ms', 'p50'):.1f} ms"
+    )
+    if "idle" in runs[0]:
+        text += f", {med('idle', 'kb_per_connection'):.1f} KB per idle socket"
+    return text + f"  [{len(runs)} runs]"
+
+
+async def compare(args: argparse.Namespace) -> dict[str, list[JsonDict]]:
+    procs.raise_nofile()
+    compression: loadgen.Compression = "deflate" if args.compression == "deflate" else None
+    load = Load(args.gap_ms, args.deltas, 20, 60, compression)
+    model = procs.start_model_server(Path(tempfile.mkdtemp(prefix="gatehouse-compare-")))
+    runs: dict[str, list[JsonDict]] = {app: [] for app in args.app}
+    try:
+        procs.script_model(model, load.model_reply(), loadgen.STREAM_TEXT)
+        for round_ in range(args.rounds):
+            for app in args.app:
+                level = await _one(app, load, args, model)
+                runs[app].append(level)
+                log.info("round %d %s", round_ + 1, _row(app, [level]))
+    finally:
+        model.stop()
+    for app in args.app:
+        log.info("%s", _row(app, runs[app]))
+    return runs
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    args = _args(argv)
+    runs = procs.run_on_uvloop(compare(args))
+    if args.json:
+        args.json.write_text(json.dumps(runs, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
