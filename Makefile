@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 NPM ?= npm
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
-FRONTEND_SOURCES := $(shell find frontend -path frontend/node_modules -prune -o -path frontend/out -prune -o -path frontend/.next -prune -o -type f -print 2>/dev/null)
+FRONTEND_SOURCES := $(shell find frontend/app frontend/components frontend/lib frontend/public frontend/package.json frontend/next.config.ts frontend/postcss.config.mjs -type f 2>/dev/null)
 
 .PHONY: install install-dev run dev test lint typecheck protocol protocol-check \
-        test-backend test-frontend e2e chromium bench clean
+        test-backend test-frontend e2e chromium postgresql bench clean
 
 ## install: the backend in .venv and the frontend built to frontend/out
 install: $(VENV)/.runtime frontend/out/index.html
@@ -41,16 +41,20 @@ run: install
 dev: $(VENV)/.runtime frontend/node_modules/.installed
 	$(BIN)/gatehouse serve & cd frontend && $(NPM) run dev
 
-install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium
+install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium postgresql
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql)
+
 ## test: install what the tests need, lint, type-check, run every test
 test: install-dev lint typecheck protocol-check test-backend test-frontend e2e
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev frontend/node_modules/.installed
 	cd backend && ../$(BIN)/ruff check gatehouse tests bench && ../$(BIN)/ruff format --check gatehouse tests bench
+	cd frontend && $(NPM) run lint
 
 typecheck: $(VENV)/.dev frontend/node_modules/.installed
 	cd backend && ../$(BIN)/pyright
