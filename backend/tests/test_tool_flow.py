@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -247,3 +249,29 @@ async def test_leaving_while_an_approval_is_pending_runs_nothing(
     assert streamed_text(frames) == "Echo: anyone?"
     assert list(app.workspace.iterdir()) == []
     assert len(model.requests) == 2  # the leaver's turn never went back to Claude
+
+
+async def test_a_third_party_server_from_mcp_config_sits_behind_the_same_gate(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    config = tmp_path / "mcp.json"
+    server = {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone=UTC"]}
+    config.write_text(json.dumps({"mcpServers": {"time": server}}))
+    app = app_factory(MCP_CONFIG=str(config))
+    use = {"id": "toolu_time", "name": "time__get_current_time", "input": {"timezone": "UTC"}}
+    model.script({"text": ["Checking the clock."], "tool_uses": [use]})
+    async with Chat(app.ws_url()) as chat:
+        await chat.say("what time is it?")
+        asked = await chat.recv_until("tool_request")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_time", "approved": True})
+        frames = await chat.recv_until("assistant_message_completed")
+    request = events(asked, "tool_request")[0]["data"]
+    assert request["server"] == "time"
+    assert "preview" not in request
+    assert "time__get_current_time" in [t["name"] for t in model.requests[0].body["tools"]]
+    [result] = tool_results(model)
+    assert "is_error" not in result
+    assert json.loads(result_text(result))["timezone"] == "UTC"
+    assert frames[-1]["data"] == {"reason": "ok"}
+    ready = json.loads(app.get("/ready")[1])
+    assert ready["mcp_servers"] == {"workspace": "ready", "time": "ready"}
