@@ -5,6 +5,7 @@ import { useChatSelector } from "@/lib/use_chat";
 import { useT } from "@/lib/use_preferences";
 import { AssistantAvatar } from "./assistant_avatar";
 import { AssistantPartView } from "./assistant_part_view";
+import { StopIcon } from "./icons";
 
 export const MessageBubble = memo(function MessageBubble({ id }: { id: string }) {
   const message = useChatSelector((s) => s.messages[id]);
@@ -52,7 +53,14 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
           />
         ))}
         {message.reason === "cancelled" && (
-          <p className="text-sm text-zinc-500 italic dark:text-zinc-400">{t("message.cancelled")}</p>
+          <p
+            data-testid="stopped-marker"
+            title={t("message.cancelled")}
+            className="inline-flex items-center gap-1.5 rounded-full bg-zinc-100 px-2 py-0.5 text-xs font-medium text-zinc-500 ring-1 ring-zinc-200 ring-inset dark:bg-zinc-800/80 dark:text-zinc-400 dark:ring-zinc-700"
+          >
+            <StopIcon className="text-[10px]" />
+            {t("message.stopped")}
+          </p>
         )}
       </div>
     </li>

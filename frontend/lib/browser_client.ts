@@ -1,6 +1,9 @@
 // The ChatClient of the real page: socket URL from the page, locale from preferences, and the
-// session id kept in sessionStorage so a reload resumes the same conversation.
+// session id kept in sessionStorage so a reload resumes the same conversation. The
+// conversation list talks to the same backend over HTTP, with the page's `?token=` if any.
 import { ChatClient } from "./chat_client";
+import { ConversationList } from "./conversation_list";
+import { apiBase, httpConversationsApi, pageToken } from "./conversations_api";
 import { localePreference } from "./preferences";
 import { socketBase } from "./ws_url";
 
@@ -12,12 +15,23 @@ function sessionStore(): Storage | null {
   }
 }
 
+// Inlined at build time when set; the page's own origin otherwise.
+const pageSocketBase = () => socketBase(window.location, process.env.NEXT_PUBLIC_WS_URL);
+
 export function createBrowserChatClient(): ChatClient {
   return new ChatClient({
-    // Inlined at build time when set; the page's own origin otherwise.
-    base: () => socketBase(window.location, process.env.NEXT_PUBLIC_WS_URL),
+    base: pageSocketBase,
     locale: localePreference.get,
     pageSearch: () => window.location.search,
     sessionStore: sessionStore(),
   });
+}
+
+export function createBrowserConversationList(): ConversationList {
+  return new ConversationList(
+    httpConversationsApi({
+      base: () => apiBase(pageSocketBase()),
+      token: () => pageToken(window.location.search),
+    }),
+  );
 }

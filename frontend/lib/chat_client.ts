@@ -32,6 +32,9 @@ export class ChatClient {
   constructor(options: ChatClientOptions) {
     this.options = options;
     this.store = new ChatStore(options.store);
+    // After a reload: the conversation of this tab, whose history the first connection asks for.
+    const stored = options.sessionStore?.getItem(SESSION_KEY);
+    if (stored) this.dispatch({ type: "open_conversation", sessionId: stored });
     this.transport = new SocketTransport({
       url: () => this.url(),
       onFrame: (frame) => {
@@ -41,6 +44,12 @@ export class ChatClient {
         }
       },
       onConnection: (connection) => this.dispatch({ type: "connection", connection }),
+      onGone: () => {
+        // Deleted elsewhere (another tab, the API): start a new conversation and say why.
+        this.options.sessionStore?.removeItem(SESSION_KEY);
+        this.dispatch({ type: "conversation_gone" });
+        this.transport.restart();
+      },
       createSocket: options.createSocket,
       random: options.random,
     });
@@ -83,6 +92,18 @@ export class ChatClient {
     this.options.sessionStore?.removeItem(SESSION_KEY);
     this.dispatch({ type: "new_chat" });
     this.transport.restart();
+  }
+
+  /**
+   * Show another conversation: connect to it without last_seq, so the server sends its history
+   * (and the running reply, if any). False when it is already the open one.
+   */
+  openConversation(sessionId: string): boolean {
+    if (this.store.current.sessionId === sessionId) return false;
+    this.options.sessionStore?.setItem(SESSION_KEY, sessionId);
+    this.dispatch({ type: "open_conversation", sessionId });
+    this.transport.restart();
+    return true;
   }
 
   /** Reconnect now (after giving up, or to apply a new locale); the conversation resumes. */

@@ -19,7 +19,11 @@ export type LocalAction =
   | { type: "approval_sent"; toolUseId: string; approved: boolean }
   | { type: "connection"; connection: ConnectionState }
   | { type: "dismiss_notice"; id: string }
-  | { type: "new_chat" };
+  | { type: "new_chat" }
+  /** Show another conversation: nothing on screen until its history comes. */
+  | { type: "open_conversation"; sessionId: string }
+  /** The open conversation was deleted (elsewhere): a new one, and a notice saying so. */
+  | { type: "conversation_gone" };
 
 export type ChatAction = { type: "frame"; frame: ServerFrame } | LocalAction;
 
@@ -39,6 +43,10 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return { ...state, notices: state.notices.filter((n) => n.id !== action.id) };
     case "new_chat":
       return newChat(state);
+    case "open_conversation":
+      return { ...newChat(state), sessionId: action.sessionId, awaitingHistory: true };
+    case "conversation_gone":
+      return addNotice(newChat(state), "conversation_deleted", "conversation_deleted");
     default:
       return assertNever(action);
   }
@@ -176,6 +184,10 @@ function onCompleted(state: ChatState, reason: CompletionReason): ChatState {
   const current = state.streamingId ? state.messages[state.streamingId] : undefined;
   if (current?.role === "assistant") {
     next = putMessage(next, { ...current, streaming: false, reason });
+  } else if (reason === "cancelled" && state.turnOpen) {
+    // Stopped before a word came: an empty reply still says it was stopped.
+    const [id, withId] = takeId(next, "a");
+    next = putMessage(withId, { role: "assistant", id, parts: [], streaming: false, reason });
   }
   // Calls the reply left unfinished will not go on: say so instead of spinning forever.
   for (const id of state.toolOrder) {
@@ -190,6 +202,7 @@ function onCompleted(state: ChatState, reason: CompletionReason): ChatState {
 function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
   let next: ChatState = {
     ...state,
+    awaitingHistory: false,
     messageIds: [],
     messages: {},
     streamingId: null,
@@ -216,6 +229,7 @@ function newChat(state: ChatState): ChatState {
   return {
     ...state,
     sessionId: null,
+    awaitingHistory: false,
     lastSeq: 0,
     turnOpen: false,
     aiTyping: false,
@@ -238,13 +252,22 @@ function newChat(state: ChatState): ChatState {
 
 function onSessionCreated(state: ChatState, frame: FrameOf<"session_created">): ChatState {
   const id = frame.data.session_id;
+  // A new conversation has no history to wait for.
+  const awaitingHistory = state.awaitingHistory && frame.data.resumed;
   // `resumed`: the server knew the conversation we asked for (same id); otherwise a new one.
   if (state.sessionId === null || state.sessionId === id) {
-    return { ...state, sessionId: id };
+    return { ...state, sessionId: id, awaitingHistory };
   }
   // The server did not know our conversation and opened a new one: the old reply is gone.
   const closed = state.turnOpen ? onCompleted(state, "error") : state;
-  return { ...closed, sessionId: id, lastSeq: frame.seq, busy: false, serverError: false };
+  return {
+    ...closed,
+    sessionId: id,
+    awaitingHistory,
+    lastSeq: frame.seq,
+    busy: false,
+    serverError: false,
+  };
 }
 
 function onStatusUpdate(state: ChatState, frame: FrameOf<"status_update">): ChatState {
@@ -339,7 +362,11 @@ function onError(state: ChatState, frame: FrameOf<"error">): ChatState {
   if (code !== "busy" && state.turnOpen) {
     return appendPart(state, { type: "error", message, code });
   }
+  const next = addNotice(state, message, code);
+  return code === "busy" ? { ...next, busy: true } : next;
+}
+
+function addNotice(state: ChatState, message: string, code: string): ChatState {
   const [id, next] = takeId(state, "n");
-  const notices = [...next.notices, { id, message, code }].slice(-3);
-  return { ...next, notices, busy: next.busy || code === "busy" };
+  return { ...next, notices: [...next.notices, { id, message, code }].slice(-3) };
 }

@@ -64,6 +64,11 @@ export interface Notice {
 
 export interface ChatState {
   sessionId: string | null;
+  /**
+   * A conversation was asked for by id with nothing on screen (a reload, a switch in the
+   * sidebar): its history is on the way.
+   */
+  awaitingHistory: boolean;
   /** Highest `seq` applied: frames at or below it are replays and are skipped. */
   lastSeq: number;
   connection: ConnectionState;
@@ -92,6 +97,7 @@ export interface ChatState {
 export function initialChatState(): ChatState {
   return {
     sessionId: null,
+    awaitingHistory: false,
     lastSeq: 0,
     connection: "connecting",
     status: "idle",

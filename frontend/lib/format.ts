@@ -26,3 +26,26 @@ export function firstLines(text: string, max: number): { head: string; hidden: n
   if (lines.length <= max) return { head: text, hidden: 0 };
   return { head: lines.slice(0, max).join("\n"), hidden: lines.length - max };
 }
+
+const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["second", 60],
+  ["minute", 60],
+  ["hour", 24],
+  ["day", 7],
+  ["week", 4.35],
+  ["month", 12],
+  ["year", Number.POSITIVE_INFINITY],
+];
+
+/** "agora", "há 5 minutos", "ontem", "3 weeks ago": how long ago `then` was, seen from `now`. */
+export function formatRelative(then: number, now: number, locale: string): string {
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  let value = (then - now) / 1000;
+  if (Math.abs(value) < 45) return format.format(0, "second");
+  for (const [unit, size] of RELATIVE_STEPS) {
+    const rounded = Math.round(value);
+    if (Math.abs(rounded) < size) return format.format(rounded, unit);
+    value /= size;
+  }
+  return format.format(Math.round(value), "year");
+}

@@ -10,6 +10,21 @@ const ptBR = {
   "header.themeDark": "Usar tema escuro",
   "header.themeLight": "Usar tema claro",
   "header.language": "Idioma",
+  "sidebar.label": "Conversas",
+  "sidebar.open": "Abrir conversas",
+  "sidebar.close": "Fechar conversas",
+  "sidebar.loading": "Carregando conversas…",
+  "sidebar.empty": "Nenhuma conversa ainda.",
+  "sidebar.emptyHint": "Envie uma mensagem: a conversa aparece aqui.",
+  "sidebar.error": "Não foi possível carregar as conversas.",
+  "sidebar.delete": "Apagar a conversa “{title}”",
+  "delete.title": "Apagar conversa?",
+  "delete.body": "“{title}” e todas as suas mensagens serão apagadas. Não dá para desfazer.",
+  "delete.confirm": "Apagar",
+  "delete.deleting": "Apagando…",
+  "delete.cancel": "Cancelar",
+  "delete.failed": "Não foi possível apagar a conversa. Tente de novo.",
+  "history.loading": "Carregando a conversa…",
   "status.connecting": "Conectando…",
   "status.reconnecting": "Reconectando…",
   "status.closed": "Desconectado",
@@ -35,6 +50,7 @@ const ptBR = {
   "message.you": "Você",
   "message.assistant": "Claude",
   "message.cancelled": "Resposta interrompida.",
+  "message.stopped": "Interrompida",
   "message.copy": "Copiar",
   "message.copied": "Copiado",
   "approval.title": "O Claude quer usar uma ferramenta",
@@ -70,6 +86,7 @@ const ptBR = {
   "notice.offline": "Sem conexão com o servidor.",
   "code.invalid_json": "O servidor recusou uma mensagem malformada.",
   "code.invalid_payload": "O servidor recusou uma mensagem inválida.",
+  "code.conversation_deleted": "A conversa aberta foi apagada. Esta é uma nova.",
 } as const;
 
 type Key = keyof typeof ptBR;
@@ -82,6 +99,21 @@ const en: Dictionary = {
   "header.themeDark": "Use dark theme",
   "header.themeLight": "Use light theme",
   "header.language": "Language",
+  "sidebar.label": "Conversations",
+  "sidebar.open": "Open conversations",
+  "sidebar.close": "Close conversations",
+  "sidebar.loading": "Loading conversations…",
+  "sidebar.empty": "No conversations yet.",
+  "sidebar.emptyHint": "Send a message and the conversation shows up here.",
+  "sidebar.error": "Couldn't load the conversations.",
+  "sidebar.delete": "Delete the conversation “{title}”",
+  "delete.title": "Delete conversation?",
+  "delete.body": "“{title}” and all its messages will be deleted. This can't be undone.",
+  "delete.confirm": "Delete",
+  "delete.deleting": "Deleting…",
+  "delete.cancel": "Cancel",
+  "delete.failed": "Couldn't delete the conversation. Try again.",
+  "history.loading": "Loading the conversation…",
   "status.connecting": "Connecting…",
   "status.reconnecting": "Reconnecting…",
   "status.closed": "Disconnected",
@@ -107,6 +139,7 @@ const en: Dictionary = {
   "message.you": "You",
   "message.assistant": "Claude",
   "message.cancelled": "Reply stopped.",
+  "message.stopped": "Stopped",
   "message.copy": "Copy",
   "message.copied": "Copied",
   "approval.title": "Claude wants to use a tool",
@@ -142,6 +175,7 @@ const en: Dictionary = {
   "notice.offline": "Not connected to the server.",
   "code.invalid_json": "The server refused a malformed message.",
   "code.invalid_payload": "The server refused an invalid message.",
+  "code.conversation_deleted": "The open conversation was deleted. This is a new one.",
 };
 
 const DICTIONARIES: Record<Locale, Dictionary> = { "pt-BR": ptBR, en };
@@ -162,11 +196,17 @@ export function isLocale(value: unknown): value is Locale {
 
 /**
  * The text to show for a server error: its `message` (already localized by the server),
- * except the bare codes the server uses for refused frames, which we word ourselves.
+ * except the bare codes the server uses for refused frames and the client's own notices,
+ * which we word ourselves.
  */
 export function errorText(t: Translate, message: string, code: string): string {
-  if (message === code && (code === "invalid_json" || code === "invalid_payload")) {
-    return t(`code.${code}`);
-  }
+  if (message === code && isWordedCode(code)) return t(`code.${code}`);
   return message;
+}
+
+/** Codes whose text is ours: the server's bare refusals, and the client's own notices. */
+const WORDED_CODES = ["invalid_json", "invalid_payload", "conversation_deleted"] as const;
+
+function isWordedCode(code: string): code is (typeof WORDED_CODES)[number] {
+  return (WORDED_CODES as readonly string[]).includes(code);
 }

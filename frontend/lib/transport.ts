@@ -6,6 +6,8 @@ import { encodeClientFrame, parseServerFrame, type ClientFrame, type ServerFrame
 
 /** 1008: the server refused our origin or token; retrying cannot help. */
 const POLICY_VIOLATION = 1008;
+/** 4404: the conversation was deleted; resuming it cannot work. */
+export const CONVERSATION_DELETED = 4404;
 const MAX_QUEUED = 50;
 // WebSocket.readyState values (not read from the global, which Node may lack in tests).
 const CONNECTING = 0;
@@ -16,6 +18,8 @@ export interface TransportOptions {
   url: () => string;
   onFrame: (frame: ServerFrame) => void;
   onConnection: (state: ConnectionState) => void;
+  /** The server closed with 4404 (conversation deleted). Without it, 4404 retries like a drop. */
+  onGone?: () => void;
   createSocket?: (url: string) => WebSocket;
   backoff?: BackoffOptions;
   random?: () => number;
@@ -101,6 +105,10 @@ export class SocketTransport {
       if (event.code === POLICY_VIOLATION) {
         this.running = false;
         this.options.onConnection("closed");
+        return;
+      }
+      if (event.code === CONVERSATION_DELETED && this.options.onGone) {
+        this.options.onGone();
         return;
       }
       this.scheduleRetry();

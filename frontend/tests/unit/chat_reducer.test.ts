@@ -258,3 +258,58 @@ describe("chat reducer", () => {
     expect(state.lastSeq).toBe(1);
   });
 });
+
+describe("chat reducer: switching and stopping", () => {
+  it("opens another conversation: nothing on screen until its history, then lives on", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session("a")), sent("in a")]);
+    state = feed([f.chunk("reply in a"), f.done()], state);
+    state = run([{ type: "open_conversation", sessionId: "b" }], state);
+    expect(state).toMatchObject({ sessionId: "b", awaitingHistory: true, lastSeq: 0, messageIds: [] });
+    expect(state.connection).toBe("open");
+
+    const g = frameMaker(4);
+    state = feed([g.session("b", true)], state);
+    expect(state.awaitingHistory).toBe(true);
+    state = feed([g.history([{ role: "user", text: "in b" }, { role: "assistant", text: "reply in b" }])], state);
+    expect(state.awaitingHistory).toBe(false);
+    expect(selectMessages(state).map((m) => (m.role === "user" ? m.text : textOf(m)))).toEqual([
+      "in b",
+      "reply in b",
+    ]);
+    expect(state.lastSeq).toBe(4);
+    // The frames of b after seq 4 apply; a repeat of seq 4 or below does not.
+    state = run([sent("more")], state);
+    state = feed([g.chunk("new"), { ...g.chunk("dup"), seq: 3 }], state);
+    expect(textOf(assistant(state))).toBe("new");
+  });
+
+  it("stops waiting for history when the server opened a new conversation instead", () => {
+    const f = frameMaker();
+    let state = run([{ type: "open_conversation", sessionId: "deleted" }, open]);
+    state = feed([f.session("fresh", false)], state);
+    expect(state).toMatchObject({ sessionId: "fresh", awaitingHistory: false });
+  });
+
+  it("marks a reply stopped before any text as stopped, not as nothing", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session()), sent("go")]);
+    state = feed([f.status({ ai_typing: true }), f.status({ ai_typing: false }), f.done("cancelled")], state);
+    expect(assistant(state)).toMatchObject({ parts: [], streaming: false, reason: "cancelled" });
+    expect(state.status).toBe("idle");
+    // An error with nothing said adds no empty bubble (the error part says it).
+    const g = frameMaker();
+    let other = run([open, frame(g.session()), sent("go")]);
+    other = feed([g.done("ok")], other);
+    expect(selectMessages(other).map((m) => m.role)).toEqual(["user"]);
+  });
+
+  it("starts over with a notice when the open conversation was deleted", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session("a")), sent("hi")]);
+    state = feed([f.chunk("partial")], state);
+    state = run([{ type: "conversation_gone" }], state);
+    expect(state).toMatchObject({ sessionId: null, turnOpen: false, messageIds: [], status: "idle" });
+    expect(state.notices).toMatchObject([{ code: "conversation_deleted" }]);
+  });
+});

@@ -60,6 +60,18 @@ describe("errors", () => {
     expect(document.body.textContent).not.toContain("data.text");
   });
 
+  it("says why the chat started over when the open conversation was deleted elsewhere", () => {
+    const h = renderChat(chat(), { locale: "en" });
+    act(() => {
+      h.client.sendMessage("hello");
+    });
+    act(() => h.socket.close(4404));
+    expect(within(screen.getByTestId("notices")).getByRole("alert")).toHaveTextContent(
+      "The open conversation was deleted. This is a new one.",
+    );
+    expect(screen.getByTestId("empty-state")).toBeInTheDocument();
+  });
+
   it("shows a failed tool with its message, and the reply that follows", () => {
     const h = renderChat(chat());
     act(() => {

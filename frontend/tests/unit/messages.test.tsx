@@ -64,6 +64,47 @@ describe("message list", () => {
   });
 });
 
+describe("stopped replies", () => {
+  it("marks a reply stopped live, and one stopped earlier when it comes from history", () => {
+    const h = renderChat(<MessageList />, { locale: "en" });
+    act(() => {
+      h.client.sendMessage("Talk");
+    });
+    h.receive(h.f.chunk("Once upon"));
+    expect(screen.queryByTestId("stopped-marker")).toBeNull();
+    h.receive(h.f.done("cancelled"));
+    const live = screen.getByTestId("message-assistant");
+    expect(within(live).getByTestId("stopped-marker")).toHaveTextContent("Stopped");
+    expect(live).toHaveTextContent("Once upon");
+
+    // A reload: the same conversation, from history.
+    h.receive(
+      h.f.session("s1", true),
+      h.f.history([
+        { role: "user", text: "Talk" },
+        { role: "assistant", text: "Once upon", stopped: true },
+        { role: "user", text: "Again" },
+        { role: "assistant", text: "Done talking." },
+      ]),
+    );
+    const [stopped, finished] = screen.getAllByTestId("message-assistant");
+    expect(within(stopped!).getByTestId("stopped-marker")).toHaveTextContent("Stopped");
+    expect(within(finished!).queryByTestId("stopped-marker")).toBeNull();
+  });
+
+  it("marks a reply stopped before its first word, in Portuguese too", () => {
+    const h = renderChat(<MessageList />);
+    act(() => {
+      h.client.sendMessage("Fale");
+    });
+    expect(screen.getByTestId("typing-indicator")).toBeInTheDocument();
+    h.receive(h.f.status({ ai_typing: false }), h.f.done("cancelled"));
+    expect(screen.queryByTestId("typing-indicator")).toBeNull();
+    expect(screen.getByTestId("stopped-marker")).toHaveTextContent("Interrompida");
+    expect(screen.getByTestId("stopped-marker")).toHaveAttribute("title", "Resposta interrompida.");
+  });
+});
+
 describe("markdown", () => {
   it("renders raw HTML from the model as text, never as elements", () => {
     const evil =

@@ -163,4 +163,57 @@ describe("chat client reconnect", () => {
     expect(chat.sendMessage("second")).toBe(false);
     expect(socket.frames).toEqual([{ event: "user_message", data: { text: "first" } }]);
   });
+
+  it("starts where the tab was after a reload: that conversation, waiting for its history", () => {
+    sessionStorage.setItem("gatehouse.session", "stored-id");
+    const chat = client();
+    expect(chat.store.current).toMatchObject({ sessionId: "stored-id", awaitingHistory: true });
+  });
+
+  it("opens another conversation without last_seq, and remembers it for a reload", () => {
+    const chat = client();
+    chat.start();
+    const first = FakeWebSocket.last;
+    first.open();
+    const f = frameMaker();
+    first.receive(f.session("abc"));
+    chat.sendMessage("hi");
+    first.receive(f.chunk("Hello"));
+    first.receive(f.done());
+    expect(chat.openConversation("abc")).toBe(false);
+    expect(FakeWebSocket.last).toBe(first);
+
+    expect(chat.openConversation("other")).toBe(true);
+    expect(sessionStorage.getItem("gatehouse.session")).toBe("other");
+    expect(first.readyState).toBe(FakeWebSocket.CLOSED);
+    const url = new URL(FakeWebSocket.last.url);
+    expect(url.searchParams.get("session_id")).toBe("other");
+    expect(url.searchParams.has("last_seq")).toBe(false);
+    // A drop before the history came asks for the history again.
+    FakeWebSocket.last.open();
+    FakeWebSocket.last.drop();
+    vi.advanceTimersByTime(250);
+    expect(new URL(FakeWebSocket.last.url).searchParams.has("last_seq")).toBe(false);
+  });
+
+  it("starts a new conversation at once when the server says the open one was deleted (4404)", () => {
+    const chat = client();
+    chat.start();
+    const first = FakeWebSocket.last;
+    first.open();
+    const f = frameMaker();
+    first.receive(f.session("doomed"));
+    chat.sendMessage("hi");
+    expect(sessionStorage.getItem("gatehouse.session")).toBe("doomed");
+
+    first.close(4404);
+    // No backoff: the new connection is made right away, for a new conversation.
+    const second = FakeWebSocket.last;
+    expect(second).not.toBe(first);
+    expect(new URL(second.url).searchParams.has("session_id")).toBe(false);
+    expect(sessionStorage.getItem("gatehouse.session")).toBeNull();
+    const state = chat.store.getSnapshot();
+    expect(state.messageIds).toEqual([]);
+    expect(state.notices).toMatchObject([{ code: "conversation_deleted" }]);
+  });
 });

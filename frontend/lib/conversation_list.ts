@@ -1,0 +1,153 @@
+// The sidebar's list of conversations: a small store outside React (subscribe/getSnapshot for
+// useSyncExternalStore) over the conversations API, with the delete confirmation in it.
+//
+// Every connection without a session id opens a conversation on the server, so the API also
+// lists conversations nobody wrote in yet (untitled: the title is the first user message).
+// The list leaves those out; a conversation shows up once it has its first message.
+import type { ChatState } from "./chat_state";
+import type { ConversationSummary, ConversationsApi } from "./conversations_api";
+
+export type ListStatus = "idle" | "loading" | "ready" | "error";
+
+export interface ConversationListState {
+  /** "error": the last load failed (items, if any, are from the load before). */
+  status: ListStatus;
+  items: ConversationSummary[];
+  /** The conversation whose deletion waits for the person's confirmation. */
+  confirming: ConversationSummary | null;
+  deleting: boolean;
+  deleteFailed: boolean;
+}
+
+const INITIAL: ConversationListState = {
+  status: "idle",
+  items: [],
+  confirming: null,
+  deleting: false,
+  deleteFailed: false,
+};
+
+interface ChatSource {
+  getSnapshot(): ChatState;
+  subscribe(listener: () => void): () => void;
+}
+
+/**
+ * Whether the list is out of date after the chat went from `prev` to `next`: a reply ended
+ * (its conversation moved to the top), or the open conversation got its first message (the
+ * server saves it, title included, before it says the AI is typing) and is not listed yet.
+ */
+export function needsRefresh(
+  prev: ChatState,
+  next: ChatState,
+  listed: (id: string) => boolean,
+): boolean {
+  if (prev.turnOpen && !next.turnOpen) return true;
+  return !prev.aiTyping && next.aiTyping && next.sessionId !== null && !listed(next.sessionId);
+}
+
+export class ConversationList {
+  private state: ConversationListState = INITIAL;
+  private readonly listeners = new Set<() => void>();
+  private readonly api: ConversationsApi;
+  private loading: Promise<void> | null = null;
+  private again = false;
+
+  constructor(api: ConversationsApi) {
+    this.api = api;
+  }
+
+  getSnapshot = (): ConversationListState => this.state;
+
+  getServerSnapshot = (): ConversationListState => INITIAL;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  };
+
+  has(id: string): boolean {
+    return this.state.items.some((item) => item.id === id);
+  }
+
+  find(id: string | null): ConversationSummary | undefined {
+    return id === null ? undefined : this.state.items.find((item) => item.id === id);
+  }
+
+  /**
+   * Load the list again. Calls while a load runs are folded into one more load after it, so
+   * the list always ends up at least as new as the last call, with one request at a time.
+   */
+  refresh(): Promise<void> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = this.load().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  /** Refresh whenever the chat says the list went out of date (see needsRefresh). */
+  follow(chat: ChatSource): () => void {
+    let prev = chat.getSnapshot();
+    return chat.subscribe(() => {
+      const next = chat.getSnapshot();
+      const stale = needsRefresh(prev, next, (id) => this.has(id));
+      prev = next;
+      if (stale) void this.refresh();
+    });
+  }
+
+  askDelete(id: string): void {
+    const item = this.find(id);
+    if (!item || this.state.deleting) return;
+    this.set({ confirming: item, deleteFailed: false });
+  }
+
+  cancelDelete(): void {
+    if (this.state.deleting) return;
+    this.set({ confirming: null, deleteFailed: false });
+  }
+
+  /** Delete the conversation being confirmed; true once it is gone. */
+  async confirmDelete(): Promise<boolean> {
+    const target = this.state.confirming;
+    if (!target || this.state.deleting) return false;
+    this.set({ deleting: true, deleteFailed: false });
+    try {
+      await this.api.remove(target.id);
+    } catch {
+      this.set({ deleting: false, deleteFailed: true });
+      return false;
+    }
+    this.set({
+      items: this.state.items.filter((item) => item.id !== target.id),
+      confirming: null,
+      deleting: false,
+    });
+    void this.refresh();
+    return true;
+  }
+
+  private async load(): Promise<void> {
+    do {
+      this.again = false;
+      if (this.state.status !== "ready") this.set({ status: "loading" });
+      try {
+        const all = await this.api.list();
+        this.set({ status: "ready", items: all.filter((item) => item.title.trim() !== "") });
+      } catch {
+        this.set({ status: "error" });
+      }
+    } while (this.again);
+  }
+
+  private set(patch: Partial<ConversationListState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of [...this.listeners]) listener();
+  }
+}
