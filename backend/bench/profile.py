@@ -52,6 +52,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--app-src", type=Path, help="a folder holding a scratch `gatehouse`")
+    parser.add_argument("--baseline", action="store_true", help="profile the baseline relay")
     parser.add_argument("--name", default="profile", help="output file names")
     parser.add_argument("--out", type=Path, default=procs.BACKEND.parent / "bench/results/profile")
     return parser.parse_args(argv)
@@ -111,7 +112,8 @@ def summary(stacks: Counter[str], level: JsonDict, args: argparse.Namespace) -> 
     chunks = level["chunks"] or 1
     per_chunk_us = 1e6 * cpu["target_s"] / chunks
     lines = [
-        f"# Profile: {args.conversations} conversations, {args.gap_ms:g} ms gap, "
+        f"# Profile of {'the baseline' if args.baseline else 'the app'}: "
+        f"{args.conversations} conversations, {args.gap_ms:g} ms gap, "
         f"compression {args.compression}, LOG_LEVEL={args.log_level}",
         "",
         f"{level['chunks']:,} chunks relayed; app CPU {cpu['target_s']:.2f} s = "
@@ -143,8 +145,11 @@ async def profile(args: argparse.Namespace) -> None:
     model = procs.start_model_server(workdir)
     try:
         procs.script_model(model, load.model_reply(), loadgen.STREAM_TEXT)
-        app = procs.start_app(
-            workdir, f"http://127.0.0.1:{model.port}", args.app_src, args.log_level
+        model_url = f"http://127.0.0.1:{model.port}"
+        app = (
+            procs.start_baseline(workdir, model_url)
+            if args.baseline
+            else procs.start_app(workdir, model_url, args.app_src, args.log_level)
         )
         try:
             target = Target("ours", app, model)
