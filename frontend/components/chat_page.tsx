@@ -104,8 +104,11 @@ function ChatLayout() {
             closeDrawer();
           }
         }}
-        className={`fixed inset-y-0 left-0 z-40 w-72 max-w-[85vw] border-r border-zinc-200/70 bg-white outline-none transition-[translate,visibility] duration-200 ease-out lg:static lg:visible lg:z-auto lg:max-w-none lg:translate-x-0 lg:shrink-0 dark:border-zinc-800/70 dark:bg-zinc-900 ${
-          drawerOpen ? "visible translate-x-0 shadow-2xl" : "invisible -translate-x-full"
+        className={`fixed inset-y-0 left-0 z-40 w-72 max-w-[85vw] border-r border-zinc-200/70 bg-white outline-none duration-200 ease-out lg:static lg:visible lg:z-auto lg:max-w-none lg:translate-x-0 lg:shrink-0 dark:border-zinc-800/70 dark:bg-zinc-900 ${
+          // Shown at once when opening (so it can take focus), hidden only once it has slid away.
+          drawerOpen
+            ? "visible translate-x-0 shadow-2xl transition-[translate]"
+            : "invisible -translate-x-full transition-[translate,visibility]"
         }`}
       >
         <ConversationSidebar onNavigate={closeDrawer} onClose={closeDrawer} />

@@ -2,20 +2,13 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
-import { WORKSPACE, expect, resetModel, script, test } from "./env";
+import { WORKSPACE, expect, lastReply, resetModel, script, send, test } from "./env";
 
 test.beforeEach(async ({ page }) => {
   await resetModel();
   await page.goto("/");
   await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "idle");
 });
-
-async function send(page: Page, text: string) {
-  const input = page.getByTestId("composer-input");
-  await expect(input).toBeEnabled();
-  await input.fill(text);
-  await input.press("Enter");
-}
 
 /** Record every distinct text the last reply bubble shows, from now on. */
 async function recordReplyTexts(page: Page) {
@@ -33,9 +26,6 @@ async function recordReplyTexts(page: Page) {
   });
   return () => page.evaluate(() => (window as unknown as { __texts: string[] }).__texts);
 }
-
-const lastReply = (page: Page) =>
-  page.getByTestId("message-assistant").last().getByTestId("message-content");
 
 test("a reply streams in piece by piece", async ({ page }) => {
   const pieces = ["Olá", "! Esta ", "resposta ", "chega ", "aos ", "poucos, ", "em ", "vários ", "**pedaços**", "."];
@@ -107,8 +97,6 @@ test("an approved tool call writes the file while the chunks show", async ({ pag
   await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "awaiting_approval");
   expect(existsSync(join(WORKSPACE, "notes/plano.md"))).toBe(false);
 
-  await page.screenshot({ path: "../docs/screenshots/chat-ui.png" });
-
   await modal.getByRole("button", { name: "Aprovar" }).click();
   await expect(modal).toBeHidden();
 
@@ -158,15 +146,26 @@ test("Escape denies the tool call", async ({ page }) => {
   expect(existsSync(join(WORKSPACE, "esc.txt"))).toBe(false);
 });
 
-test("Stop ends the reply and keeps what was said", async ({ page }) => {
+test("Stop ends the reply, keeps what was said, and it stays marked stopped", async ({ page }) => {
   await script("fale bastante", { text: Array.from({ length: 40 }, (_, i) => `parte${i} `), delay_ms: 150 });
   await send(page, "fale bastante");
   await expect(lastReply(page)).toContainText("parte2");
+  await expect(page.getByTestId("stopped-marker")).toHaveCount(0);
   await page.getByTestId("stop-button").click();
-  await expect(lastReply(page)).toContainText("Resposta interrompida.");
+  const marker = page.getByTestId("message-assistant").last().getByTestId("stopped-marker");
+  await expect(marker).toHaveText("Interrompida");
   await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "idle");
   await expect(lastReply(page)).not.toContainText("parte39");
   await expect(page.getByTestId("composer-input")).toBeEnabled();
+  const kept = (await lastReply(page).getByTestId("markdown").innerText()).trim();
+
+  // From the stored history after a reload: the same words, still marked stopped.
+  await page.reload();
+  await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "idle");
+  await expect(lastReply(page).getByTestId("markdown")).toHaveText(kept);
+  await expect(page.getByTestId("message-assistant").last().getByTestId("stopped-marker")).toHaveText(
+    "Interrompida",
+  );
 });
 
 test("a model error shows the localized message", async ({ page }) => {

@@ -1,5 +1,5 @@
 // What global-setup.ts started, and helpers to script the Claude stand-in.
-import { expect, test as base } from "@playwright/test";
+import { expect, test as base, type Page } from "@playwright/test";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -18,7 +18,7 @@ export interface ToolUse {
 }
 
 export type Reply =
-  | { text: string[]; delay_ms?: number; tool_uses?: ToolUse[] }
+  | { text: string[]; delay_ms?: number; tool_uses?: ToolUse[]; hold_after?: number; gate?: string }
   | { deltas: { count: number; min_bytes: number; max_bytes: number }; delay_ms?: number }
   | { http_error: { status: number; type: string; message: string } };
 
@@ -39,6 +39,50 @@ export async function script(match: string, reply: Reply, times = 1): Promise<vo
 
 export async function resetModel(): Promise<void> {
   await control("reset", {});
+}
+
+/** Let a reply scripted with `hold_after` + `gate` go on. Gates stay open: use a new name each time. */
+export async function release(gate: string): Promise<void> {
+  await control("release", { gate });
+}
+
+/** A gate name no other test uses. */
+export function gateName(prefix: string): string {
+  return `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What the backend lists at GET /api/conversations. */
+export async function listConversations(): Promise<Conversation[]> {
+  const response = await fetch(`${APP_URL}/api/conversations`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as Conversation[];
+}
+
+export async function deleteConversation(id: string): Promise<void> {
+  const response = await fetch(`${APP_URL}/api/conversations/${encodeURIComponent(id)}`, { method: "DELETE" });
+  expect([204, 404]).toContain(response.status);
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const input = page.getByTestId("composer-input");
+  await expect(input).toBeEnabled();
+  await input.fill(text);
+  await input.press("Enter");
+}
+
+export const lastReply = (page: Page) =>
+  page.getByTestId("message-assistant").last().getByTestId("message-content");
+
+/** Ready to chat: connected, nothing running. */
+export async function ready(page: Page): Promise<void> {
+  await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "idle");
 }
 
 export const test = base.extend({
