@@ -10,13 +10,11 @@ from __future__ import annotations
 import codecs
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from gatehouse import protocol
 
 
 class FrameSink(Protocol):
-    def emit(self, frame: BaseModel) -> Any: ...
+    def emit(self, frame: protocol.ServerFrame) -> Any: ...
 
 
 class ChunkRelay:

@@ -218,6 +218,12 @@ def encode(frame: BaseModel) -> str:
     return frame.model_dump_json(exclude_none=True)
 
 
+def encode_numbered(frame: ServerFrame, seq: int) -> str:
+    """`encode(frame)` with `seq` set, without copying the model (this runs once per chunk)."""
+    data = frame.data.model_dump_json(exclude_none=True)
+    return f'{{"event":"{frame.event}","data":{data},"seq":{seq}}}'
+
+
 def json_schema() -> dict[str, Any]:
     """One JSON Schema document with both unions, for generating the frontend's types."""
     client = CLIENT_FRAME.json_schema(ref_template="#/$defs/{model}")

@@ -17,8 +17,6 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pydantic import BaseModel
-
 from gatehouse import protocol
 from gatehouse.approvals import Approvals
 from gatehouse.errors import GatehouseError, error_frame
@@ -81,9 +79,9 @@ class Session:
         if outbox in self._outboxes:
             self._outboxes.remove(outbox)
 
-    def emit(self, frame: BaseModel) -> str:
+    def emit(self, frame: protocol.ServerFrame) -> str:
         self._seq += 1
-        text = protocol.encode(frame.model_copy(update={"seq": self._seq}))
+        text = protocol.encode_numbered(frame, self._seq)
         self._recent.append((self._seq, text))
         self._store.log_frame(self.id, self._seq, text)
         for outbox in self._outboxes:
