@@ -58,15 +58,16 @@ export function AppHeader({
         >
           <GateIcon />
         </span>
+        {/* On phones the header has no room for it: there it is for screen readers only. */}
         <h1
           id="conversation-title"
-          data-testid="conversation-heading"
-          className="sr-only min-w-0 truncate text-[15px] font-semibold tracking-tight sm:not-sr-only"
           title={title}
+          data-testid="conversation-heading"
+          className="min-w-0 truncate text-[15px] font-semibold tracking-tight max-sm:sr-only"
         >
           {title}
         </h1>
-        <div className="ml-auto flex min-w-0 items-center gap-2">
+        <div className="ml-auto flex min-w-0 items-center gap-2 sm:shrink-0">
           <StatusBadge />
           <LanguageSwitcher />
           <ThemeToggle />

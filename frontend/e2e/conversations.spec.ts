@@ -185,14 +185,18 @@ test("screenshot: a tool call awaiting approval, with the sidebar", async ({ pag
     ],
   });
   await script("crie o plano", {
-    text: ["Vou criar o arquivo `notes/plano.md` com as tarefas."],
-    tool_uses: [{ id: "toolu_e2e_shot", name: "create_file", input: { path: "notes/plano.md", content } }],
+    text: ["Vou criar o arquivo `notes/passos.md` com as tarefas."],
+    tool_uses: [
+      { id: "toolu_e2e_shot", name: "create_file", input: { path: "notes/passos.md", content } },
+    ],
   });
   await send(page, "Mostre um exemplo de função em TypeScript");
   await expect(lastReply(page)).toContainText("Quer que eu crie um plano");
-  await send(page, "Agora crie o plano do projeto em notes/plano.md");
+  await send(page, "Agora crie o plano do projeto em notes/passos.md");
   const modal = page.getByRole("dialog", { name: "O Claude quer usar uma ferramenta" });
   await expect(modal).toBeVisible();
+  await expect(modal.getByTestId("approval-path")).toHaveText("notes/passos.md");
+  await expect(modal.getByTestId("approval-overwrite")).toHaveCount(0);
   await expect(sidebar(page).getByTestId("conversation-item")).toHaveCount(4);
   await expect(openButton(page, "Mostre um exemplo de função em TypeScript")).toHaveAttribute(
     "aria-current",
