@@ -44,6 +44,7 @@ async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc
     proc = procs.start_app(workdir, f"http://127.0.0.1:{model.port}", src, args.log_level)
     target = Target("ours", proc, model)
     try:
+        await scenarios.warm(target, load.compression)
         level = await scenarios.streaming_level(target, load, args.conversations)
         if args.idle:
             level["idle"] = await scenarios.idle_memory(target, args.idle, load.compression)
@@ -81,6 +82,7 @@ async def compare(args: argparse.Namespace) -> dict[str, list[JsonDict]]:
     runs: dict[str, list[JsonDict]] = {app: [] for app in args.app}
     try:
         procs.script_model(model, load.model_reply(), loadgen.STREAM_TEXT)
+        procs.script_model(model, scenarios.WARM_REPLY, loadgen.WARM_TEXT)
         for round_ in range(args.rounds):
             for app in args.app:
                 level = await _one(app, load, args, model)

@@ -38,8 +38,14 @@ _AREA_PATTERNS = [
     ("frame encode (pydantic)", r"gatehouse/protocol\.py|model_copy|model_dump_json|/pydantic/"),
     ("WebSocket send (starlette, uvicorn, websockets)", r"/starlette/|/uvicorn/|/websockets/"),
     ("gatehouse (other)", r"/gatehouse/"),
-    ("asyncio / event loop", r"/asyncio/|uvloop"),
+    ("asyncio (tasks, queues, events)", r"/asyncio/|uvloop"),
 ]
+# Frames every main-thread stack starts with; a stack of only these is the loop's own C code.
+_ROOTS = re.compile(
+    r"<frozen runpy>|gatehouse/(__main__|cli)\.py|bench/baseline\.py|uvicorn/(server|_compat|main)"
+    r"\.py|asyncio/(runners|base_events|events)\.py|uvloop/__init__\.py"
+)
+EVENT_LOOP = "event loop itself (uvloop C code: I/O, callbacks)"
 AREAS = [(name, re.compile(pattern)) for name, pattern in _AREA_PATTERNS]
 
 
@@ -91,8 +97,12 @@ def _function(frame: str) -> str:
 
 
 def _area(stack: str) -> str:
+    frames = [frame for frame in stack.split(";") if not _ROOTS.search(frame)]
+    if not frames:
+        return EVENT_LOOP
+    rest = ";".join(frames)
     for name, pattern in AREAS:
-        if pattern.search(stack):
+        if pattern.search(rest):
             return name
     return "other"
 
@@ -145,6 +155,7 @@ async def profile(args: argparse.Namespace) -> None:
     model = procs.start_model_server(workdir)
     try:
         procs.script_model(model, load.model_reply(), loadgen.STREAM_TEXT)
+        procs.script_model(model, scenarios.WARM_REPLY, loadgen.WARM_TEXT)
         model_url = f"http://127.0.0.1:{model.port}"
         app = (
             procs.start_baseline(workdir, model_url)
@@ -153,6 +164,7 @@ async def profile(args: argparse.Namespace) -> None:
         )
         try:
             target = Target("ours", app, model)
+            await scenarios.warm(target, compression)
             crowd = loadgen.Crowd(target.url, compression)
             await crowd.open(args.conversations)
             args.out.mkdir(parents=True, exist_ok=True)

@@ -151,7 +151,12 @@ def markdown(results: JsonDict) -> str:
             "",
             f"Run {meta['date']} at {meta['commit']} on {meta['cpu']} ({meta['cores']} cores), "
             f"Python {meta['python']}; load average {meta['loadavg_start']} at the start, "
-            f"{meta['loadavg_end']} at the end. Took {meta['duration_min']:.1f} min.",
+            f"{meta['loadavg_end']} at the end. Took {meta['duration_min']:.1f} min"
+            + (
+                f", after waiting {meta['waited_for_quiet_s']:.0f} s for a quieter machine."
+                if meta.get("waited_for_quiet_s")
+                else "."
+            ),
             "",
             *table,
             "",
@@ -191,7 +196,12 @@ def markdown(results: JsonDict) -> str:
             *sharing,
             "",
             "`other processes` is every other program on the machine during the level "
-            "(/proc/stat busy time minus ours): the machine was not reserved for the run.",
+            "(/proc/stat busy time minus ours): the machine was not reserved for the run"
+            + (
+                f"; the bench ran at nice {meta['nice']} so that they disturbed it less."
+                if meta.get("nice")
+                else "."
+            ),
             "",
             "## Ramp",
             "",

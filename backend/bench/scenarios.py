@@ -107,6 +107,18 @@ def _cpu_dict(cpu: stats.CpuSample, chunks: int) -> JsonDict:
     }
 
 
+WARM_REPLY: JsonDict = {"deltas": {"count": 20}, "stamp": True, "delay_ms": 5}
+
+
+async def warm(target: Target, compression: Compression) -> None:
+    """A few short replies first: lazy imports, the first HTTP connections, caches."""
+    crowd = Crowd(target.url, compression, loadgen.WARM_TEXT)
+    await crowd.open(8)
+    await crowd.stream(1, 0.1, 30)
+    await crowd.close()
+    await procs.quiesce(target.proc)
+
+
 async def streaming_level(target: Target, load: Load, conversations: int) -> JsonDict:
     """`conversations` sockets streaming replies at once; latency, first chunk, CPU."""
     crowd = Crowd(target.url, load.compression)
