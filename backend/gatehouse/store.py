@@ -76,12 +76,13 @@ tool_calls = Table(
     Column("expires_at", Float, nullable=True),
     Column("decided_at", Float, nullable=True),
 )
-frames = Table(
+frames = Table(  # one row per write batch and conversation: frames first_seq..last_seq
     "frames",
     metadata,
     Column("conversation_id", String(64), primary_key=True),
-    Column("seq", Integer, primary_key=True),
-    Column("body", Text, nullable=False),
+    Column("first_seq", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("body", Text, nullable=False),  # the frames' JSON texts, one a line
 )
 
 
@@ -122,7 +123,7 @@ def database_url(url: str) -> str:
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._pending_frames: list[JsonDict] = []
+        self._pending_frames: dict[str, list[tuple[int, str]]] = {}
         self._wake = asyncio.Event()
         self._flushed = asyncio.Event()
         self._writing = False
@@ -151,7 +152,7 @@ class Store:
 
     # ── the frame log ───────────────────────────────────────────────────────────────────────
     def log_frame(self, conversation_id: str, seq: int, body: str) -> None:
-        self._pending_frames.append({"conversation_id": conversation_id, "seq": seq, "body": body})
+        self._pending_frames.setdefault(conversation_id, []).append((seq, body))
         self._wake.set()
 
     async def flush(self) -> None:
@@ -164,12 +165,12 @@ class Store:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            batch, self._pending_frames = self._pending_frames, []
+            batch, self._pending_frames = self._pending_frames, {}
             self._writing = True
             try:
                 if batch:
                     async with self._engine.begin() as connection:
-                        await connection.execute(insert(frames), batch)
+                        await connection.execute(insert(frames), _frame_rows(batch))
             except Exception:  # the chat goes on; only resume past these frames is lost
                 log.exception("frame_log_write_failed", frames=len(batch))
             finally:
@@ -179,12 +180,16 @@ class Store:
     async def frames_after(self, conversation_id: str, seq: int) -> list[tuple[int, str]]:
         await self.flush()
         query = (
-            select(frames.c.seq, frames.c.body)
-            .where(frames.c.conversation_id == conversation_id, frames.c.seq > seq)
-            .order_by(frames.c.seq)
+            select(frames.c.first_seq, frames.c.body)
+            .where(frames.c.conversation_id == conversation_id, frames.c.last_seq > seq)
+            .order_by(frames.c.first_seq)
         )
         async with self._engine.connect() as connection:
-            return [(row.seq, row.body) for row in await connection.execute(query)]
+            rows = list(await connection.execute(query))
+        numbered = (
+            (row.first_seq + n, body) for row in rows for n, body in enumerate(row.body.split("\n"))
+        )
+        return [(number, body) for number, body in numbered if number > seq]
 
     # ── conversations ───────────────────────────────────────────────────────────────────────
     async def create_conversation(self, conversation_id: str, locale: str) -> None:
@@ -217,7 +222,7 @@ class Store:
             )
             last_seq = (
                 await connection.execute(
-                    select(func.max(frames.c.seq)).where(
+                    select(func.max(frames.c.last_seq)).where(
                         frames.c.conversation_id == conversation_id
                     )
                 )
@@ -315,6 +320,29 @@ class Store:
         async with self._engine.begin() as connection:
             changed = await connection.execute(query.values(**values))
         return changed.rowcount > 0
+
+
+def _frame_rows(batch: dict[str, list[tuple[int, str]]]) -> list[JsonDict]:
+    """A row per run of consecutive frames of one conversation (a run breaks only where a
+    resume after a crash skipped numbers)."""
+    rows: list[JsonDict] = []
+    for conversation_id, numbered in batch.items():
+        runs: list[list[tuple[int, str]]] = []
+        for frame in numbered:
+            if runs and frame[0] == runs[-1][-1][0] + 1:
+                runs[-1].append(frame)
+            else:
+                runs.append([frame])
+        rows += [
+            {
+                "conversation_id": conversation_id,
+                "first_seq": run[0][0],
+                "last_seq": run[-1][0],
+                "body": "\n".join(body for _, body in run),  # JSON texts hold no raw newline
+            }
+            for run in runs
+        ]
+    return rows
 
 
 def _stored_call(row: Any) -> StoredToolCall:

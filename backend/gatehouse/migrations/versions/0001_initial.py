@@ -47,7 +47,8 @@ def upgrade() -> None:
     op.create_table(
         "frames",
         sa.Column("conversation_id", sa.String(64), primary_key=True),
-        sa.Column("seq", sa.Integer, primary_key=True),
+        sa.Column("first_seq", sa.Integer, primary_key=True),
+        sa.Column("last_seq", sa.Integer, nullable=False),
         sa.Column("body", sa.Text, nullable=False),
     )
 
