@@ -36,6 +36,7 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=settings.ws_compression,
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=5,

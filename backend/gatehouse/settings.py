@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=32_000, ge=1)
     max_frame_bytes: int = Field(default=1_048_576, ge=1024)
     outbox_frames: int = Field(default=10_000, ge=16)
+    ws_compression: bool = False  # permessage-deflate: less bandwidth, more CPU and memory
     rate_limit_per_s: float = Field(default=10.0, gt=0)
     rate_limit_burst: int = Field(default=30, ge=1)
     frontend_dir: Path | None = None
