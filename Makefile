@@ -80,6 +80,7 @@ e2e: install chromium
 
 ## bench: the load benchmarks; results in bench/results/
 bench: $(VENV)/.dev
+	$(BIN)/pip install --quiet -e 'backend[dev,bench]'
 	cd backend && ../$(BIN)/python -m bench.run
 
 clean:
