@@ -5,7 +5,8 @@ A bare `websockets` server; each text frame starts one `messages.stream` call of
 No validation, no logging, no sessions, no history, no persistence. It runs on uvloop when
 installed, as uvicorn does for the app, so the comparison is of the code, not the event loop.
 
-    python -m bench.baseline --port 0 --model-url http://127.0.0.1:PORT   (prints "ready <port>")
+    python -m bench.baseline --port 0 --model-url http://127.0.0.1:PORT [--compression]
+    (prints "ready <port>")
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
-async def _relay(port: int, model_url: str) -> None:
+async def _relay(port: int, model_url: str, compression: bool) -> None:
     client = anthropic.AsyncAnthropic(api_key="sk-ant-bench", base_url=model_url)
 
     async def handler(websocket: ServerConnection) -> None:
@@ -52,7 +53,14 @@ async def _relay(port: int, model_url: str) -> None:
                     await websocket.send(chunk)
             await websocket.send(COMPLETED)
 
-    async with serve(handler, "127.0.0.1", port, max_size=1 << 20, backlog=2048) as server:
+    async with serve(
+        handler,
+        "127.0.0.1",
+        port,
+        max_size=1 << 20,
+        backlog=2048,
+        compression="deflate" if compression else None,
+    ) as server:
         bound = next(iter(server.sockets)).getsockname()[1]
         print(f"ready {bound}", flush=True)  # noqa: T201
         await server.serve_forever()
@@ -62,8 +70,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--model-url", required=True)
+    parser.add_argument("--compression", action="store_true", help="accept permessage-deflate")
     args = parser.parse_args()
-    _run(_relay(args.port, args.model_url))
+    _run(_relay(args.port, args.model_url, args.compression))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
 import statistics
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench import loadgen, procs, scenarios
 from bench.scenarios import JsonDict, Load, Target
@@ -32,22 +34,26 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--deltas", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--idle", type=int, default=0, help="also RSS per idle socket")
-    parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    parser.add_argument("--server-compression", action="store_true", help="WS_COMPRESSION=true")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--json", type=Path, help="write the runs here")
+    parser.add_argument("--priority", type=int, default=0, help="nice levels above others (root)")
     return parser.parse_args(argv)
 
 
 async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc) -> JsonDict:
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-compare-"))
     src = None if app == "installed" else Path(app).resolve()
-    proc = procs.start_app(workdir, f"http://127.0.0.1:{model.port}", src, args.log_level)
+    model_url = f"http://127.0.0.1:{model.port}"
+    proc = procs.start_app(workdir, model_url, src, args.log_level, load.server_compression)
     target = Target("ours", proc, model)
     try:
         await scenarios.warm(target, load.compression)
         level = await scenarios.streaming_level(target, load, args.conversations)
         if args.idle:
-            level["idle"] = await scenarios.idle_memory(target, args.idle, load.compression)
+            level["idle"] = await scenarios.idle_memory(
+                target, args.idle, load.compression, load.server_compression
+            )
     finally:
         proc.stop()
     return level
@@ -55,19 +61,21 @@ async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc
 
 def _row(app: str, runs: list[JsonDict]) -> str:
     def med(*path: str) -> float:
+        """The median over the runs; NaN when a run lacks it (a saturated level)."""
         values: list[float] = []
         for run in runs:
             node: Any = run
             for key in path:
-                node = node[key]
-            values.append(float(node))
+                node = cast(JsonDict, node).get(key) if isinstance(node, dict) else None
+            values.append(math.nan if node is None else float(cast(float, node)))
         return statistics.median(values)
 
     text = (
         f"{app}: CPU s/1000 chunks {med('cpu', 'target_s_per_1000_chunks'):.3f} "
         f"(steady {med('cpu_steady', 'target_s_per_1000_chunks'):.3f}), "
         f"p50 {med('latency_ms', 'p50'):.2f} ms, p99 {med('latency_ms', 'p99'):.2f} ms, "
-        f"TTFC added p50 {med('first_chunk', 'added_ms', 'p50'):.1f} ms"
+        f"TTFC added p50 {med('first_chunk', 'added_ms', 'p50'):.1f} ms, "
+        f"{med('errors'):.0f} errors"
     )
     if "idle" in runs[0]:
         text += f", {med('idle', 'kb_per_connection'):.1f} KB per idle socket"
@@ -76,8 +84,9 @@ def _row(app: str, runs: list[JsonDict]) -> str:
 
 async def compare(args: argparse.Namespace) -> dict[str, list[JsonDict]]:
     procs.raise_nofile()
-    compression: loadgen.Compression = "deflate" if args.compression == "deflate" else None
-    load = Load(args.gap_ms, args.deltas, 20, 60, compression)
+    if args.priority:
+        os.nice(-args.priority)
+    load = Load(args.gap_ms, args.deltas, 20, 60, "deflate", args.server_compression)
     model = procs.start_model_server(Path(tempfile.mkdtemp(prefix="gatehouse-compare-")))
     runs: dict[str, list[JsonDict]] = {app: [] for app in args.app}
     try:

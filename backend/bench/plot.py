@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench import stats
+
 JsonDict = dict[str, Any]
 
 
@@ -27,9 +29,13 @@ def latency_plot(results: JsonDict, path: Path, limits_ms: tuple[float, ...]) ->
         for q, marker in (("p50", "o"), ("p99", "s")):
             ys = [levels[x]["latency_ms"][q] for x in xs]
             ax.plot(xs, ys, style, marker=marker, label=f"{name} {q}")
+            cut = [(x, y) for x, y in zip(xs, ys, strict=True) if stats.saturated(levels[x])]
+            if cut:
+                ax.plot(*zip(*cut, strict=True), "x", color="black", markersize=10)
     for limit in limits_ms:
         ax.axhline(limit, color="grey", linewidth=0.8, linestyle=":")
         ax.text(1, limit * 1.1, f"{limit:g} ms", color="grey", fontsize=8)
+    ax.plot([], [], "x", color="black", label="saturated: errors or cut short")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("concurrent streaming conversations")

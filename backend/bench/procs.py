@@ -123,14 +123,18 @@ def start_model_server(workdir: Path) -> Proc:
     return _await_ready_line(_spawn("model_server", argv, BACKEND, env, workdir, pipe=True))
 
 
-def start_baseline(workdir: Path, model_url: str) -> Proc:
+def start_baseline(workdir: Path, model_url: str, compression: bool) -> Proc:
     env = {**_base_env(workdir), "PYTHONPATH": str(BACKEND)}
     argv = [sys.executable, "-m", "bench.baseline", "--port", "0", "--model-url", model_url]
+    argv += ["--compression"] if compression else []
     return _await_ready_line(_spawn("baseline", argv, BACKEND, env, workdir, pipe=True))
 
 
-def start_app(workdir: Path, model_url: str, app_src: Path | None, log_level: str) -> Proc:
-    """`python -m gatehouse serve` in its own folder (so no stray .env is read)."""
+def start_app(
+    workdir: Path, model_url: str, app_src: Path | None, log_level: str, compression: bool
+) -> Proc:
+    """`python -m gatehouse serve` in its own folder (so no stray .env is read);
+    `compression`: WS_COMPRESSION (permessage-deflate), off by default in the app."""
     home = workdir / "app"
     (home / "workspace").mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -143,6 +147,7 @@ def start_app(workdir: Path, model_url: str, app_src: Path | None, log_level: st
         "WORKSPACE_DIR": str(home / "workspace"),
         "LOG_LEVEL": log_level,
         "FRONTEND_DIR": str(home / "no-frontend"),
+        "WS_COMPRESSION": "true" if compression else "false",
     }
     if app_src is not None:  # a scratch copy of the package, e.g. to try a change
         env["PYTHONPATH"] = str(app_src)

@@ -4,8 +4,8 @@
 
 Starts the model server and the app, streams `--conversations` replies at once (the same load
 as `bench.run`), and records the app with `py-spy record --nonblocking` over the steady part.
-Writes to bench/results/profile/: `<name>.speedscope.json` (open in https://speedscope.app),
-`<name>.collapsed.txt` (one stack a line) and `<name>.md` (self time, and time by area).
+Writes to bench/results/profile/: `<name>.speedscope.json` (open in https://speedscope.app)
+and `<name>.md` (time by area, self and inclusive time by function).
 Not part of `make bench`: it needs py-spy and ptrace.
 """
 
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import sys
 import tempfile
@@ -55,10 +56,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gap-ms", type=float, default=100.0)
     parser.add_argument("--deltas", type=int, default=300, help="a longer steady part")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
-    parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    parser.add_argument("--server-compression", action="store_true", help="WS_COMPRESSION=true")
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--app-src", type=Path, help="a folder holding a scratch `gatehouse`")
     parser.add_argument("--baseline", action="store_true", help="profile the baseline relay")
+    parser.add_argument("--priority", type=int, default=0, help="nice levels above others (root)")
     parser.add_argument("--name", default="profile", help="output file names")
     parser.add_argument("--out", type=Path, default=procs.BACKEND.parent / "bench/results/profile")
     return parser.parse_args(argv)
@@ -124,7 +126,8 @@ def summary(stacks: Counter[str], level: JsonDict, args: argparse.Namespace) -> 
     lines = [
         f"# Profile of {'the baseline' if args.baseline else 'the app'}: "
         f"{args.conversations} conversations, {args.gap_ms:g} ms gap, "
-        f"compression {args.compression}, LOG_LEVEL={args.log_level}",
+        f"WebSocket compression {'on' if args.server_compression else 'off'}, "
+        f"LOG_LEVEL={args.log_level}",
         "",
         f"{level['chunks']:,} chunks relayed; app CPU {cpu['target_s']:.2f} s = "
         f"{per_chunk_us:.0f} µs per chunk (py-spy attached); p50 "
@@ -148,19 +151,25 @@ def summary(stacks: Counter[str], level: JsonDict, args: argparse.Namespace) -> 
 
 
 async def profile(args: argparse.Namespace) -> None:
+    if not PY_SPY.exists():
+        raise SystemExit(f"py-spy is not installed ({PY_SPY}): pip install py-spy")
     procs.raise_nofile()
+    if args.priority:
+        os.nice(-args.priority)
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-profile-"))
-    compression: loadgen.Compression = "deflate" if args.compression == "deflate" else None
-    load = Load(args.gap_ms, args.deltas, 20, 60, compression)
+    load = Load(args.gap_ms, args.deltas, 20, 60, "deflate", args.server_compression)
+    compression = load.compression
     model = procs.start_model_server(workdir)
     try:
         procs.script_model(model, load.model_reply(), loadgen.STREAM_TEXT)
         procs.script_model(model, scenarios.WARM_REPLY, loadgen.WARM_TEXT)
         model_url = f"http://127.0.0.1:{model.port}"
         app = (
-            procs.start_baseline(workdir, model_url)
+            procs.start_baseline(workdir, model_url, load.server_compression)
             if args.baseline
-            else procs.start_app(workdir, model_url, args.app_src, args.log_level)
+            else procs.start_app(
+                workdir, model_url, args.app_src, args.log_level, load.server_compression
+            )
         )
         try:
             target = Target("ours", app, model)
@@ -183,8 +192,6 @@ async def profile(args: argparse.Namespace) -> None:
     finally:
         model.stop()
     stacks = collapsed(json.loads(speedscope.read_text()))
-    text = "\n".join(f"{stack} {n}" for stack, n in stacks.most_common())
-    (args.out / f"{args.name}.collapsed.txt").write_text(text + "\n")
     report = summary(stacks, level, args)
     (args.out / f"{args.name}.md").write_text(report)
     log.info("\n%s", report)

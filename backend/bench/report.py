@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import stats
 from bench.plot import latency_plot
 
 JsonDict = dict[str, Any]
+log = logging.getLogger("bench")
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "bench" / "results"
 
 P99_TARGET_MS = 5.0  # at 200 streams
 RAMP_P99_MS = 50.0
@@ -62,6 +68,19 @@ def _get(data: JsonDict, *path: str | int) -> Any:
     return node  # pyright: ignore[reportUnknownVariableType]
 
 
+def _saturation(ours: JsonDict, base: JsonDict, n: int) -> str:
+    notes = [
+        f"{name}: {level['errors']:,} error{'' if level['errors'] == 1 else 's'}, "
+        f"{level['achieved_concurrency']:,} streaming at once"
+        for name, level in (
+            ("ours", _get(ours, "levels", n)),
+            ("baseline", _get(base, "levels", n)),
+        )
+        if level is not None and stats.saturated(level)
+    ]
+    return f" — saturated ({'; '.join(notes)})" if notes else ""
+
+
 def rows(results: JsonDict) -> list[Row]:
     ours, base = results["ours"], results["baseline"]
     out: list[Row] = []
@@ -73,8 +92,15 @@ def rows(results: JsonDict) -> list[Row]:
             if n == 200 and q == "p99":
                 target, passed = f"≤ {P99_TARGET_MS:g} ms", o is not None and o <= P99_TARGET_MS
             label = "conversation" if n == 1 else "concurrent conversations"
+            note = _saturation(ours, base, n) if q == "p50" else ""
             out.append(
-                Row(f"added latency per chunk {q}, {n:,} {label} (ms)", o, b, target, passed)
+                Row(
+                    f"added latency per chunk {q}, {n:,} {label} (ms){note}",
+                    o,
+                    b,
+                    target,
+                    passed,
+                )
             )
     ttfc = results["config"]["ttfc_level"]
     for key, label in (
@@ -100,15 +126,15 @@ def rows(results: JsonDict) -> list[Row]:
             o = _get(ours, "levels", n, "cpu", "target_s_per_1000_chunks")
             b = _get(base, "levels", n, "cpu", "target_s_per_1000_chunks")
             out.append(Row(f"… {n:,} conversations", o, b, digits=3))
-    o = _get(ours, "idle", "deflate", "kb_per_connection")
-    b = _get(base, "idle", "deflate", "kb_per_connection")
-    sockets = _get(ours, "idle", "deflate", "sockets") or 0
+    o = _get(ours, "idle", "off", "kb_per_connection")
+    b = _get(base, "idle", "off", "kb_per_connection")
+    sockets = _get(ours, "idle", "off", "sockets") or 0
     ok = o is not None and o <= IDLE_KB_TARGET
-    label = f"RSS per idle connection, {sockets:,} sockets, permessage-deflate (KB)"
+    label = f"RSS per idle connection, {sockets:,} sockets (KB)"
     out.append(Row(label, o, b, f"≤ {IDLE_KB_TARGET:g} KB", ok, 1))
-    o = _get(ours, "idle", "none", "kb_per_connection")
-    b = _get(base, "idle", "none", "kb_per_connection")
-    out.append(Row("… without permessage-deflate (KB)", o, b, digits=1))
+    o = _get(ours, "idle", "on", "kb_per_connection")
+    b = _get(base, "idle", "on", "kb_per_connection")
+    out.append(Row("… with permessage-deflate accepted (WS_COMPRESSION=true) (KB)", o, b, digits=1))
     o, b = ours.get("max_streams"), base.get("max_streams")
     ok = o is not None and o >= STREAMS_TARGET
     label = f"most concurrent streams with p99 < {RAMP_P99_MS:g} ms (ramp)"
@@ -177,9 +203,10 @@ def markdown(results: JsonDict) -> str:
             "(info logs one line per connection and per tool call, not per chunk); SQLite in a "
             "temporary folder. *baseline*: `bench/baseline.py`, the bare SDK's "
             "`messages.stream` forwarded by a bare `websockets` server, same event loop (uvloop).",
-            f"- Clients: one process, asyncio on uvloop, `websockets`, compression "
-            f"{cfg['compression'] or 'none'} (browsers offer permessage-deflate, and uvicorn "
-            "accepts it); chunks are found by string search, not JSON parsing.",
+            "- Clients: one process, asyncio on uvloop, `websockets`; like browsers they offer "
+            "permessage-deflate, which both relays "
+            + ("accept" if cfg.get("server_compression") else "decline (the app's default)")
+            + "; chunks are found by string search, not JSON parsing.",
             "- CPU is read from /proc/<pid>/stat of the relay process alone: the CPU of the "
             "streaming phase over every chunk it relayed (reply start-ups included). A "
             "saturated relay spends less per chunk (more events per loop turn, per read), so "
@@ -227,4 +254,18 @@ def write(results: JsonDict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (directory / "results.md").write_text(markdown(results))
+    if importlib.util.find_spec("matplotlib") is None:
+        log.warning("matplotlib is not installed: no latency.png (pip install matplotlib)")
+        return
     latency_plot(results, directory / "latency.png", (P99_TARGET_MS, RAMP_P99_MS))
+
+
+def main() -> None:
+    """`python -m bench.report [DIR]`: render results.md and latency.png again from results.json."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    directory = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_DIR
+    write(json.loads((directory / "results.json").read_text()), directory)
+
+
+if __name__ == "__main__":
+    main()

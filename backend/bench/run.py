@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import loadgen, procs, report, scenarios
-from bench.loadgen import Compression
 from bench.scenarios import JsonDict, Load, Target
 
 REPO = procs.BACKEND.parent
@@ -56,11 +55,15 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--ramp", default="100,150,250,500,750,1000,1500,2000,3000")
     parser.add_argument("--idle", type=int, default=5000, help="idle sockets")
     parser.add_argument("--file-bytes", type=int, default=1 << 20)
-    parser.add_argument("--compression", choices=["deflate", "none"], default="deflate")
+    parser.add_argument(
+        "--server-compression",
+        action="store_true",
+        help="relays accept permessage-deflate (WS_COMPRESSION=true; clients always offer it)",
+    )
     parser.add_argument("--log-level", default="warning", help="LOG_LEVEL of the app")
     parser.add_argument("--app-src", type=Path, help="a folder holding a scratch `gatehouse`")
     parser.add_argument(
-        "--ramp-min", type=float, default=3.0, help="no new ramp step after this, per relay"
+        "--ramp-min", type=float, default=2.5, help="no new ramp step after this, per relay"
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument(
@@ -81,9 +84,15 @@ def parse_args(argv: list[str] | None = None) -> Config:
     if args.quick:
         args.deltas, args.gap_ms = 40, 50.0
         args.levels, args.ramp, args.idle = "1,20,50", "100", 300
-    compression: Compression = "deflate" if args.compression == "deflate" else None
     return Config(
-        load=Load(args.gap_ms, args.deltas, args.min_bytes, args.max_bytes, compression),
+        load=Load(
+            args.gap_ms,
+            args.deltas,
+            args.min_bytes,
+            args.max_bytes,
+            "deflate",
+            args.server_compression,
+        ),
         levels=_counts(args.levels),
         ramp=_counts(args.ramp),
         idle_sockets=args.idle,
@@ -120,17 +129,18 @@ class Bench:
         self.workdir = workdir
         self.started = time.monotonic()
 
-    def start(self, name: str, model: procs.Proc) -> Target:
+    def start(self, name: str, model: procs.Proc, compression: bool) -> Target:
         url = f"http://127.0.0.1:{model.port}"
         if name == "ours":
-            proc = procs.start_app(self.workdir, url, self.cfg.app_src, self.cfg.log_level)
+            app_src, level = self.cfg.app_src, self.cfg.log_level
+            proc = procs.start_app(self.workdir, url, app_src, level, compression)
         else:
-            proc = procs.start_baseline(self.workdir, url)
+            proc = procs.start_baseline(self.workdir, url, compression)
         return Target(name, proc, model)
 
     async def measure(self, name: str, model: procs.Proc) -> JsonDict:
         out: JsonDict = {"levels": {}, "ramp": []}
-        target = self.start(name, model)
+        target = self.start(name, model, self.cfg.load.server_compression)
         try:
             await scenarios.warm(target, self.cfg.load.compression)
             for n in self.cfg.levels:
@@ -146,14 +156,16 @@ class Bench:
         finally:
             target.proc.stop()
         out["idle"] = {}
-        for compression in ("deflate", None):
-            target = self.start(name, model)
+        for compression in (False, True):  # clients offer deflate; does the relay accept it?
+            target = self.start(name, model, compression)
             try:
-                idle = await scenarios.idle_memory(target, self.cfg.idle_sockets, compression)
+                idle = await scenarios.idle_memory(
+                    target, self.cfg.idle_sockets, self.cfg.load.compression, compression
+                )
             finally:
                 target.proc.stop()
             log.info("[%s] idle: %s", name, idle)
-            out["idle"][compression or "none"] = idle
+            out["idle"]["on" if compression else "off"] = idle
         return out
 
     async def _level(self, target: Target, n: int) -> JsonDict:
@@ -279,7 +291,7 @@ async def bench(cfg: Config) -> JsonDict:
             "deltas": cfg.load.deltas,
             "min_bytes": cfg.load.min_bytes,
             "max_bytes": cfg.load.max_bytes,
-            "compression": cfg.load.compression,
+            "server_compression": cfg.load.server_compression,
             "levels": levels,
             "ramp": cfg.ramp,
             "ttfc_level": 50 if 50 in levels else levels[len(levels) // 2],

@@ -6,6 +6,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 NS_PER_MS = 1_000_000
 
@@ -49,6 +50,11 @@ def max_overlap(spans: Sequence[tuple[int, int]]) -> int:
         live += step
         best = max(best, live)
     return best
+
+
+def saturated(level: dict[str, Any]) -> bool:
+    """A level cut short or failing: its latencies describe only the chunks that arrived."""
+    return bool(level["errors"]) or level["achieved_concurrency"] < 0.99 * level["conversations"]
 
 
 @dataclass(frozen=True)
