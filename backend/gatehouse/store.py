@@ -42,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
 
+FRAME_BATCH_WINDOW_S = 0.02
+
 metadata = MetaData()
 
 conversations = Table(
@@ -164,9 +166,11 @@ class Store:
     async def _write_frames(self) -> None:
         while True:
             await self._wake.wait()
+            self._writing = True
+            # Let a streaming reply pile up a few frames: one transaction for many chunks.
+            await asyncio.sleep(FRAME_BATCH_WINDOW_S)
             self._wake.clear()
             batch, self._pending_frames = self._pending_frames, {}
-            self._writing = True
             try:
                 if batch:
                     async with self._engine.begin() as connection:
