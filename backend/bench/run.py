@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument("--min-bytes", type=int, default=20)
     parser.add_argument("--max-bytes", type=int, default=60)
     parser.add_argument("--levels", default="1,50,200,1000", help="concurrency levels")
-    parser.add_argument("--ramp", default="100,150,250,500,750,1000,1500,2000,3000")
+    parser.add_argument("--ramp", default="100,250,350,500,750,1000,1500,2000,3000")
     parser.add_argument("--idle", type=int, default=5000, help="idle sockets")
     parser.add_argument("--file-bytes", type=int, default=1 << 20)
     parser.add_argument(
