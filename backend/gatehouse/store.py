@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
 
-FRAME_BATCH_WINDOW_S = 0.02
+FRAME_BATCH_WINDOW_S = 0.1  # at most ~10 frame-log transactions a second per process
 
 metadata = MetaData()
 
