@@ -215,16 +215,26 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _meta(started: datetime.datetime, load_start: list[float], minutes: float) -> JsonDict:
+def _commit() -> str:
+    """The checkout under test, read when the run starts (the tree may change during it)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout
+
+    commit = git("describe", "--always").strip() or "unknown"
+    changed = git("status", "--porcelain", "--", "backend/gatehouse").strip()
+    return commit + (" with uncommitted changes to backend/gatehouse" if changed else "")
+
+
+def _meta(
+    started: datetime.datetime, commit: str, load_start: list[float], minutes: float
+) -> JsonDict:
     def version(name: str) -> str:
         try:
             return importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             return "absent"
 
-    commit = subprocess.run(
-        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
-    ).stdout.strip()
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -235,7 +245,7 @@ def _meta(started: datetime.datetime, load_start: list[float], minutes: float) -
     )
     return {
         "date": started.isoformat(timespec="seconds"),
-        "commit": commit or "unknown",
+        "commit": commit,
         "cpu": cpu,
         "cores": len(Path("/proc/cpuinfo").read_text().split("processor")) - 1,
         "python": platform.python_version(),
@@ -267,6 +277,7 @@ async def bench(cfg: Config) -> JsonDict:
         os.nice(-cfg.priority)  # the processes started below inherit it
     waited_s = await wait_quiet(cfg.wait_quiet_s) if cfg.wait_quiet_s else 0.0
     started = datetime.datetime.now(datetime.UTC)
+    commit = _commit()
     load_start = procs.load_average()
     nofile = procs.raise_nofile()
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-bench-"))
@@ -282,7 +293,7 @@ async def bench(cfg: Config) -> JsonDict:
     levels = cfg.levels
     return {
         "meta": {
-            **_meta(started, load_start, (time.monotonic() - runner.started) / 60),
+            **_meta(started, commit, load_start, (time.monotonic() - runner.started) / 60),
             "waited_for_quiet_s": waited_s,
             "nice": os.nice(0),
         },
