@@ -213,6 +213,8 @@ def markdown(results: JsonDict) -> str:
             "the ratio that counts is taken where neither is saturated.",
             "- Idle memory: RSS (/proc/<pid>/statm) after − before opening the sockets, "
             "over the number of sockets, in a fresh process.",
+            "- Errors count every `error` frame and non-ok `assistant_message_completed` (a "
+            "failed reply gives both) and each level cut short.",
             f"- The ramp adds conversations until p99 ≥ {RAMP_P99_MS:g} ms, an error, or fewer "
             "conversations streaming at once than asked (a failing step is tried twice).",
             "",
