@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import statistics
 import tempfile
 from pathlib import Path
@@ -42,6 +43,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc) -> JsonDict:
+    """One run against a fresh app process; its work folder is removed afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-compare-"))
     src = None if app == "installed" else Path(app).resolve()
     model_url = f"http://127.0.0.1:{model.port}"
@@ -56,6 +58,7 @@ async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc
             )
     finally:
         proc.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     return level
 
 
@@ -87,7 +90,8 @@ async def compare(args: argparse.Namespace) -> dict[str, list[JsonDict]]:
     if args.priority:
         os.nice(-args.priority)
     load = Load(args.gap_ms, args.deltas, 20, 60, "deflate", args.server_compression)
-    model = procs.start_model_server(Path(tempfile.mkdtemp(prefix="gatehouse-compare-")))
+    model_dir = Path(tempfile.mkdtemp(prefix="gatehouse-compare-"))
+    model = procs.start_model_server(model_dir)
     runs: dict[str, list[JsonDict]] = {app: [] for app in args.app}
     try:
         procs.script_model(model, load.model_reply(), loadgen.STREAM_TEXT)
@@ -99,6 +103,7 @@ async def compare(args: argparse.Namespace) -> dict[str, list[JsonDict]]:
                 log.info("round %d %s", round_ + 1, _row(app, [level]))
     finally:
         model.stop()
+        shutil.rmtree(model_dir, ignore_errors=True)
     for app in args.app:
         log.info("%s", _row(app, runs[app]))
     return runs

@@ -205,3 +205,13 @@ def run_on_uvloop(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:
         return asyncio.run(main)
     return uvloop.run(main)
+
+
+def tidy(workdir: Path) -> None:
+    """Remove what a run left in its work folder (databases, written files) but the logs."""
+    for path in sorted(workdir.rglob("*"), reverse=True):  # children before their folders
+        if path.is_dir() and not path.is_symlink():
+            if not any(path.iterdir()):
+                path.rmdir()
+        elif path.suffix != ".log":
+            path.unlink()

@@ -191,6 +191,7 @@ async def profile(args: argparse.Namespace) -> None:
             app.stop()
     finally:
         model.stop()
+        procs.tidy(workdir)
     stacks = collapsed(json.loads(speedscope.read_text()))
     report = summary(stacks, level, args)
     (args.out / f"{args.name}.md").write_text(report)

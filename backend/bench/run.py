@@ -290,6 +290,7 @@ async def bench(cfg: Config) -> JsonDict:
         baseline = await runner.measure("baseline", model)
     finally:
         model.stop()
+        procs.tidy(workdir)  # the logs stay, for a look at any errors
     levels = cfg.levels
     return {
         "meta": {
