@@ -22,6 +22,10 @@ from gatehouse.settings import Settings
 JsonDict = dict[str, Any]
 TextSink = Callable[[str], Awaitable[None]]
 
+# The SDK's defaults (1,000 connections, 100 kept alive) would cap one process at 1,000 replies
+# at once and, past 100, open a new TLS connection for every reply.
+CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -39,11 +43,15 @@ class Claude:
         key = settings.anthropic_api_key
         self._has_key = key is not None
         self._settings = settings
+        timeout = httpx2.Timeout(settings.anthropic_timeout_s, connect=10.0)
         self._client = anthropic.AsyncAnthropic(
             api_key=key.get_secret_value() if key is not None else "unset",
             base_url=settings.anthropic_base_url,
-            timeout=httpx2.Timeout(settings.anthropic_timeout_s, connect=10.0),
+            timeout=timeout,
             max_retries=settings.anthropic_max_retries,
+            http_client=anthropic.DefaultAsyncHttpxClient(
+                limits=CONNECTION_LIMITS, timeout=timeout
+            ),
         )
 
     async def aclose(self) -> None:

@@ -2,16 +2,21 @@
 
 SQLAlchemy 2 (async) over SQLite by default or PostgreSQL by URL; the schema is created by
 Alembic migrations at start-up. Messages are stored as Anthropic content blocks so history is
-replayed to Claude exactly. Frames are appended to the log from the hot path without waiting:
-a background task writes them in batches (whatever piles up while one write is in flight).
+replayed to Claude exactly.
+
+Every write goes through one writer task that group-commits: frames are appended from the hot
+path without waiting and written at most every `FRAME_BATCH_WINDOW_S`; a message, conversation
+or tool-call write is awaited by its caller and cuts the window short. Under load many writes
+share one transaction instead of queueing for SQLite's single connection one transaction each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +42,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
@@ -112,6 +117,20 @@ class StoredConversation:
     tool_calls: list[StoredToolCall]
 
 
+WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
+
+
+@dataclass
+class _Write:
+    """One caller's statements, run inside the writer's transaction; `done` gets their result
+    (or error) once that transaction commits."""
+
+    step: WriteStep
+    done: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 def database_url(url: str) -> str:
     """Accept plain `sqlite:///` and `postgresql://` URLs and pick the async drivers."""
     parsed = make_url(url)
@@ -126,7 +145,9 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._pending_frames: dict[str, list[tuple[int, str]]] = {}
+        self._pending_writes: list[_Write] = []
         self._wake = asyncio.Event()
+        self._urgent = asyncio.Event()  # an awaited write is waiting: skip the batching window
         self._flushed = asyncio.Event()
         self._writing = False
         self._writer: asyncio.Task[None] | None = None
@@ -146,6 +167,7 @@ class Store:
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
+        _fail_all(self._pending_writes)
         await self._engine.dispose()
 
     async def ping(self) -> bool:
@@ -158,28 +180,74 @@ class Store:
         self._wake.set()
 
     async def flush(self) -> None:
-        """Wait until every frame logged so far is written."""
-        while self._pending_frames or self._wake.is_set() or self._writing:
+        """Wait until every frame logged and every write submitted so far is committed."""
+        while self._pending_frames or self._pending_writes or self._wake.is_set() or self._writing:
             self._flushed.clear()
             await self._flushed.wait()
+
+    async def _write(self, step: WriteStep) -> Any:
+        """Run `step` in the writer's next transaction; return its result once committed."""
+        write = _Write(step)
+        self._pending_writes.append(write)
+        self._urgent.set()
+        self._wake.set()
+        # The write is queued and will land even if this caller is cancelled meanwhile.
+        return await asyncio.shield(write.done)
 
     async def _write_frames(self) -> None:
         while True:
             await self._wake.wait()
             self._writing = True
-            # Let a streaming reply pile up a few frames: one transaction for many chunks.
-            await asyncio.sleep(FRAME_BATCH_WINDOW_S)
+            if not self._pending_writes:
+                # Let a streaming reply pile up a few frames: one transaction for many chunks.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(FRAME_BATCH_WINDOW_S):
+                        await self._urgent.wait()
             self._wake.clear()
+            self._urgent.clear()
             batch, self._pending_frames = self._pending_frames, {}
+            writes, self._pending_writes = self._pending_writes, []
             try:
-                if batch:
-                    async with self._engine.begin() as connection:
-                        await connection.execute(insert(frames), _frame_rows(batch))
-            except Exception:  # the chat goes on; only resume past these frames is lost
-                log.exception("frame_log_write_failed", frames=len(batch))
+                await self._commit(batch, writes)
+            except asyncio.CancelledError:
+                _fail_all(writes)
+                raise
             finally:
                 self._writing = False
                 self._flushed.set()
+
+    async def _commit(self, batch: dict[str, list[tuple[int, str]]], writes: list[_Write]) -> None:
+        """One transaction for the whole batch; if it fails, each part alone, so one bad write
+        fails only its own caller."""
+        rows = _frame_rows(batch)
+        try:
+            results: list[Any] = []
+            async with self._engine.begin() as connection:
+                if rows:
+                    await connection.execute(insert(frames), rows)
+                for write in writes:
+                    results.append(await write.step(connection))
+        except Exception:
+            await self._commit_one_by_one(rows, writes)
+            return
+        for write, result in zip(writes, results, strict=True):
+            _settle(write.done, result=result)
+
+    async def _commit_one_by_one(self, rows: list[JsonDict], writes: list[_Write]) -> None:
+        if rows:
+            try:
+                async with self._engine.begin() as connection:
+                    await connection.execute(insert(frames), rows)
+            except Exception:  # the chat goes on; only resume past these frames is lost
+                log.exception("frame_log_write_failed", frames=len(rows))
+        for write in writes:
+            try:
+                async with self._engine.begin() as connection:
+                    result = await write.step(connection)
+            except Exception as exc:
+                _settle(write.done, error=exc)
+            else:
+                _settle(write.done, result=result)
 
     async def frames_after(self, conversation_id: str, seq: int) -> list[tuple[int, str]]:
         await self.flush()
@@ -199,10 +267,12 @@ class Store:
     async def create_conversation(self, conversation_id: str, locale: str) -> None:
         now = time.time()
         row = {"id": conversation_id, "title": "", "locale": locale}
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                insert(conversations).values(**row, created_at=now, updated_at=now)
-            )
+        query = insert(conversations).values(**row, created_at=now, updated_at=now)
+
+        async def step(connection: AsyncConnection) -> None:
+            await connection.execute(query)
+
+        await self._write(step)
 
     async def load_conversation(self, conversation_id: str) -> StoredConversation | None:
         async with self._engine.connect() as connection:
@@ -249,8 +319,9 @@ class Store:
             return [dict(row) for row in (await connection.execute(query)).mappings()]
 
     async def delete_conversation(self, conversation_id: str) -> bool:
-        await self.flush()
-        async with self._engine.begin() as connection:
+        await self.flush()  # frames still queued would outlive the deletion
+
+        async def step(connection: AsyncConnection) -> bool:
             for table in (frames, tool_calls, messages):
                 await connection.execute(
                     delete(table).where(table.c.conversation_id == conversation_id)
@@ -258,7 +329,9 @@ class Store:
             result = await connection.execute(
                 delete(conversations).where(conversations.c.id == conversation_id)
             )
-        return result.rowcount > 0
+            return result.rowcount > 0
+
+        return bool(await self._write(step))
 
     # ── messages ────────────────────────────────────────────────────────────────────────────
     async def save_message(
@@ -267,7 +340,8 @@ class Store:
         """Insert or replace the message at `position` (the last one may grow after a failure)."""
         key = (messages.c.conversation_id == conversation_id) & (messages.c.position == position)
         values = {"role": message["role"], "content": message["content"], "stopped": stopped}
-        async with self._engine.begin() as connection:
+
+        async def step(connection: AsyncConnection) -> None:
             changed = await connection.execute(update(messages).where(key).values(**values))
             if changed.rowcount == 0:
                 await connection.execute(
@@ -275,17 +349,9 @@ class Store:
                         conversation_id=conversation_id, position=position, **values
                     )
                 )
-            await self._touch(connection, conversation_id, message)
+            await _touch(connection, conversation_id, message)
 
-    async def _touch(self, connection: Any, conversation_id: str, message: JsonDict) -> None:
-        values: JsonDict = {"updated_at": time.time()}
-        title = _title_of(message)
-        query = update(conversations).where(conversations.c.id == conversation_id)
-        if title:  # the first words of the first user message name the conversation
-            await connection.execute(
-                query.where(conversations.c.title == "").values(title=title, **values)
-            )
-        await connection.execute(query.values(**values))
+        await self._write(step)
 
     # ── tool calls ──────────────────────────────────────────────────────────────────────────
     async def save_tool_call(self, conversation_id: str, call: StoredToolCall) -> None:
@@ -300,8 +366,12 @@ class Store:
             "requested_at": time.time(),
             "expires_at": call.expires_at,
         }
-        async with self._engine.begin() as connection:
-            await connection.execute(insert(tool_calls).values(**row))
+        query = insert(tool_calls).values(**row)
+
+        async def step(connection: AsyncConnection) -> None:
+            await connection.execute(query)
+
+        await self._write(step)
 
     async def update_tool_call(
         self,
@@ -321,9 +391,23 @@ class Store:
         values: JsonDict = {"status": status, "decided_at": time.time()}
         if result is not None:
             values["result"] = result
-        async with self._engine.begin() as connection:
-            changed = await connection.execute(query.values(**values))
-        return changed.rowcount > 0
+        statement = query.values(**values)
+
+        async def step(connection: AsyncConnection) -> bool:
+            return (await connection.execute(statement)).rowcount > 0
+
+        return bool(await self._write(step))
+
+
+async def _touch(connection: AsyncConnection, conversation_id: str, message: JsonDict) -> None:
+    values: JsonDict = {"updated_at": time.time()}
+    title = _title_of(message)
+    query = update(conversations).where(conversations.c.id == conversation_id)
+    if title:  # the first words of the first user message name the conversation
+        await connection.execute(
+            query.where(conversations.c.title == "").values(title=title, **values)
+        )
+    await connection.execute(query.values(**values))
 
 
 def _frame_rows(batch: dict[str, list[tuple[int, str]]]) -> list[JsonDict]:
@@ -347,6 +431,22 @@ def _frame_rows(batch: dict[str, list[tuple[int, str]]]) -> list[JsonDict]:
             for run in runs
         ]
     return rows
+
+
+def _settle(
+    done: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None
+) -> None:
+    if done.done():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
+
+
+def _fail_all(writes: list[_Write]) -> None:
+    for write in writes:
+        _settle(write.done, error=RuntimeError("the store is closed"))
 
 
 def _stored_call(row: Any) -> StoredToolCall:

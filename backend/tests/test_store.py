@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from gatehouse.store import Store, StoredToolCall, database_url
 
@@ -76,6 +81,66 @@ async def test_deleting_removes_everything_of_one_conversation(store: Store) -> 
     assert await store.load_conversation("a") is None
     assert await store.frames_after("a", 0) == []
     assert await store.frames_after("b", 0) == [(1, "y")]
+
+
+@pytest.fixture
+def commits() -> Iterator[list[object]]:
+    """Every transaction committed by any engine while the test runs."""
+    seen: list[object] = []
+
+    def count(connection: Any) -> None:
+        seen.append(connection)
+
+    event.listen(Engine, "commit", count)
+    yield seen
+    event.remove(Engine, "commit", count)
+
+
+async def test_a_thousand_conversations_writing_at_once_share_a_few_transactions(
+    store: Store, commits: list[object]
+) -> None:
+    # One SQLite connection: a transaction per write made 1,000 replies queue for it (and time
+    # out after 30 s under load); the writer commits them together instead.
+    async def open_and_ask(n: int) -> None:
+        await store.create_conversation(f"c{n}", "en")
+        store.log_frame(f"c{n}", 1, "{}")
+        text = {"role": "user", "content": [{"type": "text", "text": f"question {n}"}]}
+        await store.save_message(f"c{n}", 0, text)
+
+    await asyncio.gather(*(open_and_ask(n) for n in range(1000)))
+    assert len(commits) <= 20
+    listed = {row["id"]: row["title"] for row in await store.list_conversations(limit=2000)}
+    assert all(listed[f"c{n}"] == f"question {n}" for n in range(1000))
+    assert await store.frames_after("c999", 0) == [(1, "{}")]
+
+
+async def test_a_failing_write_fails_only_its_own_caller(store: Store) -> None:
+    store.log_frame("b", 1, "kept")
+    message = {"role": "user", "content": [{"type": "text", "text": "still saved"}]}
+    outcomes = await asyncio.gather(
+        store.create_conversation("a", "en"),  # "a" exists: this write must fail
+        store.save_message("b", 0, message),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], IntegrityError)
+    assert outcomes[1] is None
+    loaded = await store.load_conversation("b")
+    assert loaded is not None
+    assert loaded.history == [message]
+    assert await store.frames_after("b", 0) == [(1, "kept")]
+
+
+async def test_a_write_whose_caller_is_cancelled_still_lands(store: Store) -> None:
+    message = {"role": "assistant", "content": [{"type": "text", "text": "partial"}]}
+    saving = asyncio.create_task(store.save_message("a", 0, message, stopped=True))
+    await asyncio.sleep(0)  # the write is queued; now the turn is cancelled
+    saving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await saving
+    await store.flush()
+    loaded = await store.load_conversation("a")
+    assert loaded is not None
+    assert (loaded.history, loaded.stopped) == ([message], [True])
 
 
 def test_plain_urls_get_the_async_drivers() -> None:
