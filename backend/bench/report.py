@@ -17,6 +17,9 @@ from bench.plot import latency_plot
 JsonDict = dict[str, Any]
 log = logging.getLogger("bench")
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "bench" / "results"
+README = DEFAULT_DIR.parents[1] / "README.md"
+README_START = "<!-- bench-table:start (written by make bench) -->"
+README_END = "<!-- bench-table:end -->"
 
 P99_TARGET_MS = 5.0  # at 200 streams
 RAMP_P99_MS = 50.0
@@ -148,13 +151,16 @@ def rows(results: JsonDict) -> list[Row]:
     return out
 
 
-def markdown(results: JsonDict) -> str:
-    cfg, meta = results["config"], results["meta"]
-    table = [
+def table(results: JsonDict) -> list[str]:
+    head = [
         "| metric | ours | baseline | ratio | target | result |",
         "|---|---:|---:|---:|---|---|",
     ]
-    table += ["| " + " | ".join(row.cells()) + " |" for row in rows(results)]
+    return head + ["| " + " | ".join(row.cells()) + " |" for row in rows(results)]
+
+
+def markdown(results: JsonDict) -> str:
+    cfg, meta = results["config"], results["meta"]
     sharing = [
         f"| {name} | {n:,} | "
         + " | ".join(_num(_get(level, "cpu", key), 2) for key in SHARE_KEYS)
@@ -184,7 +190,7 @@ def markdown(results: JsonDict) -> str:
                 else "."
             ),
             "",
-            *table,
+            *table(results),
             "",
             "## What was measured",
             "",
@@ -256,10 +262,33 @@ def write(results: JsonDict, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (directory / "results.md").write_text(markdown(results))
+    if directory.resolve() == DEFAULT_DIR:
+        update_readme(results, README)
     if importlib.util.find_spec("matplotlib") is None:
         log.warning("matplotlib is not installed: no latency.png (pip install matplotlib)")
         return
     latency_plot(results, directory / "latency.png", (P99_TARGET_MS, RAMP_P99_MS))
+
+
+def update_readme(results: JsonDict, readme: Path) -> None:
+    """Put the latest table between the README's markers, so it never shows an older run."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        log.warning("%s has no bench-table markers: table not copied", readme)
+        return
+    meta = results["meta"]
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    block = [
+        README_START,
+        f"Latest run: {meta['date'][:10]}, at {meta['commit']}, {meta['cores']} cores "
+        f"(load average {meta['loadavg_start']} at the start).",
+        "",
+        *table(results),
+        "",
+        README_END,
+    ]
+    readme.write_text(head + "\n".join(block) + tail)
 
 
 def main() -> None:
