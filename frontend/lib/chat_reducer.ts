@@ -13,6 +13,7 @@ import type {
   ConnectionState,
   ToolCall,
 } from "./chat_state";
+import { initialChatState } from "./chat_state";
 
 export type LocalAction =
   | { type: "user_sent"; text: string }
@@ -226,26 +227,9 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
 }
 
 function newChat(state: ChatState): ChatState {
-  return {
-    ...state,
-    sessionId: null,
-    awaitingHistory: false,
-    lastSeq: 0,
-    turnOpen: false,
-    aiTyping: false,
-    toolRunning: false,
-    filePath: null,
-    busy: false,
-    serverError: false,
-    lastReason: null,
-    messageIds: [],
-    messages: {},
-    streamingId: null,
-    toolCalls: {},
-    toolOrder: [],
-    notices: [],
-    status: "idle",
-  };
+  // A fresh conversation on the same socket: the connection and the id counter carry over.
+  const { connection, serverReconnecting, nextId } = state;
+  return { ...initialChatState(), connection, serverReconnecting, nextId };
 }
 
 // ── session and status ─────────────────────────────────────────────────────────────────────

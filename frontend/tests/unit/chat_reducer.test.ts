@@ -284,6 +284,17 @@ describe("chat reducer: switching and stopping", () => {
     expect(textOf(assistant(state))).toBe("new");
   });
 
+  it("starts a new chat from a clean slate but keeps the socket state and fresh ids", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session("a")), sent("hello")]);
+    state = feed([f.chunk("hi"), f.done()], state);
+    const [idsUsed, before] = [state.nextId, state.messageIds];
+    state = run([{ type: "new_chat" }], state);
+    expect(state).toEqual({ ...initialChatState(), connection: "open", nextId: idsUsed });
+    state = run([sent("again")], state);
+    expect(state.messageIds.filter((id) => before.includes(id))).toEqual([]);
+  });
+
   it("stops waiting for history when the server opened a new conversation instead", () => {
     const f = frameMaker();
     let state = run([{ type: "open_conversation", sessionId: "deleted" }, open]);
