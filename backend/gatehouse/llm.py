@@ -1,19 +1,26 @@
 """The Claude bridge: one streamed reply from the Messages API through the official SDK.
 
 Text deltas are handed to a callback as they arrive (no batching, so the first token is not
-delayed); the SDK accumulates the final message. Every failure leaves as a `ModelError`,
-including a stream that ends without `message_stop`, which is an error, not a short reply.
+delayed). Every failure leaves as a `ModelError`, including a stream that ends without
+`message_stop`, which is an error, not a short reply.
+
+The SDK's raw event stream (`create(stream=True)`) over its aiohttp transport is used rather
+than the `messages.stream` helper over httpx: the helper re-builds a typed snapshot of the whole
+message on every delta (quadratic in the reply's length) and, with httpx, costs about twice the
+CPU per delta (bench/results/FINDINGS.md). `_Blocks` keeps the content blocks instead.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anthropic
 import httpx2
+from anthropic.types import MessageParam, ToolParam
 
 from gatehouse import metrics
 from gatehouse.errors import ModelError, classify_model_exception
@@ -49,9 +56,7 @@ class Claude:
             base_url=settings.anthropic_base_url,
             timeout=timeout,
             max_retries=settings.anthropic_max_retries,
-            http_client=anthropic.DefaultAsyncHttpxClient(
-                limits=CONNECTION_LIMITS, timeout=timeout
-            ),
+            http_client=anthropic.DefaultAioHttpClient(limits=CONNECTION_LIMITS, timeout=timeout),
         )
 
     async def aclose(self) -> None:
@@ -83,25 +88,85 @@ class Claude:
         started: float,
     ) -> Reply:
         settings = self._settings
+        blocks = _Blocks()
+        stop_reason: str | None = None
         completed = False
         first_token = True
-        async with self._client.messages.stream(
+        stream = await self._client.messages.create(
             model=settings.anthropic_model,
             max_tokens=settings.max_tokens,
             system=settings.system_prompt,
-            messages=list(history),  # type: ignore[arg-type]  # plain dicts of MessageParam shape
-            tools=list(tools) if tools else anthropic.omit,  # type: ignore[arg-type]
-        ) as stream:
+            messages=cast(list[MessageParam], list(history)),  # plain dicts of that shape
+            tools=cast(list[ToolParam], list(tools)) if tools else anthropic.omit,
+            stream=True,
+        )
+        async with stream:
             async for event in stream:
-                if event.type == "text":
-                    if first_token:
-                        first_token = False
-                        metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
-                    await on_text(event.text)
+                if event.type == "content_block_delta":
+                    text = blocks.add(event.index, event.delta)
+                    if text:
+                        if first_token:
+                            first_token = False
+                            metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
+                        await on_text(text)
+                elif event.type == "content_block_start":
+                    blocks.start(event.index, event.content_block.model_dump(exclude_none=True))
+                elif event.type == "message_delta":
+                    stop_reason = event.delta.stop_reason
                 elif event.type == "message_stop":
                     completed = True
-            message = await stream.get_final_message()
         if not completed:
             raise ModelError("stream_interrupted")
-        content = [block.model_dump(mode="json", exclude_none=True) for block in message.content]
-        return Reply(content=content, stop_reason=message.stop_reason)
+        return Reply(content=blocks.content(), stop_reason=stop_reason)
+
+
+class _Blocks:
+    """The reply's content blocks, built from the stream's deltas in linear time."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, JsonDict] = {}
+        self._pieces: dict[int, list[str]] = {}
+
+    def start(self, index: int, block: JsonDict) -> None:
+        self._blocks[index] = block
+        self._pieces[index] = []
+
+    def add(self, index: int, delta: Any) -> str:
+        """Record one delta; return its text if it is reply text for the person."""
+        block, pieces = self._blocks[index], self._pieces[index]
+        kind: str = delta.type
+        if kind == "text_delta":
+            pieces.append(delta.text)
+            return delta.text
+        if kind == "input_json_delta":
+            pieces.append(delta.partial_json)
+        elif kind == "thinking_delta":
+            pieces.append(delta.thinking)
+        elif kind == "signature_delta":
+            block["signature"] = delta.signature
+        elif kind == "citations_delta":
+            block.setdefault("citations", []).append(delta.citation.model_dump(exclude_none=True))
+        return ""
+
+    def content(self) -> list[JsonDict]:
+        return [self._finish(index) for index in sorted(self._blocks)]
+
+    def _finish(self, index: int) -> JsonDict:
+        block, joined = self._blocks[index], "".join(self._pieces[index])
+        if block["type"] == "text":
+            block["text"] = block.get("text", "") + joined
+        elif block["type"] == "thinking":
+            block["thinking"] = block.get("thinking", "") + joined
+        elif block["type"] == "tool_use" and joined:
+            block["input"] = _json_object(joined)
+        return block
+
+
+def _json_object(text: str) -> JsonDict:
+    """A tool call's input; anything but a JSON object becomes {} and fails the schema check,
+    which goes back to Claude as an error."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return cast(JsonDict, value) if isinstance(value, dict) else {}

@@ -73,6 +73,14 @@ async def test_approved_call_streams_chunks_and_writes_the_file(
     [result] = tool_results(model)
     assert result["tool_use_id"] == "toolu_ok"
     assert "is_error" not in result
+    # Claude gets its own turn back exactly: the text, and the input rebuilt from its pieces.
+    assert model.requests[-1].body["messages"][-2] == {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "Let me write that."},
+            create_file("toolu_ok", "notes/hello.txt") | {"type": "tool_use"},
+        ],
+    }
 
 
 async def test_denied_call_never_touches_the_disk(app: RunningApp, model: ModelServer) -> None:
