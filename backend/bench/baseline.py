@@ -1,12 +1,16 @@
 """The baseline: the least a relay can do, to measure Gatehouse against.
 
-A bare `websockets` server; each text frame starts one `messages.stream` call of the bare
-`anthropic` SDK, and every text delta goes out as an `ai_chunk` frame in Gatehouse's envelope.
-No validation, no logging, no sessions, no history, no persistence. It runs on uvloop when
+A bare `websockets` server; each text frame starts one streamed call of the bare `anthropic`
+SDK, and every text delta goes out as an `ai_chunk` frame in Gatehouse's envelope. No
+validation, no logging, no sessions, no history, no persistence. It runs on uvloop when
 installed, as uvicorn does for the app, so the comparison is of the code, not the event loop.
 
+`--sdk-path helper` (the default, the baseline of record) uses the SDK's `messages.stream`
+helper over its default httpx transport, the plain way to stream with the SDK; `--sdk-path raw`
+uses the path the app takes: raw events from `create(stream=True)` over the aiohttp transport.
+
     python -m bench.baseline --port 0 --model-url http://127.0.0.1:PORT [--compression]
-    (prints "ready <port>")
+        [--sdk-path helper|raw]    (prints "ready <port>")
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import anthropic
@@ -34,23 +38,42 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
         uvloop.run(main)
 
 
-async def _relay(port: int, model_url: str, compression: bool) -> None:
-    client = anthropic.AsyncAnthropic(api_key="sk-ant-bench", base_url=model_url)
+async def _helper_deltas(client: anthropic.AsyncAnthropic, text: str) -> AsyncIterator[str]:
+    async with client.messages.stream(
+        model="claude-sonnet-4-6", max_tokens=4096, messages=[{"role": "user", "content": text}]
+    ) as stream:
+        async for delta in stream.text_stream:
+            yield delta
+
+
+async def _raw_deltas(client: anthropic.AsyncAnthropic, text: str) -> AsyncIterator[str]:
+    stream = await client.messages.create(
+        model="claude-sonnet-4-6",
+        max_tokens=4096,
+        messages=[{"role": "user", "content": text}],
+        stream=True,
+    )
+    async with stream:
+        async for event in stream:
+            if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                yield event.delta.text
+
+
+async def _relay(port: int, model_url: str, compression: bool, sdk_path: str) -> None:
+    raw = sdk_path == "raw"
+    client = anthropic.AsyncAnthropic(
+        api_key="sk-ant-bench",
+        base_url=model_url,
+        http_client=anthropic.DefaultAioHttpClient() if raw else None,
+    )
+    deltas = _raw_deltas if raw else _helper_deltas
 
     async def handler(websocket: ServerConnection) -> None:
         await websocket.send(SESSION_CREATED)
-        async for raw in websocket:
-            text = json.loads(raw)["data"]["text"]
-            async with client.messages.stream(
-                model="claude-sonnet-4-6",
-                max_tokens=4096,
-                messages=[{"role": "user", "content": text}],
-            ) as stream:
-                async for delta in stream.text_stream:
-                    chunk = json.dumps(
-                        {"event": "ai_chunk", "data": {"text": delta}}, separators=SEP
-                    )
-                    await websocket.send(chunk)
+        async for message in websocket:
+            async for delta in deltas(client, json.loads(message)["data"]["text"]):
+                chunk = json.dumps({"event": "ai_chunk", "data": {"text": delta}}, separators=SEP)
+                await websocket.send(chunk)
             await websocket.send(COMPLETED)
 
     async with serve(
@@ -71,8 +94,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--model-url", required=True)
     parser.add_argument("--compression", action="store_true", help="accept permessage-deflate")
+    parser.add_argument("--sdk-path", choices=("helper", "raw"), default="helper")
     args = parser.parse_args()
-    _run(_relay(args.port, args.model_url, args.compression))
+    _run(_relay(args.port, args.model_url, args.compression, args.sdk_path))
 
 
 if __name__ == "__main__":

@@ -123,11 +123,15 @@ def start_model_server(workdir: Path) -> Proc:
     return _await_ready_line(_spawn("model_server", argv, BACKEND, env, workdir, pipe=True))
 
 
-def start_baseline(workdir: Path, model_url: str, compression: bool) -> Proc:
+def start_baseline(
+    workdir: Path, model_url: str, compression: bool, sdk_path: str = "helper"
+) -> Proc:
     env = {**_base_env(workdir), "PYTHONPATH": str(BACKEND)}
     argv = [sys.executable, "-m", "bench.baseline", "--port", "0", "--model-url", model_url]
     argv += ["--compression"] if compression else []
-    return _await_ready_line(_spawn("baseline", argv, BACKEND, env, workdir, pipe=True))
+    argv += ["--sdk-path", sdk_path]
+    name = "baseline" if sdk_path == "helper" else f"baseline-{sdk_path}"
+    return _await_ready_line(_spawn(name, argv, BACKEND, env, workdir, pipe=True))
 
 
 def start_app(

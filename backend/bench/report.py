@@ -124,6 +124,7 @@ def rows(results: JsonDict) -> list[Row]:
     o = _get(ours, "levels", cpu_level, "cpu_steady", "target_s_per_1000_chunks")
     b = _get(base, "levels", cpu_level, "cpu_steady", "target_s_per_1000_chunks")
     out.append(Row("… steady window only (reply start-ups left out)", o, b, digits=3))
+    out += _same_path_rows(results)
     for n in results["config"]["levels"]:
         if n > cpu_level:
             o = _get(ours, "levels", n, "cpu", "target_s_per_1000_chunks")
@@ -157,6 +158,21 @@ def table(results: JsonDict) -> list[str]:
         "|---|---:|---:|---:|---|---|",
     ]
     return head + ["| " + " | ".join(row.cells()) + " |" for row in rows(results)]
+
+
+def _same_path_rows(results: JsonDict) -> list[Row]:
+    """Ours against a bare relay on the same SDK path (raw events over aiohttp), in the
+    `baseline` column: the app's own overhead, apart from its choice of SDK path."""
+    same = results.get("baseline_raw")
+    if not same:
+        return []
+    label = "… against a bare relay on the app's SDK path (raw events, aiohttp)"
+    out: list[Row] = []
+    for n in sorted(int(k) for k in same["levels"]):
+        o = _get(results["ours"], "levels", n, "cpu", "target_s_per_1000_chunks")
+        b = _get(same, "levels", n, "cpu", "target_s_per_1000_chunks")
+        out.append(Row(f"{label}, {n:,} conversations", o, b, digits=3))
+    return out
 
 
 def markdown(results: JsonDict) -> str:

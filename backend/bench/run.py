@@ -134,9 +134,20 @@ class Bench:
         if name == "ours":
             app_src, level = self.cfg.app_src, self.cfg.log_level
             proc = procs.start_app(self.workdir, url, app_src, level, compression)
+        elif name == "baseline_raw":
+            proc = procs.start_baseline(self.workdir, url, compression, sdk_path="raw")
         else:
             proc = procs.start_baseline(self.workdir, url, compression)
         return Target(name, proc, model)
+
+    async def measure_levels(self, name: str, model: procs.Proc, levels: list[int]) -> JsonDict:
+        """Only some streaming levels (no ramp, no idle sockets), for a second reference."""
+        target = self.start(name, model, self.cfg.load.server_compression)
+        try:
+            await scenarios.warm(target, self.cfg.load.compression)
+            return {"levels": {str(n): await self._level(target, n) for n in levels}}
+        finally:
+            target.proc.stop()
 
     async def measure(self, name: str, model: procs.Proc) -> JsonDict:
         out: JsonDict = {"levels": {}, "ramp": []}
@@ -288,6 +299,8 @@ async def bench(cfg: Config) -> JsonDict:
         _script(model, cfg)
         ours = await runner.measure("ours", model)
         baseline = await runner.measure("baseline", model)
+        same_path = [n for n in cfg.levels if n in (50, 200)] or cfg.levels[:1]
+        baseline_raw = await runner.measure_levels("baseline_raw", model, same_path)
     finally:
         model.stop()
         procs.tidy(workdir)  # the logs stay, for a look at any errors
@@ -314,6 +327,7 @@ async def bench(cfg: Config) -> JsonDict:
         },
         "ours": ours,
         "baseline": baseline,
+        "baseline_raw": baseline_raw,
     }
 
 
