@@ -135,16 +135,19 @@ class Session:
         self.stopped.append(stopped)
         await self._store.save_message(self.id, len(self.history) - 1, message, stopped=stopped)
 
-    async def add_user_text(self, text: str) -> None:
-        """Add the person's text; after a failed turn the last message may already be theirs."""
+    def add_user_text(self, text: str) -> asyncio.Task[None]:
+        """Add the person's text now; return its store write for the turn to await later, so
+        the request to Claude need not wait for the commit. After a failed turn the last
+        message may already be theirs."""
         block = {"type": "text", "text": text}
         if self.history and self.history[-1]["role"] == "user":
-            last = self.history[-1]
-            last["content"] = [*last["content"], block]
-            await self._store.save_message(self.id, len(self.history) - 1, last)
+            self.history[-1]["content"] = [*self.history[-1]["content"], block]
         else:
-            await self.add_message({"role": "user", "content": [block]})
+            self.history.append({"role": "user", "content": [block]})
+            self.stopped.append(False)
         self._turn_start.messages = len(self.history)
+        position = len(self.history) - 1
+        return asyncio.ensure_future(self._store.save_message(self.id, position, self.history[-1]))
 
     # ── turns ───────────────────────────────────────────────────────────────────────────────
     @property

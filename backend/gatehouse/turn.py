@@ -60,9 +60,12 @@ class Turns:
 
     async def reply(self, session: Session, text: str) -> None:
         async def first_round() -> None:
-            await session.add_user_text(text)
+            saving = session.add_user_text(text)
             session.emit_status(ai_typing=True)
-            await self._converse(session)
+            try:
+                await self._converse(session)
+            finally:
+                await saving  # the person's message is stored before the turn ends
 
         await self._run(session, first_round)
 
