@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,6 +48,10 @@ def create_app(settings: Settings) -> FastAPI:
             gateway = Gateway(settings, turns, sessions)
             app.state.gateway, app.state.tools = gateway, tools
             app.state.store, app.state.sessions = store, sessions
+            # What start-up loaded lives as long as the process: out of the collector's full
+            # passes, which would otherwise walk it and stall every socket for milliseconds.
+            gc.collect()
+            gc.freeze()
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield
