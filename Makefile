@@ -18,8 +18,9 @@ $(VENV)/.runtime: backend/pyproject.toml
 	$(BIN)/pip install --quiet -e backend
 	touch $@
 
+# bench's extras too: pyright checks bench/ (its plot needs matplotlib's types)
 $(VENV)/.dev: $(VENV)/.runtime backend/pyproject.toml
-	$(BIN)/pip install --quiet -e 'backend[dev]'
+	$(BIN)/pip install --quiet -e 'backend[dev,bench]'
 	touch $@
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
@@ -80,7 +81,6 @@ e2e: install chromium
 
 ## bench: the load benchmarks; results in bench/results/
 bench: $(VENV)/.dev
-	$(BIN)/pip install --quiet -e 'backend[dev,bench]'
 	cd backend && ../$(BIN)/python -m bench.run
 
 clean:
