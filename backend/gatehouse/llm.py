@@ -31,9 +31,9 @@ from gatehouse.settings import Settings
 JsonDict = dict[str, Any]
 TextSink = Callable[[str], Awaitable[None]]
 
-# The SDK's defaults (1,000 connections, 100 kept alive) would cap one process at 1,000 replies
-# at once and, past 100, open a new TLS connection for every reply.
-CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
+# The SDK's default of 1,000 connections would cap one process at 1,000 replies at once (the
+# aiohttp transport keeps every idle connection alive; only the total is a limit there).
+CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000)
 
 
 @dataclass(frozen=True)
