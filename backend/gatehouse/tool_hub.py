@@ -183,6 +183,12 @@ class ToolHub:
     def servers_status(self) -> dict[str, str]:
         return {name: link.state for name, link in self._links.items()}
 
+    def unavailable_server(self, claude_name: str) -> str | None:
+        """The server of a tool it offered before but cannot run now (it is down)."""
+        if claude_name in self._catalogue:
+            return None
+        return self._routes.get(claude_name)
+
     def validate_input(self, claude_name: str, tool_input: object) -> list[str]:
         """JSON-schema errors of `tool_input` as short messages; empty when it is valid."""
         if claude_name not in self._catalogue:

@@ -154,6 +154,15 @@ class Turns:
         return reply
 
     # ── one round of tool calls ─────────────────────────────────────────────────────────────
+    def _absent_tool(self, session: Session, use: JsonDict) -> str:
+        """Why a call to a tool the hub does not offer now is refused (Claude is told)."""
+        name: str = use["name"]
+        server = self.tools.unavailable_server(name)
+        if server is None:
+            return f"Unknown tool {name!r}."
+        session.emit_error(GatehouseError("server_unavailable"), tool_use_id=use["id"])
+        return f"[server_unavailable] The MCP server {server!r} is down; {name!r} did not run."
+
     async def _screen(self, session: Session, position: int, use: JsonDict) -> _Call:
         """Refuse what must never reach the person; ask about the rest."""
         name: str = use["name"]
@@ -161,7 +170,7 @@ class Turns:
         preview = self._preview(use) if info is not None else None
         refusal: str | None = None
         if info is None:
-            refusal = f"Unknown tool {name!r}."
+            refusal = self._absent_tool(session, use)
         elif errors := self.tools.validate_input(name, use.get("input")):
             refusal = "Invalid input: " + "; ".join(errors)  # Claude fixes its own input
         elif preview is not None and not preview["valid_path"]:

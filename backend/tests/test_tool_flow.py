@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.mcp_support import wait_until
 from tests.model_server import ModelServer
 from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
 
@@ -283,3 +286,36 @@ async def test_a_third_party_server_from_mcp_config_sits_behind_the_same_gate(
     assert frames[-1]["data"] == {"reason": "ok"}
     ready = json.loads(app.get("/ready")[1])
     assert ready["mcp_servers"] == {"workspace": "ready", "time": "ready"}
+
+
+async def test_a_call_to_a_server_that_went_down_says_so_to_both(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    pid_file, stop = tmp_path / "time.pid", tmp_path / "stay-down"
+    # Starts mcp-server-time, or refuses to once `stop` exists (so it stays down when killed).
+    script = 'test -e "$1" && exit 1; echo $$ > "$2"; exec "$3" -m mcp_server_time'
+    args = ["-c", script, "sh", str(stop), str(pid_file), sys.executable]
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"time": {"command": "/bin/sh", "args": args}}}))
+    app = app_factory(MCP_CONFIG=str(config))
+
+    def time_server() -> str:
+        return json.loads(app.get("/ready")[1])["mcp_servers"]["time"]
+
+    await wait_until(lambda: time_server() == "ready")
+    stop.touch()
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    await wait_until(lambda: time_server() != "ready")
+
+    use = {"id": "toolu_late", "name": "time__get_current_time", "input": {"timezone": "UTC"}}
+    model.script({"text": ["Checking the clock."], "tool_uses": [use]})
+    async with Chat(app.ws_url(locale="en")) as chat:
+        await chat.say("what time is it?")
+        frames = await chat.recv_until("assistant_message_completed")
+    assert events(frames, "tool_request") == []
+    [error] = events(frames, "error")
+    assert error["data"]["detail"] == {"code": "server_unavailable", "tool_use_id": "toolu_late"}
+    assert error["data"]["message"] == "The tool's server is unavailable right now."
+    [result] = tool_results(model)
+    assert result["is_error"] is True
+    assert "[server_unavailable]" in result_text(result) and "'time'" in result_text(result)

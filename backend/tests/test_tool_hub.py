@@ -390,6 +390,8 @@ async def test_a_killed_server_is_withdrawn_and_comes_back(tmp_path: Path) -> No
         assert (down.is_error, down.code) == (True, "server_unavailable")
         assert not any(t["name"].startswith("time__") for t in hub.tools_for_claude())
         assert hub.lookup("time__get_current_time") is None
+        assert hub.unavailable_server("time__get_current_time") == "time"
+        assert hub.unavailable_server("time__no_such_tool") is None
         assert errors_counted("time") == errors_before + 1
         # The other servers are untouched.
         assert hub.servers_status()["everything"] == "ready"
@@ -398,6 +400,7 @@ async def test_a_killed_server_is_withdrawn_and_comes_back(tmp_path: Path) -> No
 
         await wait_until(lambda: hub.servers_status()["time"] == "ready", timeout_s=15)
         assert read_pid(time_pid) not in (0, first_pid)
+        assert hub.unavailable_server("time__get_current_time") is None
         assert hub.lookup("time__get_current_time") is not None
         back = await call(hub, "time__get_current_time", {"timezone": "UTC"})
         assert not back.is_error
