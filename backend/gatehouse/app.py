@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gc
+import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from gatehouse import metrics
+from gatehouse import gc_pacing, metrics
 from gatehouse.api import conversations_router, require_token
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
@@ -48,14 +48,13 @@ def create_app(settings: Settings) -> FastAPI:
             gateway = Gateway(settings, turns, sessions)
             app.state.gateway, app.state.tools = gateway, tools
             app.state.store, app.state.sessions = store, sessions
-            # What start-up loaded lives as long as the process: out of the collector's full
-            # passes, which would otherwise walk it and stall every socket for milliseconds.
-            gc.collect()
-            gc.freeze()
+            gc_pacing.freeze_start_up()
+            pacer = asyncio.create_task(gc_pacing.collect_fully_every(), name="gc-pacing")
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield
             finally:
+                pacer.cancel()
                 await gateway.going_away()
                 await store.close()
                 await claude.aclose()

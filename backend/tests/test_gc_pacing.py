@@ -1,0 +1,72 @@
+"""Full garbage collections run on the pacer's timer, not whenever the heap grows."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from gatehouse.gc_pacing import collect_fully_every
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def full_collections() -> Iterator[list[int]]:
+    """The objects each generation-2 collection found unreachable, while the test runs."""
+    seen: list[int] = []
+
+    def record(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            seen.append(info["collected"])
+
+    gc.callbacks.append(record)
+    yield seen
+    gc.callbacks.remove(record)
+
+
+def grow_the_heap() -> list[list[int]]:
+    """Long-lived tracked objects, far more than a quarter of what the test process holds."""
+    return [[n] for n in range(max(500_000, len(gc.get_objects())))]
+
+
+async def test_a_growing_heap_runs_no_full_collection_while_paced(
+    full_collections: list[int],
+) -> None:
+    gc.collect()
+    unpaced = grow_the_heap()
+    assert full_collections, "the same growth, unpaced, does trigger a full collection"
+    del unpaced
+    gc.collect()
+    full_collections.clear()
+
+    pacer = asyncio.create_task(collect_fully_every(3600))
+    await asyncio.sleep(0)  # the pacer sets the thresholds as it starts
+    kept = grow_the_heap()
+    assert full_collections == []
+    pacer.cancel()
+    await asyncio.gather(pacer, return_exceptions=True)
+    assert len(kept) >= 500_000
+
+
+async def test_the_timer_runs_full_collections_and_cancelling_restores_the_thresholds() -> None:
+    before = gc.get_threshold()
+    done = asyncio.Event()
+
+    def record(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            done.set()
+
+    gc.callbacks.append(record)
+    try:
+        pacer = asyncio.create_task(collect_fully_every(0.01))
+        await asyncio.wait_for(done.wait(), timeout=10)
+        assert gc.get_threshold()[2] > before[2]
+        pacer.cancel()
+        await asyncio.gather(pacer, return_exceptions=True)
+    finally:
+        gc.callbacks.remove(record)
+    assert gc.get_threshold() == before
