@@ -131,9 +131,12 @@ class Session:
 
     # ── history ─────────────────────────────────────────────────────────────────────────────
     async def add_message(self, message: JsonDict, *, stopped: bool = False) -> None:
+        self._append(message, stopped)
+        await self._store.save_message(self.id, len(self.history) - 1, message, stopped=stopped)
+
+    def _append(self, message: JsonDict, stopped: bool) -> None:
         self.history.append(message)
         self.stopped.append(stopped)
-        await self._store.save_message(self.id, len(self.history) - 1, message, stopped=stopped)
 
     def add_user_text(self, text: str) -> asyncio.Task[None]:
         """Add the person's text now; return its store write for the turn to await later, so
@@ -143,8 +146,7 @@ class Session:
         if self.history and self.history[-1]["role"] == "user":
             self.history[-1]["content"] = [*self.history[-1]["content"], block]
         else:
-            self.history.append({"role": "user", "content": [block]})
-            self.stopped.append(False)
+            self._append({"role": "user", "content": [block]}, stopped=False)
         self._turn_start.messages = len(self.history)
         position = len(self.history) - 1
         return asyncio.ensure_future(self._store.save_message(self.id, position, self.history[-1]))

@@ -224,7 +224,7 @@ class ToolHub:
         """
         info = self._catalogue.get(claude_name)
         if info is None:
-            server = self._routes.get(claude_name)
+            server = self.unavailable_server(claude_name)
             if server is not None:
                 return _unavailable(server, self._links[server].state)
             return _failure(TOOL_ERROR, f"unknown tool {claude_name!r}")
