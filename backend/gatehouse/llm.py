@@ -5,8 +5,8 @@ delayed). Every failure leaves as a `ModelError`, including a stream that ends w
 `message_stop`, which is an error, not a short reply.
 
 The SDK sends the request (headers, retries, HTTP errors) over its aiohttp transport; the body
-is read with the SDK's own SSE decoder (`AsyncStream.raw_events`) and each event taken as plain
-JSON. The `messages.stream` helper over httpx cost about 5× the CPU per delta: it builds typed
+is read from the SDK's raw response, parsed by `sse.EventStreamParser`, and each event taken as
+plain JSON. The `messages.stream` helper over httpx cost about 5× the CPU per delta: it builds typed
 event models, re-builds a snapshot of the whole message on every delta (quadratic in the
 reply's length), and httpx reads slower (bench/results/FINDINGS.md). `_Blocks` keeps the
 content blocks instead, in linear time.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,9 +27,10 @@ from anthropic.types import MessageParam, ToolParam
 from gatehouse import metrics
 from gatehouse.errors import ModelError, classify_model_exception
 from gatehouse.settings import Settings
+from gatehouse.sse import EventStreamParser
 
 JsonDict = dict[str, Any]
-TextSink = Callable[[str], Awaitable[None]]
+TextSink = Callable[[str], None]  # called once per text delta; it must not block
 
 # The SDK's default of 1,000 connections would cap one process at 1,000 replies at once (the
 # aiohttp transport keeps every idle connection alive; only the total is a limit there).
@@ -103,25 +104,26 @@ class Claude:
             stream=True,
         )
         async with request as response:  # HTTP errors and retries: the SDK's, as ever
-            async for sse in anthropic.AsyncStream.raw_events(response.http_response):
-                kind = sse.event  # the event name is the data's "type"
-                if kind == "content_block_delta":
-                    event = sse.json()
-                    text = blocks.add(event["index"], event["delta"])
-                    if text:
-                        if first_token:
-                            first_token = False
-                            metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
-                        await on_text(text)
-                elif kind == "content_block_start":
-                    event = sse.json()
-                    blocks.start(event["index"], event["content_block"])
-                elif kind == "message_delta":
-                    stop_reason = sse.json()["delta"].get("stop_reason")
-                elif kind == "message_stop":
-                    completed = True
-                elif kind == "error":  # as the SDK's own stream would raise it
-                    raise ModelError("stream_error", status=200, request_id=response.request_id)
+            parser = EventStreamParser()
+            async for received in response.http_response.aiter_bytes():
+                for kind, data in parser.feed(received):  # the event name is the data's "type"
+                    if kind == b"content_block_delta":
+                        event = json.loads(data)
+                        text = blocks.add(event["index"], event["delta"])
+                        if text:
+                            if first_token:
+                                first_token = False
+                                metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
+                            on_text(text)
+                    elif kind == b"content_block_start":
+                        event = json.loads(data)
+                        blocks.start(event["index"], event["content_block"])
+                    elif kind == b"message_delta":
+                        stop_reason = json.loads(data)["delta"].get("stop_reason")
+                    elif kind == b"message_stop":
+                        completed = True
+                    elif kind == b"error":  # as the SDK's own stream would raise it
+                        raise ModelError("stream_error", status=200, request_id=response.request_id)
         if not completed:
             raise ModelError("stream_interrupted")
         return Reply(content=blocks.content(), stop_reason=stop_reason)
@@ -143,8 +145,9 @@ class _Blocks:
         block, pieces = self._blocks[index], self._pieces[index]
         kind = delta.get("type")
         if kind == "text_delta":
-            pieces.append(delta["text"])
-            return delta["text"]
+            text = _encodable(delta["text"])
+            pieces.append(text)
+            return text
         if kind == "input_json_delta":
             pieces.append(delta["partial_json"])
         elif kind == "thinking_delta":
@@ -167,6 +170,18 @@ class _Blocks:
         elif block["type"] == "tool_use" and joined:
             block["input"] = _json_object(joined)
         return block
+
+
+def _encodable(text: str) -> str:
+    """Text the person can be sent: a lone surrogate (JSON can carry one as a `\\ud800`
+    escape, and UTF-8 cannot) becomes U+FFFD instead of failing the reply."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _json_object(text: str) -> JsonDict:

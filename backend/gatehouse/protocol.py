@@ -224,6 +224,13 @@ def encode_numbered(frame: ServerFrame, seq: int) -> str:
     return f'{{"event":"{frame.event}","data":{data},"seq":{seq}}}'
 
 
+def encode_ai_chunk(text: str, seq: int) -> str:
+    """The `ai_chunk` frame, the one sent per text delta, written without building a model:
+    the same text as `encode_numbered(AiChunk(...), seq)` (a test holds them equal)."""
+    body = json.dumps(text, ensure_ascii=False)
+    return '{"event":"ai_chunk","data":{"text":' + body + '},"seq":' + str(seq) + "}"
+
+
 def json_schema() -> dict[str, Any]:
     """One JSON Schema document with both unions, for generating the frontend's types."""
     client = CLIENT_FRAME.json_schema(ref_template="#/$defs/{model}")

@@ -81,12 +81,19 @@ class Session:
 
     def emit(self, frame: protocol.ServerFrame) -> str:
         self._seq += 1
-        text = protocol.encode_numbered(frame, self._seq)
-        self._recent.append((self._seq, text))
-        self._store.log_frame(self.id, self._seq, text)
+        return self._send(protocol.encode_numbered(frame, self._seq))
+
+    def emit_text(self, text: str) -> None:
+        """One `ai_chunk`: the frame sent per text delta, so it skips the pydantic model."""
+        self._seq += 1
+        self._send(protocol.encode_ai_chunk(text, self._seq))
+
+    def _send(self, frame: str) -> str:
+        self._recent.append((self._seq, frame))
+        self._store.log_frame(self.id, self._seq, frame)
         for outbox in self._outboxes:
-            outbox.push(text)
-        return text
+            outbox.push(frame)
+        return frame
 
     def emit_error(self, err: GatehouseError, **detail: Any) -> None:
         self.emit(error_frame(err, self.locale, **detail))

@@ -135,9 +135,9 @@ class Turns:
     async def _stream(self, session: Session) -> Reply:
         partial: list[str] = []
 
-        async def on_text(text: str) -> None:
+        def on_text(text: str) -> None:
             partial.append(text)
-            session.emit(protocol.AiChunk(data=protocol.AiChunkData(text=text)))
+            session.emit_text(text)
 
         try:
             reply = await self.claude.stream_reply(

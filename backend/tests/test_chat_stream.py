@@ -114,3 +114,17 @@ async def test_too_long_a_message_is_refused(app_factory: AppFactory, model: Mod
     assert error["message"] == "Message too long."
     assert streamed_text(ok) == "Echo: short"
     assert len(model.requests) == 1
+
+
+async def test_a_lone_surrogate_from_claude_reaches_the_person_as_a_replacement_character(
+    app: RunningApp, model: ModelServer
+) -> None:
+    # JSON can carry "\ud800" (the model server writes it as that escape); UTF-8 cannot.
+    model.script({"text": ["a\ud800b", " é"]})
+    async with Chat(app.ws_url()) as chat:
+        frames = await chat.reply_to("hi")
+        await chat.reply_to("again")
+    assert [f["data"]["text"] for f in events(frames, "ai_chunk")] == ["a\ufffdb", " é"]
+    assert frames[-1]["data"] == {"reason": "ok"}
+    stored = model.requests[-1].body["messages"][1]
+    assert stored == {"role": "assistant", "content": [{"type": "text", "text": "a\ufffdb é"}]}

@@ -1,4 +1,5 @@
-"""Full garbage collections run on the pacer's timer, not whenever the heap grows."""
+"""Full garbage collections run on the pacer's timer, not whenever the heap grows, and
+short-lived state replaced at every delta does not keep triggering young collections."""
 
 from __future__ import annotations
 
@@ -70,3 +71,36 @@ async def test_the_timer_runs_full_collections_and_cancelling_restores_the_thres
     finally:
         gc.callbacks.remove(record)
     assert gc.get_threshold() == before
+
+
+def young_collections_during_churn(cycles: int) -> int:
+    """Like the state of many streams: thousands of objects come alive as deltas arrive, then
+    die by reference counting. Returns how many generation-0 collections ran meanwhile."""
+    young: list[int] = []
+
+    def record(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and info["generation"] == 0:
+            young.append(1)
+
+    gc.callbacks.append(record)
+    try:
+        for _ in range(cycles):
+            alive = [[n] for n in range(5_000)]
+            del alive
+    finally:
+        gc.callbacks.remove(record)
+    return len(young)
+
+
+async def test_state_that_rises_and_falls_triggers_no_young_collection_while_paced() -> None:
+    gc.collect()
+    unpaced = young_collections_during_churn(100)
+    assert unpaced >= 100, "at the default threshold every rise triggers collections"
+    pacer = asyncio.create_task(collect_fully_every(3600))
+    await asyncio.sleep(0)
+    try:
+        paced = young_collections_during_churn(100)
+    finally:
+        pacer.cancel()
+        await asyncio.gather(pacer, return_exceptions=True)
+    assert paced <= 1
