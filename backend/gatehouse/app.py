@@ -49,7 +49,9 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.gateway, app.state.tools = gateway, tools
             app.state.store, app.state.sessions = store, sessions
             gc_pacing.freeze_start_up()
-            pacer = asyncio.create_task(gc_pacing.collect_fully_every(), name="gc-pacing")
+            pacer = asyncio.create_task(
+                gc_pacing.collect_fully_every(quiet=sessions.none_replying), name="gc-pacing"
+            )
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield

@@ -9,6 +9,11 @@ collector, automatic full collections are turned off, and one runs on a timer in
 cyclic garbage a full collection finds is small (a few thousand objects per 25 s at 500
 streams), so little memory waits for the timer.
 
+The timer's collection still walks everything a thousand open streams hold (about 300,000
+objects, 160–290 ms with the loop stopped). So once it is due it waits for a quiet moment,
+when no reply is running, and runs anyway after `LONGEST_WAIT_S`: under a load that never
+pauses, that is one such stall every ten minutes instead of one a minute.
+
 The young generation is collected after 50,000 more objects are alive, not the default 700.
 Every delta of every stream leaves new suspended state (futures, coroutines, timer handles)
 that lives until the next delta, 100 ms later, then dies by reference counting; at the default
@@ -22,8 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 
 FULL_COLLECTION_INTERVAL_S = 60.0
+LONGEST_WAIT_S = 600.0  # a due collection runs after this even if the server is never quiet
+QUIET_POLL_S = 0.5
 YOUNG_THRESHOLD = 50_000  # objects alive beyond those at the last collection
 _NEVER = 1 << 30  # a generation-2 threshold that automatic collection never reaches
 
@@ -34,13 +42,24 @@ def freeze_start_up() -> None:
     gc.freeze()
 
 
-async def collect_fully_every(interval_s: float = FULL_COLLECTION_INTERVAL_S) -> None:
-    """Run full collections on a timer, not when the heap grows; until cancelled."""
+async def collect_fully_every(
+    interval_s: float = FULL_COLLECTION_INTERVAL_S,
+    *,
+    quiet: Callable[[], bool] = lambda: True,
+    longest_wait_s: float = LONGEST_WAIT_S,
+    poll_s: float = QUIET_POLL_S,
+) -> None:
+    """Run full collections on a timer, not when the heap grows, each at the first moment
+    `quiet()` says so once due (or `longest_wait_s` after); until cancelled."""
     young, middle, full = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, _NEVER)
+    loop = asyncio.get_running_loop()
     try:
         while True:
             await asyncio.sleep(interval_s)
+            deadline = loop.time() + longest_wait_s
+            while not quiet() and loop.time() < deadline:
+                await asyncio.sleep(poll_s)
             gc.collect()
     finally:
         gc.set_threshold(young, middle, full)

@@ -35,6 +35,9 @@ class Sessions:
     def live(self) -> list[Session]:
         return list(self._live.values())
 
+    def none_replying(self) -> bool:
+        return not any(session.replying for session in self._live.values())
+
     async def open(self, session_id: str | None, locale: Locale) -> tuple[Session, bool]:
         """The session to attach a new connection to, and whether it is a resumed one."""
         if session_id:

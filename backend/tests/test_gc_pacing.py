@@ -104,3 +104,54 @@ async def test_state_that_rises_and_falls_triggers_no_young_collection_while_pac
         pacer.cancel()
         await asyncio.gather(pacer, return_exceptions=True)
     assert paced <= 1
+
+
+@pytest.fixture
+def full_collection_seen() -> Iterator[asyncio.Event]:
+    seen = asyncio.Event()
+
+    def record(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            seen.set()
+
+    gc.callbacks.append(record)
+    yield seen
+    gc.callbacks.remove(record)
+
+
+async def test_a_due_collection_waits_until_no_reply_is_running(
+    full_collection_seen: asyncio.Event,
+) -> None:
+    replying = True
+    polls = 0
+    polled_while_busy = asyncio.Event()
+
+    def quiet() -> bool:
+        nonlocal polls
+        polls += 1
+        if polls == 3:
+            polled_while_busy.set()
+        return not replying
+
+    pacer = asyncio.create_task(collect_fully_every(0.001, quiet=quiet, poll_s=0.001))
+    try:
+        await asyncio.wait_for(polled_while_busy.wait(), timeout=10)
+        assert not full_collection_seen.is_set(), "due, but replies are running"
+        replying = False
+        await asyncio.wait_for(full_collection_seen.wait(), timeout=10)
+    finally:
+        pacer.cancel()
+        await asyncio.gather(pacer, return_exceptions=True)
+
+
+async def test_a_server_never_quiet_still_collects_after_the_longest_wait(
+    full_collection_seen: asyncio.Event,
+) -> None:
+    never_quiet = asyncio.create_task(
+        collect_fully_every(0.001, quiet=lambda: False, longest_wait_s=0.05, poll_s=0.001)
+    )
+    try:
+        await asyncio.wait_for(full_collection_seen.wait(), timeout=10)
+    finally:
+        never_quiet.cancel()
+        await asyncio.gather(never_quiet, return_exceptions=True)
