@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 JsonDict = dict[str, Any]
@@ -145,8 +147,9 @@ def database_url(url: str) -> str:
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, frames_as_json: bool = False) -> None:
         self._engine = engine
+        self._frames_as_json = frames_as_json  # SQLite with JSON: see _insert_frames
         self._pending_frames: dict[str, list[tuple[int, str]]] = {}
         self._pending_writes: list[_Write] = []
         self._wake = asyncio.Event()
@@ -162,7 +165,8 @@ class Store:
         engine = _engine_for(full_url)
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade_schema)
-        store = cls(engine)
+            frames_as_json = engine.dialect.name == "sqlite" and await _sqlite_has_json(connection)
+        store = cls(engine, frames_as_json=frames_as_json)
         store._writer = asyncio.create_task(store._write_frames(), name="frame-log")
         return store
 
@@ -254,9 +258,14 @@ class Store:
                 _settle(write.done, result=result)
 
     async def _insert_frames(self, connection: AsyncConnection, rows: list[FrameRow]) -> None:
-        # Driver SQL compiled once: SQLAlchemy's per-row parameter handling was a few percent
-        # of the event loop's time with a thousand conversations streaming.
-        await connection.exec_driver_sql(self._insert_frames_sql, rows)
+        if self._frames_as_json:
+            # One statement for the whole batch. The SQLite driver takes the GIL back for every
+            # row of an executemany, and with a thousand rows a batch those hand-offs stalled
+            # the event loop (bench/results/FINDINGS.md); this way the insert runs without it.
+            body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+            await connection.exec_driver_sql(_SQLITE_INSERT_FRAMES_FROM_JSON, (body,))
+        else:
+            await connection.exec_driver_sql(self._insert_frames_sql, rows)
 
     async def frames_after(self, conversation_id: str, seq: int) -> list[tuple[int, str]]:
         await self.flush()
@@ -417,6 +426,22 @@ async def _touch(connection: AsyncConnection, conversation_id: str, message: Jso
             query.where(conversations.c.title == "").values(title=title, **values)
         )
     await connection.execute(query.values(**values))
+
+
+_SQLITE_INSERT_FRAMES_FROM_JSON = (
+    "INSERT INTO frames (conversation_id, first_seq, last_seq, body) "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)"
+)
+
+
+async def _sqlite_has_json(connection: AsyncConnection) -> bool:
+    """SQLite's JSON functions are built in since 3.38 and usually compiled in before."""
+    try:
+        await connection.exec_driver_sql("SELECT json_each.value FROM json_each('[1]')")
+    except DBAPIError:
+        return False
+    return True
 
 
 def _frame_rows(batch: dict[str, list[tuple[int, str]]]) -> list[FrameRow]:
