@@ -26,6 +26,7 @@ from anthropic.types import MessageParam, ToolParam
 
 from gatehouse import metrics
 from gatehouse.errors import ModelError, classify_model_exception
+from gatehouse.model_transport import ModelTransport, proxy_in_environment
 from gatehouse.settings import Settings
 from gatehouse.sse import EventStreamParser
 
@@ -35,6 +36,7 @@ TextSink = Callable[[str], None]  # called once per text delta; it must not bloc
 # The SDK's default of 1,000 connections would cap one process at 1,000 replies at once (the
 # aiohttp transport keeps every idle connection alive; only the total is a limit there).
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000)
+DEFAULT_BASE_URL = "https://api.anthropic.com"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Claude:
             base_url=settings.anthropic_base_url,
             timeout=timeout,
             max_retries=settings.anthropic_max_retries,
-            http_client=anthropic.DefaultAioHttpClient(limits=CONNECTION_LIMITS, timeout=timeout),
+            http_client=_http_client(settings.anthropic_base_url, timeout),
         )
 
     async def aclose(self) -> None:
@@ -127,6 +129,14 @@ class Claude:
         if not completed:
             raise ModelError("stream_interrupted")
         return Reply(content=blocks.content(), stop_reason=stop_reason)
+
+
+def _http_client(base_url: str | None, timeout: httpx2.Timeout) -> httpx2.AsyncClient:
+    """The SDK's client over `ModelTransport`; over the SDK's aiohttp one when a proxy from
+    the environment must carry the requests."""
+    if proxy_in_environment(base_url or DEFAULT_BASE_URL):
+        return anthropic.DefaultAioHttpClient(limits=CONNECTION_LIMITS, timeout=timeout)
+    return anthropic.DefaultAsyncHttpxClient(transport=ModelTransport(), timeout=timeout)
 
 
 class _Blocks:
