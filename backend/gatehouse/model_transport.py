@@ -132,6 +132,7 @@ class _Connection(asyncio.Protocol):
         self._buffered = 0
         self._head_done = False
         self._complete = False
+        self._keep_alive = False
         self._error: Exception | None = None
         self._last_read = self._loop.time()
         self.status = 0
@@ -144,7 +145,7 @@ class _Connection(asyncio.Protocol):
             not self._lost
             and self._transport is not None
             and not self._transport.is_closing()
-            and (not self._head_done or (self._complete and self._parser.should_keep_alive()))
+            and (not self._head_done or (self._complete and self._keep_alive))
         )
 
     def close(self) -> None:
@@ -205,6 +206,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self._complete = True
+        self._keep_alive = self._parser.should_keep_alive()  # only valid inside the callback
         self._stop_watchdog()
 
     # ── the request's side ────────────────────────────────────────────────────────────────

@@ -11,7 +11,8 @@ Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
     POST /_control/reset    GET /_control/requests    POST /_control/release {"gate": name}
 Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason, delay_ms,
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
-stall_after, hold_after + gate, no_message_stop; for load tests, deltas ({count, min_bytes,
+stall_after, hold_after + gate, no_message_stop, close_after (close the connection once the
+reply is sent, with no `connection: close` header); for load tests, deltas ({count, min_bytes,
 max_bytes}: generated text instead of `text`) and stamp (true: each text delta starts with
 `@<time.time_ns() when sent>@`, the first with `@<sent>@<request received>@`).
 Unscripted requests get an echo of the last user turn.
@@ -37,6 +38,7 @@ JsonDict = dict[str, Any]
 class Recorded:
     headers: dict[str, str]
     body: JsonDict
+    client_port: int = 0  # the same port on two requests: one kept-alive connection
 
 
 @dataclass
@@ -163,7 +165,7 @@ class ModelServer:
         received_ns = time.time_ns()
         request_id = f"req_test_{next(self._ids):04d}"
         with self._lock:
-            self.requests.append(Recorded(headers, body))
+            self.requests.append(Recorded(headers, body, writer.get_extra_info("peername")[1]))
         if not (headers.get("authorization") or headers.get("x-api-key")):
             error = _error_body("authentication_error", "x-api-key header is required")
             await _send_json(writer, 401, error, request_id)
@@ -212,7 +214,7 @@ class ModelServer:
             await writer.drain()
         writer.write(b"0\r\n\r\n")
         await writer.drain()
-        return True
+        return not reply.get("close_after")  # then the client learns it only from the EOF
 
 
 # ── the SSE script ───────────────────────────────────────────────────────────────────────────
