@@ -22,6 +22,7 @@ from typing import Any, cast
 
 import anthropic
 import httpx2
+import orjson
 from anthropic.types import MessageParam, ToolParam
 
 from gatehouse import metrics
@@ -110,7 +111,7 @@ class Claude:
             async for received in response.http_response.aiter_bytes():
                 for kind, data in parser.feed(received):  # the event name is the data's "type"
                     if kind == b"content_block_delta":
-                        event = json.loads(data)
+                        event = _json(data)
                         text = blocks.add(event["index"], event["delta"])
                         if text:
                             if first_token:
@@ -118,10 +119,10 @@ class Claude:
                                 metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
                             on_text(text)
                     elif kind == b"content_block_start":
-                        event = json.loads(data)
+                        event = _json(data)
                         blocks.start(event["index"], event["content_block"])
                     elif kind == b"message_delta":
-                        stop_reason = json.loads(data)["delta"].get("stop_reason")
+                        stop_reason = _json(data)["delta"].get("stop_reason")
                     elif kind == b"message_stop":
                         completed = True
                     elif kind == b"error":  # as the SDK's own stream would raise it
@@ -180,6 +181,15 @@ class _Blocks:
         elif block["type"] == "tool_use" and joined:
             block["input"] = _json_object(joined)
         return block
+
+
+def _json(data: bytes) -> Any:
+    """One event's data. orjson parses a delta in a sixth of json's time; it refuses a lone
+    surrogate escape, which json reads (and `_encodable` then replaces)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def _encodable(text: str) -> str:

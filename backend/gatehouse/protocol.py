@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 
@@ -227,7 +228,7 @@ def encode_numbered(frame: ServerFrame, seq: int) -> str:
 def encode_ai_chunk(text: str, seq: int) -> str:
     """The `ai_chunk` frame, the one sent per text delta, written without building a model:
     the same text as `encode_numbered(AiChunk(...), seq)` (a test holds them equal)."""
-    body = json.dumps(text, ensure_ascii=False)
+    body = orjson.dumps(text).decode()
     return '{"event":"ai_chunk","data":{"text":' + body + '},"seq":' + str(seq) + "}"
 
 

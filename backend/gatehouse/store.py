@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import structlog
 from alembic import command
 from alembic.config import Config
@@ -262,7 +262,7 @@ class Store:
             # One statement for the whole batch. The SQLite driver takes the GIL back for every
             # row of an executemany, and with a thousand rows a batch those hand-offs stalled
             # the event loop (bench/results/FINDINGS.md); this way the insert runs without it.
-            body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+            body = orjson.dumps(rows).decode()
             await connection.exec_driver_sql(_SQLITE_INSERT_FRAMES_FROM_JSON, (body,))
         else:
             await connection.exec_driver_sql(self._insert_frames_sql, rows)
