@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -108,7 +108,7 @@ class Claude:
         )
         async with request as response:  # HTTP errors and retries: the SDK's, as ever
             parser = EventStreamParser()
-            async for received in response.http_response.aiter_bytes():
+            async for received in _body(response.http_response):
                 for kind, data in parser.feed(received):  # the event name is the data's "type"
                     if kind == b"content_block_delta":
                         event = _json(data)
@@ -181,6 +181,13 @@ class _Blocks:
         elif block["type"] == "tool_use" and joined:
             block["input"] = _json_object(joined)
         return block
+
+
+def _body(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The body as it arrives; decoded only when the server compressed it."""
+    if response.headers.get("content-encoding", "identity") == "identity":
+        return response.aiter_raw()
+    return response.aiter_bytes()
 
 
 def _json(data: bytes) -> Any:

@@ -449,18 +449,22 @@ def _frame_rows(batch: dict[str, list[tuple[int, str]]]) -> list[FrameRow]:
     resume after a crash skipped numbers), its values in the frames table's column order."""
     rows: list[FrameRow] = []
     for conversation_id, numbered in batch.items():
+        first, last = numbered[0][0], numbered[-1][0]
+        if last - first + 1 == len(numbered):  # the usual case: one run, no per-frame loop
+            rows.append((conversation_id, first, last, _joined(numbered)))
+            continue
         runs: list[list[tuple[int, str]]] = []
         for frame in numbered:
             if runs and frame[0] == runs[-1][-1][0] + 1:
                 runs[-1].append(frame)
             else:
                 runs.append([frame])
-        rows += [
-            # JSON texts hold no raw newline
-            (conversation_id, run[0][0], run[-1][0], "\n".join(body for _, body in run))
-            for run in runs
-        ]
+        rows += [(conversation_id, run[0][0], run[-1][0], _joined(run)) for run in runs]
     return rows
+
+
+def _joined(run: list[tuple[int, str]]) -> str:
+    return "\n".join([body for _, body in run])  # JSON texts hold no raw newline
 
 
 def _settle(
