@@ -7,7 +7,8 @@ installed, as uvicorn does for the app, so the comparison is of the code, not th
 
 `--sdk-path helper` (the default, the baseline of record) uses the SDK's `messages.stream`
 helper over its default httpx transport, the plain way to stream with the SDK; `--sdk-path raw`
-uses the path the app takes: raw events from `create(stream=True)` over the aiohttp transport.
+uses the SDK's cheapest stock path: raw typed events from `create(stream=True)` over its aiohttp
+transport. (The app reads the stream more cheaply still: `gatehouse/model_transport.py`.)
 
     python -m bench.baseline --port 0 --model-url http://127.0.0.1:PORT [--compression]
         [--sdk-path helper|raw]    (prints "ready <port>")

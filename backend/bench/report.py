@@ -161,12 +161,12 @@ def table(results: JsonDict) -> list[str]:
 
 
 def _same_path_rows(results: JsonDict) -> list[Row]:
-    """Ours against a bare relay on the same SDK path (raw events over aiohttp), in the
-    `baseline` column: the app's own overhead, apart from its choice of SDK path."""
+    """Ours against a bare relay on the SDK's cheapest stock path (raw typed events over its
+    aiohttp transport), in the `baseline` column."""
     same = results.get("baseline_raw")
     if not same:
         return []
-    label = "… against a bare relay on the app's SDK path (raw events, aiohttp)"
+    label = "… against a bare relay on the SDK's raw events over aiohttp"
     out: list[Row] = []
     for n in sorted(int(k) for k in same["levels"]):
         o = _get(results["ours"], "levels", n, "cpu", "target_s_per_1000_chunks")

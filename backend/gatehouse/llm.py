@@ -4,12 +4,12 @@ Text deltas are handed to a callback as they arrive (no batching, so the first t
 delayed). Every failure leaves as a `ModelError`, including a stream that ends without
 `message_stop`, which is an error, not a short reply.
 
-The SDK sends the request (headers, retries, HTTP errors) over its aiohttp transport; the body
-is read from the SDK's raw response, parsed by `sse.EventStreamParser`, and each event taken as
-plain JSON. The `messages.stream` helper over httpx cost about 5× the CPU per delta: it builds typed
-event models, re-builds a snapshot of the whole message on every delta (quadratic in the
-reply's length), and httpx reads slower (bench/results/FINDINGS.md). `_Blocks` keeps the
-content blocks instead, in linear time.
+The SDK sends the request (headers, retries, HTTP errors) over `model_transport.ModelTransport`;
+the body is read from the SDK's raw response, parsed by `sse.EventStreamParser`, and each event
+taken as plain JSON. The `messages.stream` helper over httpx cost about 5× the CPU per delta:
+it builds typed event models, re-builds a snapshot of the whole message on every delta
+(quadratic in the reply's length), and httpx reads slower (bench/results/FINDINGS.md).
+`_Blocks` keeps the content blocks instead, in linear time.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from gatehouse.sse import EventStreamParser
 JsonDict = dict[str, Any]
 TextSink = Callable[[str], None]  # called once per text delta; it must not block
 
-# The SDK's default of 1,000 connections would cap one process at 1,000 replies at once (the
-# aiohttp transport keeps every idle connection alive; only the total is a limit there).
+# For the SDK's aiohttp client (used when a proxy is set): its default of 1,000 connections
+# would cap one process at 1,000 replies at once. ModelTransport has no such cap.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000)
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 

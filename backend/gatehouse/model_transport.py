@@ -127,6 +127,7 @@ class _Connection(asyncio.Protocol):
     def reset(self) -> None:
         """Ready for the next response on this connection."""
         self._stop_watchdog()
+        self._in_use = False
         self._parser = httptools.HttpResponseParser(self)
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
@@ -161,6 +162,10 @@ class _Connection(asyncio.Protocol):
         _keep_alive(transport.get_extra_info("socket"))
 
     def data_received(self, data: bytes) -> None:
+        if not self._in_use:  # bytes nobody asked for: this connection cannot be trusted again
+            self._lost = True
+            self.close()
+            return
         self._last_read = self._loop.time()
         try:
             self._parser.feed_data(data)
@@ -216,6 +221,7 @@ class _Connection(asyncio.Protocol):
         head += [name + b": " + value + b"\r\n" for name, value in request.headers.raw]
         if self._transport is None or self._transport.is_closing():
             raise httpx2.WriteError("the connection is closed")
+        self._in_use = True
         self._transport.write(b"".join(head) + b"\r\n" + body)
         if self._writable is None:
             return
