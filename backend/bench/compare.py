@@ -1,6 +1,7 @@
 """A/B: the same streaming level against several copies of the app, alternating, to try a change.
 
     cd backend && ../.venv/bin/python -m bench.compare --app /tmp/a --app /tmp/b [--rounds 2]
+        [--levels-per-process 3]
 
 Each `--app` is a folder holding a `gatehouse` package (a scratch copy with one change); the
 installed package is used for `--app installed`. Runs are interleaved (a, b, a, b…) so a busy
@@ -34,6 +35,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--gap-ms", type=float, default=100.0)
     parser.add_argument("--deltas", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--levels-per-process", type=int, default=1, help="levels in a row in one app process"
+    )
     parser.add_argument("--idle", type=int, default=0, help="also RSS per idle socket")
     parser.add_argument("--server-compression", action="store_true", help="WS_COMPRESSION=true")
     parser.add_argument("--log-level", default="warning")
@@ -42,8 +46,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc) -> JsonDict:
-    """One run against a fresh app process; its work folder is removed afterwards."""
+async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc) -> list[JsonDict]:
+    """`--levels-per-process` levels against one fresh app process, one after another as
+    `make bench` runs them; its work folder is removed afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-compare-"))
     src = None if app == "installed" else Path(app).resolve()
     model_url = f"http://127.0.0.1:{model.port}"
@@ -51,15 +56,18 @@ async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc
     target = Target("ours", proc, model)
     try:
         await scenarios.warm(target, load.compression)
-        level = await scenarios.streaming_level(target, load, args.conversations)
+        levels = [
+            await scenarios.streaming_level(target, load, args.conversations)
+            for _ in range(args.levels_per_process)
+        ]
         if args.idle:
-            level["idle"] = await scenarios.idle_memory(
+            levels[-1]["idle"] = await scenarios.idle_memory(
                 target, args.idle, load.compression, load.server_compression
             )
     finally:
         proc.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    return level
+    return levels
 
 
 def _row(app: str, runs: list[JsonDict]) -> str:
@@ -98,9 +106,9 @@ async def compare(args: argparse.Namespace) -> dict[str, list[JsonDict]]:
         procs.script_model(model, scenarios.WARM_REPLY, loadgen.WARM_TEXT)
         for round_ in range(args.rounds):
             for app in args.app:
-                level = await _one(app, load, args, model)
-                runs[app].append(level)
-                log.info("round %d %s", round_ + 1, _row(app, [level]))
+                for level in await _one(app, load, args, model):
+                    runs[app].append(level)
+                    log.info("round %d %s", round_ + 1, _row(app, [level]))
     finally:
         model.stop()
         shutil.rmtree(model_dir, ignore_errors=True)
