@@ -18,7 +18,6 @@ own client (`proxy_in_environment`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import ssl
 import urllib.request
@@ -269,6 +268,11 @@ class _Connection(asyncio.Protocol):
     def complete(self) -> bool:
         return self._complete
 
+    @property
+    def drained(self) -> bool:
+        """The whole response arrived and all of its body was taken."""
+        return self._complete and not self._chunks
+
     def _check_idle(self, timeout: float) -> None:
         self._watchdog = None
         if self._waiter is None:  # not waiting now: the next wait arms it again
@@ -321,11 +325,10 @@ class _Body(httpx2.AsyncByteStream):
         if self._released:
             return
         self._released = True
-        if self._connection.complete and self._connection.take() is None:
+        if self._connection.drained:
             self._transport.release(self._origin, self._connection)
         else:  # read only in part (cancelled, failed): the rest would corrupt the next reply
-            with contextlib.suppress(Exception):
-                self._connection.close()
+            self._connection.close()
 
 
 def _keep_alive(sock: socket.socket | None) -> None:
