@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from gatehouse import gc_pacing, metrics
+from gatehouse import gc_pacing, metrics, origins
 from gatehouse.api import conversations_router, require_token
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
                 await claude.aclose()
 
     app = FastAPI(title="Gatehouse", lifespan=lifespan, docs_url=None, redoc_url=None)
+    origins.guard(app, settings)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

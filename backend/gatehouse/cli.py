@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import sys
 from typing import Any
 
-import structlog
 import uvicorn
 
-from gatehouse import logs
+from gatehouse import logs, origins
 from gatehouse.settings import Settings, SettingsError, load_settings
 
 
@@ -30,7 +28,7 @@ def _serve(settings: Settings) -> None:
     from gatehouse.app import create_app
 
     logs.configure(settings.log_level)
-    _warn_if_exposed(settings)
+    origins.start_up_warnings(settings)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -42,19 +40,6 @@ def _serve(settings: Settings) -> None:
         timeout_graceful_shutdown=5,
     )
     _Server(config).run()
-
-
-def _warn_if_exposed(settings: Settings) -> None:
-    try:
-        loopback = ipaddress.ip_address(settings.host).is_loopback
-    except ValueError:
-        loopback = settings.host == "localhost"
-    if not loopback and settings.allowed_origins is None and settings.auth_token is None:
-        structlog.get_logger(__name__).warning(
-            "exposed_without_protection",
-            host=settings.host,
-            hint="set WS_ALLOWED_ORIGINS and AUTH_TOKEN before listening beyond loopback",
-        )
 
 
 def _mcp_workspace(settings: Settings, http_port: int | None) -> None:

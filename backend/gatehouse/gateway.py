@@ -105,7 +105,7 @@ class Gateway:
         refusal = self._refusal(websocket)
         if refusal is not None:
             metrics.WS_REFUSED_TOTAL.labels(reason=refusal).inc()
-            log.warning("websocket_refused", reason=refusal, origin=websocket.headers.get("origin"))
+            log.warning("websocket_refused", reason=refusal)
             await websocket.close(code=WS_1008_POLICY_VIOLATION)  # before accept: HTTP 403
             return
         await websocket.accept()
@@ -151,10 +151,7 @@ class Gateway:
             connection.close(WS_1001_GOING_AWAY)
 
     def _refusal(self, websocket: WebSocket) -> str | None:
-        allowed = self.settings.allowed_origins
-        origin = websocket.headers.get("origin")
-        if allowed is not None and origin is not None and origin.rstrip("/") not in allowed:
-            return "origin"
+        # Host and Origin were checked before the socket got here (origins.RequestGuard).
         token = self.settings.auth_token
         if token is not None:
             offered = websocket.query_params.get("token") or _bearer(websocket)

@@ -27,6 +27,12 @@ WS_REFUSED_TOTAL = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+HTTP_REFUSED_TOTAL = Counter(
+    "gatehouse_http_refused",
+    "HTTP requests refused for their Host or Origin, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
 INVALID_FRAMES_TOTAL = Counter(
     "gatehouse_invalid_frames",
     "Client frames rejected, by error.",

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gatehouse.origins import canonical_origin, host_pattern
+
 Locale = Literal["pt-BR", "en"]
 
 
@@ -39,7 +41,8 @@ class Settings(BaseSettings):
     # Server
     host: str = "127.0.0.1"
     port: int = Field(default=4000, ge=1, le=65535)
-    ws_allowed_origins: str = "*"
+    ws_allowed_origins: str = ""  # besides the app's own; `*` allows every origin
+    allowed_hosts: str = ""  # Host names besides localhost, 127.0.0.1, [::1] and HOST
     auth_token: SecretStr | None = None
     metrics_token: SecretStr | None = None
     default_locale: Locale = "pt-BR"
@@ -84,11 +87,34 @@ class Settings(BaseSettings):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
         return value
 
+    @field_validator("ws_allowed_origins")
+    @classmethod
+    def _origins_can_match(cls, value: str) -> str:
+        for entry in _entries(value):
+            if entry != "*":
+                canonical_origin(entry)
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_can_match(cls, value: str) -> str:
+        for entry in _entries(value):
+            host_pattern(entry)
+        return value
+
     @property
-    def allowed_origins(self) -> frozenset[str] | None:
-        """None means every origin is allowed (`*`)."""
-        origins = {o.strip().rstrip("/") for o in self.ws_allowed_origins.split(",") if o.strip()}
-        return None if "*" in origins or not origins else frozenset(origins)
+    def allowed_origins(self) -> frozenset[str]:
+        """The origins listed besides the app's own, as browsers write them; may hold `*`."""
+        entries = _entries(self.ws_allowed_origins)
+        return frozenset(e if e == "*" else canonical_origin(e) for e in entries)
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        return [host_pattern(entry) for entry in _entries(self.allowed_hosts)]
+
+
+def _entries(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:
