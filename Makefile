@@ -38,9 +38,9 @@ backend/tests/mcp_peers/node_modules/.installed: backend/tests/mcp_peers/package
 run: install
 	$(BIN)/gatehouse serve
 
-## dev: the backend on :4000 and `next dev` on :3000
+## dev: the backend on :4000 and `next dev` on :3000, the one other origin the backend allows
 dev: $(VENV)/.runtime frontend/node_modules/.installed
-	$(BIN)/gatehouse serve & cd frontend && $(NPM) run dev
+	WS_ALLOWED_ORIGINS=http://localhost:3000 $(BIN)/gatehouse serve & cd frontend && $(NPM) run dev
 
 install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium postgresql
 
