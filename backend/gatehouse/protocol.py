@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from gatehouse.settings import Locale
+
 
 class _Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -65,6 +67,9 @@ CLIENT_FRAME = TypeAdapter[ClientFrame](ClientFrame)
 class SessionCreatedData(_Frame):
     session_id: str
     resumed: bool = False
+    # The language of this socket's messages: what the client asked for, else DEFAULT_LOCALE,
+    # so a UI that was told no language can show the server's.
+    locale: Locale | None = None
 
 
 class StatusUpdateData(_Frame):

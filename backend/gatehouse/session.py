@@ -116,7 +116,7 @@ class Session:
         replay = [text for _, text in older]
         replay += [text for seq, text in self._recent if seq > covered]
         # Per-connection frames, not logged: their seq is where the client stands after them.
-        created = protocol.SessionCreatedData(session_id=self.id, resumed=True)
+        created = protocol.SessionCreatedData(session_id=self.id, resumed=True, locale=self.locale)
         outbox.push(protocol.encode(protocol.SessionCreated(data=created, seq=since)))
         if last_seq is None:
             messages = ui_messages(self.history[: self._turn_start.messages], self.stopped)
@@ -206,4 +206,5 @@ class Session:
 
 
 def new_session_frame(session: Session) -> protocol.SessionCreated:
-    return protocol.SessionCreated(data=protocol.SessionCreatedData(session_id=session.id))
+    data = protocol.SessionCreatedData(session_id=session.id, locale=session.locale)
+    return protocol.SessionCreated(data=data)

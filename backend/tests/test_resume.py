@@ -35,7 +35,8 @@ async def test_a_dropped_client_gets_exactly_the_frames_it_missed(
     async with Chat(resume_url(app, first, first.last_seq)) as again:
         after = await again.recv_until("assistant_message_completed")
     assert again.session_id == first.session_id
-    assert again.first["data"] == {"session_id": first.session_id, "resumed": True}
+    created = {"session_id": first.session_id, "resumed": True, "locale": "pt-BR"}
+    assert again.first["data"] == created
     assert again.first["seq"] == first.last_seq
     seqs = [f["seq"] for f in before + after]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))

@@ -87,6 +87,7 @@ export interface SessionCreated {
  * via the `definition` "SessionCreatedData".
  */
 export interface SessionCreatedData {
+  locale?: ("pt-BR" | "en") | null;
   resumed: boolean;
   session_id: string;
 }
