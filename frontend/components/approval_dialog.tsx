@@ -6,6 +6,7 @@ import { useFocusTrap } from "@/lib/use_focus_trap";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { ApprovalDetail as Detail } from "./approval_detail";
 import { ContentPreview } from "./content_preview";
+import { VisiblePath } from "./visible_path";
 import { ShieldIcon, WarningIcon } from "./icons";
 
 export function ApprovalDialog({
@@ -61,7 +62,9 @@ export function ApprovalDialog({
         </div>
 
         <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-6 py-4">
-          <dl className="grid grid-cols-2 gap-px overflow-hidden rounded-xl bg-zinc-200 text-sm ring-1 ring-zinc-200 sm:grid-cols-4 dark:bg-zinc-800 dark:ring-zinc-800">
+          <dl
+            className={`grid grid-cols-2 gap-px overflow-hidden rounded-xl bg-zinc-200 text-sm ring-1 ring-zinc-200 dark:bg-zinc-800 dark:ring-zinc-800 ${preview ? "sm:grid-cols-3" : ""}`}
+          >
             <Detail label={t("approval.tool")} testId="approval-tool" mono>
               {call.name}
             </Detail>
@@ -70,11 +73,16 @@ export function ApprovalDialog({
             </Detail>
             {preview && (
               <>
-                <Detail label={t("approval.path")} testId="approval-path" title={preview.path} mono>
-                  {preview.path}
-                </Detail>
-                <Detail label={t("approval.size")} testId="approval-size" title={`${preview.bytes} B`}>
+                <Detail
+                  label={t("approval.size")}
+                  testId="approval-size"
+                  title={`${preview.bytes} B`}
+                  className="col-span-full sm:col-span-1"
+                >
                   {formatBytes(preview.bytes, locale)}
+                </Detail>
+                <Detail label={t("approval.path")} testId="approval-path" full mono>
+                  <VisiblePath path={preview.path} />
                 </Detail>
               </>
             )}

@@ -1,6 +1,7 @@
-// The ChatClient of the real page: socket URL from the page, locale from preferences, and the
-// session id kept in sessionStorage so a reload resumes the same conversation. The
-// conversation list talks to the same backend over HTTP, with the page's `?token=` if any.
+// The ChatClient of the real page: socket URL from the page, the locale the person chose (else
+// the server's, adopted from session_created), and the session id kept in sessionStorage so a
+// reload resumes the same conversation. The conversation list talks to the same backend over
+// HTTP, with the page's `?token=` if any.
 import { ChatClient } from "./chat_client";
 import { ConversationList } from "./conversation_list";
 import { apiBase, httpConversationsApi, pageToken } from "./conversations_api";
@@ -21,7 +22,8 @@ const pageSocketBase = () => socketBase(window.location, process.env.NEXT_PUBLIC
 export function createBrowserChatClient(): ChatClient {
   return new ChatClient({
     base: pageSocketBase,
-    locale: localePreference.get,
+    locale: localePreference.chosen,
+    onServerLocale: localePreference.adopt,
     pageSearch: () => window.location.search,
     sessionStore: sessionStore(),
   });

@@ -12,7 +12,10 @@ const SESSION_KEY = "gatehouse.session";
 export interface ChatClientOptions {
   /** ws(s)://…/ws, without query. */
   base: () => string;
-  locale: () => Locale;
+  /** The language the person chose; null lets the server use its default. */
+  locale: () => Locale | null;
+  /** The language the server uses for this socket (session_created), to show it when none was chosen. */
+  onServerLocale?: (locale: Locale) => void;
   /** The page's query string (to pass `token` on). */
   pageSearch?: () => string;
   createSocket?: (url: string) => WebSocket;
@@ -27,7 +30,8 @@ export class ChatClient {
   readonly store: ChatStore;
   private readonly transport: SocketTransport;
   private readonly options: ChatClientOptions;
-  private connectedLocale: Locale | null = null;
+  /** The choice the current socket was opened with (undefined before the first). */
+  private connectedLocale: Locale | null | undefined = undefined;
 
   constructor(options: ChatClientOptions) {
     this.options = options;
@@ -41,6 +45,7 @@ export class ChatClient {
         this.dispatch({ type: "frame", frame });
         if (frame.event === "session_created") {
           this.options.sessionStore?.setItem(SESSION_KEY, frame.data.session_id);
+          if (frame.data.locale) this.options.onServerLocale?.(frame.data.locale);
         }
       },
       onConnection: (connection) => this.dispatch({ type: "connection", connection }),
@@ -112,9 +117,9 @@ export class ChatClient {
     this.transport.start();
   }
 
-  /** Server messages come in the socket's locale: reconnect (resuming) when it changes. */
+  /** Server messages come in the socket's locale: reconnect (resuming) when the choice changes. */
   localeChanged(): void {
-    if (this.connectedLocale !== null && this.connectedLocale !== this.options.locale()) {
+    if (this.connectedLocale !== undefined && this.connectedLocale !== this.options.locale()) {
       this.transport.restart();
     }
   }

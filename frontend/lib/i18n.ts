@@ -1,5 +1,6 @@
 // UI strings, pt-BR (the default, as in the seed) and English. Messages from the server
-// (errors) arrive already localized: the socket carries `?locale=`.
+// (errors) arrive already localized: the socket carries `?locale=` when the person chose one,
+// and otherwise the server's DEFAULT_LOCALE applies (session_created says which).
 export const LOCALES = ["pt-BR", "en"] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = "pt-BR";
@@ -192,6 +193,14 @@ export function translator(locale: Locale): Translate {
 
 export function isLocale(value: unknown): value is Locale {
   return typeof value === "string" && (LOCALES as readonly string[]).includes(value);
+}
+
+/** A locale as a URL may write it (`en`, `en-US`, `pt`, `pt-BR`…), as the server reads it; null otherwise. */
+export function parseLocale(value: string | null | undefined): Locale | null {
+  const lowered = value?.toLowerCase() ?? "";
+  if (lowered.startsWith("en")) return "en";
+  if (lowered.startsWith("pt")) return "pt-BR";
+  return null;
 }
 
 /**

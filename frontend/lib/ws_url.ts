@@ -9,7 +9,8 @@ export interface PageLocation {
 }
 
 export interface SocketQuery {
-  locale: Locale;
+  /** The person's choice; null lets the server use its DEFAULT_LOCALE. */
+  locale: Locale | null;
   sessionId: string | null;
   /** Absent when the client has nothing yet: the server then sends `history`. */
   lastSeq: number | null;
@@ -28,7 +29,8 @@ export function socketBase(location: PageLocation, configured: string | undefine
 
 export function socketUrl(base: string, query: SocketQuery, pageSearch = ""): string {
   const url = new URL(base);
-  url.searchParams.set("locale", query.locale);
+  if (query.locale) url.searchParams.set("locale", query.locale);
+  else url.searchParams.delete("locale");
   if (query.sessionId) url.searchParams.set("session_id", query.sessionId);
   else url.searchParams.delete("session_id");
   if (query.sessionId && query.lastSeq !== null) {

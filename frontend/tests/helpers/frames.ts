@@ -1,4 +1,5 @@
 // Server frames for tests, numbered like the server numbers them.
+import type { Locale } from "@/lib/i18n";
 import type { FilePreview, ServerFrame } from "@/lib/protocol";
 import type { ErrorDetail, StatusUpdateData } from "@/lib/ws_events";
 
@@ -9,9 +10,9 @@ export function frameMaker(startSeq = 0) {
     get seq() {
       return seq;
     },
-    session: (id = "s1", resumed = false): ServerFrame => ({
+    session: (id = "s1", resumed = false, locale: Locale | null = null): ServerFrame => ({
       event: "session_created",
-      data: { session_id: id, resumed },
+      data: locale ? { session_id: id, resumed, locale } : { session_id: id, resumed },
       seq,
     }),
     status: (data: StatusUpdateData): ServerFrame => ({ event: "status_update", data, seq: next() }),

@@ -38,7 +38,8 @@ export function renderChat(
   localePreference.set(locale);
   const client = new ChatClient({
     base: () => "ws://example.test/ws",
-    locale: localePreference.get,
+    locale: localePreference.chosen,
+    onServerLocale: localePreference.adopt,
     createSocket: FakeWebSocket.create,
     sessionStore,
     // Publish every change at once: tests look at the DOM right after each frame.

@@ -115,3 +115,33 @@ describe("approval modal", () => {
     ]);
   });
 });
+
+describe("the path to approve", () => {
+  function openWithPath(path: string): HTMLElement {
+    const h = renderChat(<ApprovalModal />, { locale: "en" });
+    act(() => {
+      h.client.sendMessage("write it");
+    });
+    h.receive(h.f.toolRequest("toolu_1", { path, content: "x" }, preview(path, "x")));
+    return screen.getByTestId("approval-path");
+  }
+
+  it("is shown whole, however long, wrapped rather than cut short", () => {
+    const path = `${"very-long-folder-name/".repeat(20)}notes.md`;
+    const shown = openWithPath(path);
+    expect(shown).toHaveTextContent(path);
+    expect(shown).not.toHaveClass("truncate");
+    expect(shown.parentElement).toHaveClass("col-span-full");
+  });
+
+  it("shows bidirectional and invisible characters as marks, left to right", () => {
+    // U+202E would draw "txt.exe" as "exe.txt"; U+200B is invisible.
+    const shown = openWithPath("docs/report\u202Etxt.exe\u200B");
+    expect(shown.textContent).toBe("docs/reportU+202Etxt.exeU+200B");
+    expect(within(shown).getAllByTestId("hidden-char").map((mark) => mark.title)).toEqual([
+      "U+202E",
+      "U+200B",
+    ]);
+    expect(shown.querySelector("bdi")).toHaveAttribute("dir", "ltr");
+  });
+});
