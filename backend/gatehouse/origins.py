@@ -65,7 +65,9 @@ def canonical_origin(value: str) -> str:
 def host_pattern(value: str) -> str:
     """A name for `ALLOWED_HOSTS`: a host without a port, `*.domain` or `*`."""
     name = value.strip().lower()
-    body = name.removeprefix("*.") if name != "*" else "x"
+    if name == "*":
+        return name
+    body = name.removeprefix("*.")
     if "*" in body or not body:
         raise ValueError(f"{value!r}: a wildcard must be like *.example.com")
     if body.startswith("["):
@@ -75,28 +77,18 @@ def host_pattern(value: str) -> str:
     return name
 
 
-def _authority(host: str | None, port: int | None, scheme: str) -> tuple[str, int] | None:
-    """(host, port) with the scheme's default port filled in; None when it cannot be told."""
-    default = _DEFAULT_PORTS.get(scheme)
-    if not host or (port is None and default is None):
-        return None
-    return host.lower(), port if port is not None else default or 0
-
-
-def _origin_authority(origin: str) -> tuple[str, int] | None:
-    parts = urlsplit(origin)
+def _authority(url: str, scheme: str = "") -> tuple[str, int] | None:
+    """(host, port) of `url`, the default port of its scheme (or `scheme`) filled in; None
+    when it cannot be told."""
+    parts = urlsplit(url)
     try:
-        return _authority(parts.hostname, parts.port, parts.scheme)
+        port = parts.port
     except ValueError:  # a bad port
         return None
-
-
-def _request_authority(host_header: str, scheme: str) -> tuple[str, int] | None:
-    parts = urlsplit(f"//{host_header}")
-    try:
-        return _authority(parts.hostname, parts.port, scheme)
-    except ValueError:
+    default = _DEFAULT_PORTS.get(scheme or parts.scheme)
+    if not parts.hostname or (port is None and default is None):
         return None
+    return parts.hostname, port if port is not None else default or 0
 
 
 @dataclass(frozen=True)
@@ -112,8 +104,8 @@ class OriginRule:
     def allows(self, origin: str, host_header: str, scheme: str) -> bool:
         if self.any_origin or origin in self.listed:
             return True
-        own = _request_authority(host_header, scheme)
-        return own is not None and _origin_authority(origin) == own
+        own = _authority(f"//{host_header}", scheme)
+        return own is not None and _authority(origin) == own
 
 
 def trusted_hosts(settings: Settings) -> list[str]:

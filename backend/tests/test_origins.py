@@ -84,6 +84,8 @@ async def test_by_default_a_page_of_another_origin_can_neither_chat_nor_use_the_
     assert "access-control-allow-origin" not in headers
     assert _request(app, "DELETE", f"/api/conversations/{secret}", foreign)[0] == 403
     assert secret in app.get("/api/conversations")[1]  # nothing was deleted
+    # A sandboxed frame or a file:// page sends `Origin: null`.
+    assert _request(app, "GET", "/api/conversations", {"Origin": "null"})[0] == 403
 
 
 async def test_the_apps_own_page_is_same_origin_under_any_allowed_host(app: RunningApp) -> None:
