@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.postgres import postgres_server
 from tests.running_app import AppFactory, Chat, RunningApp
 
 pytestmark = pytest.mark.anyio
@@ -87,3 +88,21 @@ def _page(app: RunningApp, query: str) -> tuple[list[dict[str, str]], str | None
             return json.loads(response.read()), response.headers.get("X-Next-Cursor")
     except urllib.error.HTTPError as exc:
         raise AssertionError(exc.read()) from exc
+
+
+async def test_a_failure_after_accept_closes_with_1011_and_a_log_line(
+    app_factory: AppFactory,
+) -> None:
+    with postgres_server() as url:
+        app = app_factory(DATABASE_URL=url, LOG_LEVEL="info")
+    # The database is gone: loading a conversation fails after the socket was accepted.
+    async with connect(app.ws_url(session_id="f" * 32)) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1011
+    failed = [e for e in app.log_events() if e.get("event") == "websocket_failed"]
+    assert len(failed) == 1
+    assert "Traceback" not in app.log()
+    async with Chat(app.ws_url()) as chat:  # the server goes on; a bare socket needs no database
+        assert chat.first["event"] == "session_created"
