@@ -120,7 +120,8 @@ class Sessions:
         self._cancel_timer(session_id)
         if session is not None:
             await session.close(WS_4404_CONVERSATION_DELETED)
-        return await self._store.delete_conversation(session_id)
+        stored = await self._store.delete_conversation(session_id)
+        return stored or session is not None  # a live one may not be stored yet (no message)
 
     async def close_all(self, code: int) -> None:
         for timer in self._timers.values():

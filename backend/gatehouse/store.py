@@ -273,11 +273,11 @@ class Store:
     async def _insert_frames_one_by_one(self, rows: list[FrameRow]) -> None:
         if not rows:
             return
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # all at once: the failure may have been a write's
             async with self._engine.begin() as connection:
                 await self._insert_frames(connection, rows)
             return
-        for row in rows:  # the batch failed: find the bad row, keep every other one
+        for row in rows:  # the rows themselves fail: find the bad one, keep every other one
             try:
                 async with self._engine.begin() as connection:
                     await self._insert_frames(connection, [row])
