@@ -152,6 +152,7 @@ def start_app(
         "LOG_LEVEL": log_level,
         "FRONTEND_DIR": str(home / "no-frontend"),
         "WS_COMPRESSION": "true" if compression else "false",
+        "MAX_CONNECTIONS_PER_CLIENT": "1000000",  # every bench socket comes from 127.0.0.1
     }
     if app_src is not None:  # a scratch copy of the package, e.g. to try a change
         env["PYTHONPATH"] = str(app_src)

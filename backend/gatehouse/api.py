@@ -1,13 +1,21 @@
-"""HTTP routes under /api: the conversation list the sidebar shows."""
+"""HTTP routes under /api: the conversation list the sidebar shows.
+
+The list is paged: newest first, `limit` rows at a time; when more follow, the response has a
+`X-Next-Cursor` header to pass back as `?cursor=`. The cursor is the (updated_at, id) of the
+page's last row, so a page never repeats or skips a row that did not change meanwhile.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, FiniteFloat, StringConstraints, TypeAdapter, ValidationError
 
 from gatehouse.history import ui_messages
 from gatehouse.sessions import Sessions
@@ -47,9 +55,19 @@ def conversations_router(settings: Settings) -> APIRouter:
         return request.app.state.store, request.app.state.sessions
 
     @router.get("/conversations")
-    async def list_conversations(request: Request) -> list[ConversationSummary]:
+    async def list_conversations(
+        request: Request,
+        response: Response,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> list[ConversationSummary]:
         store, _ = guard(request)
-        return [_summary(row) for row in await store.list_conversations()]
+        after = _read_cursor(cursor) if cursor else None
+        rows = await store.list_conversations(limit + 1, after=after)
+        if len(rows) > limit:  # one more than asked: another page follows
+            rows = rows[:limit]
+            response.headers[NEXT_CURSOR_HEADER] = _cursor_of(rows[-1])
+        return [_summary(row) for row in rows]
 
     @router.get("/conversations/{conversation_id}")
     async def get_conversation(request: Request, conversation_id: str) -> ConversationDetail:
@@ -71,6 +89,25 @@ def conversations_router(settings: Settings) -> APIRouter:
             raise HTTPException(status_code=404, detail="conversation not found")
 
     return router
+
+
+MAX_PAGE = 200
+DEFAULT_PAGE = 50
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
+_CURSOR = TypeAdapter(tuple[FiniteFloat, Annotated[str, StringConstraints(max_length=64)]])
+
+
+def _cursor_of(row: dict[str, Any]) -> str:
+    raw = orjson.dumps([row["updated_at"], row["id"]])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return _CURSOR.validate_json(raw)
+    except (binascii.Error, ValueError, ValidationError):
+        raise HTTPException(status_code=400, detail="invalid cursor") from None
 
 
 def _summary(row: dict[str, Any]) -> ConversationSummary:

@@ -2,7 +2,8 @@
 
 The reader validates every frame and dispatches it to the session; the writer drains a bounded
 outbox, so a slow client never blocks a turn. A client that falls so far behind that its outbox
-fills is closed with 1013 (try again later) instead of growing the server's memory.
+fills is closed with 1013 (try again later) instead of growing the server's memory, and so is
+a socket over `MAX_CONNECTIONS_PER_CLIENT` from one address.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import contextlib
 import hmac
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -31,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 WS_1001_GOING_AWAY = 1001
 WS_1008_POLICY_VIOLATION = 1008
+WS_1011_INTERNAL_ERROR = 1011
 WS_1013_TRY_AGAIN_LATER = 1013
 
 _CLOSE = object()  # sentinel in the outbox: close the socket with `close_code`
@@ -100,6 +102,7 @@ class Gateway:
     turns: Turns
     sessions: Sessions
     connections: set[Connection] = field(default_factory=lambda: set[Connection]())
+    per_client: Counter[str] = field(default_factory=lambda: Counter[str]())  # open, by address
 
     async def serve(self, websocket: WebSocket) -> None:
         refusal = self._refusal(websocket)
@@ -108,41 +111,70 @@ class Gateway:
             log.warning("websocket_refused", reason=refusal)
             await websocket.close(code=WS_1008_POLICY_VIOLATION)  # before accept: HTTP 403
             return
+        client = websocket.client.host if websocket.client else ""
+        self.per_client[client] += 1  # taken before any await, so a burst cannot slip past
+        try:
+            if self.per_client[client] > self.settings.max_connections_per_client:
+                await self._refuse_over_cap(websocket)
+            else:
+                await self._serve_accepted(websocket)
+        finally:
+            self.per_client[client] -= 1
+            if self.per_client[client] <= 0:
+                del self.per_client[client]
+
+    async def _refuse_over_cap(self, websocket: WebSocket) -> None:
+        metrics.WS_REFUSED_TOTAL.labels(reason="too_many_connections").inc()
+        log.warning("websocket_refused", reason="too_many_connections")
+        # Accepted first, so the client sees the close code (before accept it is only an HTTP 403).
+        with contextlib.suppress(Exception):
+            await websocket.accept()
+            await websocket.close(code=WS_1013_TRY_AGAIN_LATER, reason="too many connections")
+
+    async def _serve_accepted(self, websocket: WebSocket) -> None:
         await websocket.accept()
         query = websocket.query_params
         locale = parse_locale(query.get("locale"), self.settings.default_locale)
         connection = Connection(websocket, self.settings.outbox_frames)
-        session = await self._attach(
-            connection, query.get("session_id"), query.get("last_seq"), locale
-        )
-        structlog.contextvars.bind_contextvars(session_id=session.id)
+        session: Session | None = None
         self.connections.add(connection)
         metrics.WS_CONNECTIONS_TOTAL.inc()
         metrics.WS_CONNECTIONS_ACTIVE.inc()
-        log.info("websocket_connected")
         try:
+            session, resumed = await self.sessions.open(query.get("session_id"), locale)
+            structlog.contextvars.bind_contextvars(session_id=session.id)
+            await self._attach(connection, session, resumed, query.get("last_seq"), locale)
+            log.info("websocket_connected")
             await self._pump(connection, session)
+        except Exception as exc:  # one socket fails, with a log line; the server goes on
+            log.error("websocket_failed", error=repr(exc))
+            with contextlib.suppress(Exception):
+                await websocket.close(code=WS_1011_INTERNAL_ERROR)
         finally:
             self.connections.discard(connection)
-            session.detach(connection)
-            self.sessions.released(session)
+            if session is not None:
+                session.detach(connection)
+                self.sessions.released(session)
             metrics.WS_CONNECTIONS_ACTIVE.dec()
             log.info("websocket_closed")
 
     async def _attach(
-        self, connection: Connection, session_id: str | None, last_seq: str | None, locale: Locale
-    ) -> Session:
-        session, resumed = await self.sessions.open(session_id, locale)
+        self,
+        connection: Connection,
+        session: Session,
+        resumed: bool,
+        last_seq: str | None,
+        locale: Locale,
+    ) -> None:
         if not resumed:
             session.attach(connection)
             session.emit(new_session_frame(session))
-            return session
+            return
         started = time.perf_counter()
         session.locale = locale
-        await session.attach_resumed(connection, _seq_or_none(last_seq))
+        await session.attach_resumed(connection, last_seq)
         metrics.RESUMES_TOTAL.inc()
         metrics.RESUME_DURATION.observe(time.perf_counter() - started)
-        return session
 
     async def going_away(self) -> None:
         """Server shutdown: stop every reply, then close every socket with 1001."""
@@ -238,7 +270,3 @@ class Gateway:
 def _bearer(websocket: WebSocket) -> str:
     header = websocket.headers.get("authorization", "")
     return header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-
-
-def _seq_or_none(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None

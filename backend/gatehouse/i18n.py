@@ -61,6 +61,10 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "Mensagem longa demais.",
         "en": "Message too long.",
     },
+    "invalid_last_seq": {
+        "pt-BR": "Não foi possível retomar de onde você parou; a conversa foi carregada de novo.",
+        "en": "Could not resume where you left off; the conversation was loaded again.",
+    },
     "invalid_json": {
         "pt-BR": "invalid_json",
         "en": "invalid_json",

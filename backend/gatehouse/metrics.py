@@ -33,6 +33,16 @@ HTTP_REFUSED_TOTAL = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+FRAME_ROWS_DROPPED_TOTAL = Counter(
+    "gatehouse_frame_log_rows_dropped",
+    "Frame-log rows that could not be written (each is one conversation's run of frames).",
+    registry=REGISTRY,
+)
+STORE_WRITER_ERRORS_TOTAL = Counter(
+    "gatehouse_store_writer_errors",
+    "Unexpected errors inside the store's writer; the writes it held were failed.",
+    registry=REGISTRY,
+)
 INVALID_FRAMES_TOTAL = Counter(
     "gatehouse_invalid_frames",
     "Client frames rejected, by error.",

@@ -4,6 +4,9 @@ A session numbers every frame it emits (`seq`), keeps the recent ones in memory,
 the store, and hands them to every attached outbox, so the turn never waits on a socket and a
 client that comes back gets exactly what it missed (`attach_resumed`).
 
+A new session is stored only when its first message comes: until then its frames stay in
+memory, so a connection that never says anything costs the database nothing.
+
 One reply runs at a time: a message that arrives during a reply is refused with
 `status_update {busy: true}` and a `busy` error (see README, "One reply at a time").
 """
@@ -26,6 +29,7 @@ from gatehouse.store import Store, StoredConversation
 
 JsonDict = dict[str, Any]
 RECENT_FRAMES = 4096  # replayed from memory; older frames come from the store
+LAST_SEQ_MAX_DIGITS = 19  # every 64-bit seq fits; longer is refused before int() parses it
 
 
 class Outbox(Protocol):
@@ -62,6 +66,8 @@ class Session:
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
         self._seq = stored.last_seq if stored else 0
+        self._compacted_seq = stored.compacted_seq if stored else 0
+        self.stored = stored is not None  # the conversation row exists; its frames are logged
         self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_FRAMES)
         self._outboxes: list[Outbox] = []
         self._turn: asyncio.Task[None] | None = None
@@ -90,7 +96,8 @@ class Session:
 
     def _send(self, frame: str) -> str:
         self._recent.append((self._seq, frame))
-        self._store.log_frame(self.id, self._seq, frame)
+        if self.stored:
+            self._store.log_frame(self.id, self._seq, frame)
         for outbox in self._outboxes:
             outbox.push(frame)
         return frame
@@ -101,15 +108,18 @@ class Session:
     def emit_status(self, **fields: Any) -> None:
         self.emit(protocol.StatusUpdate(data=protocol.StatusUpdateData(**fields)))
 
-    async def attach_resumed(self, outbox: Outbox, last_seq: int | None) -> None:
+    async def attach_resumed(self, outbox: Outbox, last_seq: str | None) -> None:
         """Send what the client missed, then attach it live, with no gap and no repeat.
 
-        With `last_seq` the frames after it are replayed; without it the client gets the
-        history before the current turn, then the current turn's frames.
+        With `last_seq` the frames after it are replayed; without it (or when those frames were
+        compacted away) the client gets the history before the current turn, then the current
+        turn's frames. A `last_seq` that is not a number this session has sent gets an
+        `invalid_last_seq` error and the history: a client never moves the server's numbering.
         """
-        if last_seq is not None and last_seq > self._seq:
-            self._seq = last_seq  # frames the client saw were lost in a crash: never reuse a seq
-        since = self._turn_start.seq if last_seq is None else last_seq
+        claimed = read_last_seq(last_seq)
+        rejected = last_seq is not None and (claimed is None or claimed > self._seq)
+        after = None if rejected or claimed is None or claimed < self._compacted_seq else claimed
+        since = self._turn_start.seq if after is None else after
         older = await self._frames_from_store(since)
         # From here to attach() nothing awaits, so no frame can slip between replay and live.
         covered = older[-1][0] if older else since
@@ -118,7 +128,10 @@ class Session:
         # Per-connection frames, not logged: their seq is where the client stands after them.
         created = protocol.SessionCreatedData(session_id=self.id, resumed=True, locale=self.locale)
         outbox.push(protocol.encode(protocol.SessionCreated(data=created, seq=since)))
-        if last_seq is None:
+        if rejected:
+            refusal = error_frame(GatehouseError("invalid_last_seq"), self.locale)
+            outbox.push(protocol.encode(refusal.model_copy(update={"seq": since})))
+        if after is None:
             messages = ui_messages(self.history[: self._turn_start.messages], self.stopped)
             history = protocol.HistoryData.model_validate({"messages": messages})
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
@@ -156,7 +169,15 @@ class Session:
             self._append({"role": "user", "content": [block]}, stopped=False)
         self._turn_start.messages = len(self.history)
         position = len(self.history) - 1
-        return asyncio.ensure_future(self._store.save_message(self.id, position, self.history[-1]))
+        return asyncio.ensure_future(self._save_user_message(position, self.history[-1]))
+
+    async def _save_user_message(self, position: int, message: JsonDict) -> None:
+        if not self.stored:  # the first message: the conversation begins to exist now
+            await self._store.create_conversation(self.id, self.locale)
+            self.stored = True
+            for seq, frame in self._recent:  # what this session sent before, in order
+                self._store.log_frame(self.id, seq, frame)
+        await self._store.save_message(self.id, position, message)
 
     # ── turns ───────────────────────────────────────────────────────────────────────────────
     @property
@@ -170,6 +191,12 @@ class Session:
     @property
     def store(self) -> Store:
         return self._store
+
+    async def compact(self) -> None:
+        """Drop the logged frames of ended turns; call only with no turn running."""
+        if self.stored and self._seq > self._compacted_seq:
+            await self._store.compact_frames(self.id, self._seq)
+            self._compacted_seq = self._seq
 
     def start_turn(self, run: TurnRunner) -> bool:
         """Start a turn; False (and a busy signal) when one is already running."""
@@ -203,6 +230,15 @@ class Session:
             turn.cancel()
             await asyncio.gather(turn, return_exceptions=True)
         self.approvals.clear()
+
+
+def read_last_seq(raw: str | None) -> int | None:
+    """A client's `last_seq`: ASCII digits only (`str.isdigit` takes '²'), bounded in length."""
+    if raw is None or not 0 < len(raw) <= LAST_SEQ_MAX_DIGITS:
+        return None
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
 
 
 def new_session_frame(session: Session) -> protocol.SessionCreated:

@@ -4,6 +4,9 @@ A session stays live while a client is attached or its turn runs. When the last 
 leaves, a streaming reply goes on for RESUME_GRACE_S; if nobody is back by then it is stopped
 like a `cancel` (its partial text kept). A turn waiting for approvals is left to its approval
 deadline, since the decision is stored and may come from a returning client.
+
+A session that leaves memory has its ended turns' frames compacted: a client that comes back
+later resumes from the stored messages (the history) instead.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Sessions:
         self._resumer = resumer
         self._live: dict[str, Session] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._compactions: dict[str, asyncio.Task[None]] = {}
 
     def live(self) -> list[Session]:
         return list(self._live.values())
@@ -45,12 +49,16 @@ class Sessions:
             if session is not None:
                 self._cancel_timer(session.id)
                 return session, True
-        session = Session(self._store, locale)
-        await self._store.create_conversation(session.id, locale)
+        session = Session(self._store, locale)  # stored with its first message
         self._register(session)
         return session, False
 
     async def _load(self, session_id: str, locale: Locale) -> Session | None:
+        compaction = self._compactions.get(session_id)
+        if compaction is not None:  # the frames it drops must not be read half-dropped
+            await asyncio.gather(compaction, return_exceptions=True)
+        if session_id in self._live:  # loaded by another connection meanwhile
+            return self._live[session_id]
         stored = await self._store.load_conversation(session_id)
         if stored is None:
             return None
@@ -86,7 +94,21 @@ class Sessions:
     def _maybe_evict(self, session: Session) -> None:
         if session.attached or session.replying or session.id in self._timers:
             return
-        self._live.pop(session.id, None)
+        if self._live.pop(session.id, None) is not None and session.stored:
+            self._compact(session)
+
+    def _compact(self, session: Session) -> None:
+        task = asyncio.create_task(session.compact(), name=f"compact:{session.id}")
+        self._compactions[session.id] = task
+        task.add_done_callback(lambda done: self._compacted(session.id, done))
+
+    def _compacted(self, session_id: str, task: asyncio.Task[None]) -> None:
+        if self._compactions.get(session_id) is task:
+            del self._compactions[session_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.warning(
+                "frame_compaction_failed", session_id=session_id, error=repr(task.exception())
+            )
 
     def _cancel_timer(self, session_id: str) -> None:
         timer = self._timers.pop(session_id, None)
@@ -98,7 +120,8 @@ class Sessions:
         self._cancel_timer(session_id)
         if session is not None:
             await session.close(WS_4404_CONVERSATION_DELETED)
-        return await self._store.delete_conversation(session_id)
+        stored = await self._store.delete_conversation(session_id)
+        return stored or session is not None  # a live one may not be stored yet (no message)
 
     async def close_all(self, code: int) -> None:
         for timer in self._timers.values():

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=30, ge=1)
     frontend_dir: Path | None = None
     resume_grace_s: float = Field(default=60.0, ge=0)
+    max_connections_per_client: int = Field(default=32, ge=1)  # open sockets per client address
 
     # Storage
     database_url: str = Field(default="sqlite:///gatehouse.db", min_length=1)

@@ -8,6 +8,13 @@ Every write goes through one writer task that group-commits: frames are appended
 path without waiting and written at most every `FRAME_BATCH_WINDOW_S`; a message, conversation
 or tool-call write is awaited by its caller and cuts the window short. Under load many writes
 share one transaction instead of queueing for SQLite's single connection one transaction each.
+When a shared transaction fails, each part is retried alone, so a bad frame row or write costs
+only its own conversation or caller; the writer outlives any error and fails only the writes it
+held when one escapes.
+
+A conversation's frames of ended turns are compacted away once nobody can need them for resume
+(`compact_frames`): its messages remain the history, and `conversations.compacted_seq` keeps
+its numbering from going back.
 """
 
 from __future__ import annotations
@@ -26,11 +33,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Connection,
     Float,
-    Integer,
     MetaData,
     String,
     Table,
@@ -45,6 +52,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from gatehouse import metrics
 
 JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
@@ -61,12 +70,13 @@ conversations = Table(
     Column("locale", String(8), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False, index=True),
+    Column("compacted_seq", BigInteger, nullable=False, server_default="0"),  # frames ≤ it: gone
 )
 messages = Table(
     "messages",
     metadata,
     Column("conversation_id", String(64), primary_key=True),
-    Column("position", Integer, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
     Column("role", String(16), nullable=False),
     Column("content", JSON, nullable=False),
     Column("stopped", Boolean, nullable=False),
@@ -76,7 +86,7 @@ tool_calls = Table(
     metadata,
     Column("conversation_id", String(64), primary_key=True),
     Column("id", String(200), primary_key=True),
-    Column("position", Integer, nullable=False),
+    Column("position", BigInteger, nullable=False),
     Column("name", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("request_frame", Text, nullable=True),
@@ -89,8 +99,8 @@ frames = Table(  # one row per write batch and conversation: frames first_seq..l
     "frames",
     metadata,
     Column("conversation_id", String(64), primary_key=True),
-    Column("first_seq", Integer, primary_key=True),
-    Column("last_seq", Integer, nullable=False),
+    Column("first_seq", BigInteger, primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
     Column("body", Text, nullable=False),  # the frames' JSON texts, one a line
 )
 
@@ -117,12 +127,20 @@ class StoredConversation:
     created_at: float
     updated_at: float
     last_seq: int
+    compacted_seq: int  # frames up to it were compacted: a resume from before gets the history
     history: list[JsonDict]
     stopped: list[bool]
     tool_calls: list[StoredToolCall]
 
 
 WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
+
+# Never swallowed by the writer: cancellation (shutdown) and the interpreter's own exits.
+_FATAL = (asyncio.CancelledError, KeyboardInterrupt, SystemExit)
+
+
+class StoreWriteError(Exception):
+    """A write could not be committed, or the store is closed."""
 
 
 @dataclass
@@ -193,8 +211,13 @@ class Store:
             self._flushed.clear()
             await self._flushed.wait()
 
-    async def _write(self, step: WriteStep) -> Any:
-        """Run `step` in the writer's next transaction; return its result once committed."""
+    async def write(self, step: WriteStep) -> Any:
+        """Run `step` in the writer's next transaction; return its result once committed.
+
+        An error of the step fails this caller only (`StoreWriteError` when it is not an
+        `Exception`)."""
+        if self._writer is not None and self._writer.done():
+            raise StoreWriteError("the store is closed")
         write = _Write(step)
         self._pending_writes.append(write)
         self._urgent.set()
@@ -216,18 +239,21 @@ class Store:
             batch, self._pending_frames = self._pending_frames, {}
             writes, self._pending_writes = self._pending_writes, []
             try:
-                await self._commit(batch, writes)
-            except asyncio.CancelledError:
+                await self._commit(_frame_rows(batch), writes)
+            except _FATAL:
                 _fail_all(writes)
                 raise
+            except BaseException:  # a bug of ours: fail what we hold, keep serving
+                log.exception("store_writer_failed", writes=len(writes))
+                metrics.STORE_WRITER_ERRORS_TOTAL.inc()
+                _fail_all(writes, StoreWriteError("the write failed"))
             finally:
                 self._writing = False
                 self._flushed.set()
 
-    async def _commit(self, batch: dict[str, list[tuple[int, str]]], writes: list[_Write]) -> None:
-        """One transaction for the whole batch; if it fails, each part alone, so one bad write
-        fails only its own caller."""
-        rows = _frame_rows(batch)
+    async def _commit(self, rows: list[FrameRow], writes: list[_Write]) -> None:
+        """One transaction for the whole batch; if it fails, each part alone, so one bad row
+        or write fails only its own conversation or caller."""
         try:
             results: list[Any] = []
             async with self._engine.begin() as connection:
@@ -235,25 +261,43 @@ class Store:
                     await self._insert_frames(connection, rows)
                 for write in writes:
                     results.append(await write.step(connection))
-        except Exception:
-            await self._commit_one_by_one(rows, writes)
+        except _FATAL:
+            raise
+        except BaseException:
+            await self._insert_frames_one_by_one(rows)
+            await self._commit_one_by_one(writes)
             return
         for write, result in zip(writes, results, strict=True):
             _settle(write.done, result=result)
 
-    async def _commit_one_by_one(self, rows: list[FrameRow], writes: list[_Write]) -> None:
-        if rows:
+    async def _insert_frames_one_by_one(self, rows: list[FrameRow]) -> None:
+        if not rows:
+            return
+        with contextlib.suppress(Exception):  # all at once: the failure may have been a write's
+            async with self._engine.begin() as connection:
+                await self._insert_frames(connection, rows)
+            return
+        for row in rows:  # the rows themselves fail: find the bad one, keep every other one
             try:
                 async with self._engine.begin() as connection:
-                    await self._insert_frames(connection, rows)
+                    await self._insert_frames(connection, [row])
             except Exception:  # the chat goes on; only resume past these frames is lost
-                log.exception("frame_log_write_failed", frames=len(rows))
+                log.exception(
+                    "frame_log_row_dropped", conversation=row[0], first_seq=row[1], last_seq=row[2]
+                )
+                metrics.FRAME_ROWS_DROPPED_TOTAL.inc()
+
+    async def _commit_one_by_one(self, writes: list[_Write]) -> None:
         for write in writes:
             try:
                 async with self._engine.begin() as connection:
                     result = await write.step(connection)
+            except _FATAL:
+                raise
             except Exception as exc:
                 _settle(write.done, error=exc)
+            except BaseException as exc:  # not ours to re-raise in the writer: tell the caller
+                _settle(write.done, error=StoreWriteError(f"the write failed: {exc!r}"))
             else:
                 _settle(write.done, result=result)
 
@@ -281,6 +325,24 @@ class Store:
         )
         return [(number, body) for number, body in numbered if number > seq]
 
+    async def compact_frames(self, conversation_id: str, through_seq: int) -> None:
+        """Drop the conversation's frames up to `through_seq` (turns that have ended), and
+        remember that number so the numbering never goes back and a resume from before it is
+        answered with the history."""
+        gone = (frames.c.conversation_id == conversation_id) & (frames.c.last_seq <= through_seq)
+        mark = (
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .where(conversations.c.compacted_seq < through_seq)
+            .values(compacted_seq=through_seq)
+        )
+
+        async def step(connection: AsyncConnection) -> None:
+            await connection.execute(delete(frames).where(gone))
+            await connection.execute(mark)
+
+        await self.write(step)
+
     # ── conversations ───────────────────────────────────────────────────────────────────────
     async def create_conversation(self, conversation_id: str, locale: str) -> None:
         now = time.time()
@@ -290,7 +352,7 @@ class Store:
         async def step(connection: AsyncConnection) -> None:
             await connection.execute(query)
 
-        await self._write(step)
+        await self.write(step)
 
     async def load_conversation(self, conversation_id: str) -> StoredConversation | None:
         async with self._engine.connect() as connection:
@@ -325,14 +387,28 @@ class Store:
             locale=head.locale,
             created_at=head.created_at,
             updated_at=head.updated_at,
-            last_seq=last_seq or 0,
+            last_seq=max(last_seq or 0, head.compacted_seq),
+            compacted_seq=head.compacted_seq,
             history=[{"role": m.role, "content": m.content} for m in message_rows],
             stopped=[m.stopped for m in message_rows],
             tool_calls=[_stored_call(c) for c in calls],
         )
 
-    async def list_conversations(self, limit: int = 200) -> list[JsonDict]:
-        query = select(conversations).order_by(conversations.c.updated_at.desc()).limit(limit)
+    async def list_conversations(
+        self, limit: int = 200, after: tuple[float, str] | None = None
+    ) -> list[JsonDict]:
+        """Newest first; `after` is the (updated_at, id) of the last row of the page before."""
+        newest_first = (conversations.c.updated_at.desc(), conversations.c.id.desc())
+        query = select(conversations).order_by(*newest_first).limit(limit)
+        if after is not None:
+            updated_at, conversation_id = after
+            query = query.where(
+                (conversations.c.updated_at < updated_at)
+                | (
+                    (conversations.c.updated_at == updated_at)
+                    & (conversations.c.id < conversation_id)
+                )
+            )
         async with self._engine.connect() as connection:
             return [dict(row) for row in (await connection.execute(query)).mappings()]
 
@@ -349,7 +425,7 @@ class Store:
             )
             return result.rowcount > 0
 
-        return bool(await self._write(step))
+        return bool(await self.write(step))
 
     # ── messages ────────────────────────────────────────────────────────────────────────────
     async def save_message(
@@ -369,7 +445,7 @@ class Store:
                 )
             await _touch(connection, conversation_id, message)
 
-        await self._write(step)
+        await self.write(step)
 
     # ── tool calls ──────────────────────────────────────────────────────────────────────────
     async def save_tool_call(self, conversation_id: str, call: StoredToolCall) -> None:
@@ -389,7 +465,7 @@ class Store:
         async def step(connection: AsyncConnection) -> None:
             await connection.execute(query)
 
-        await self._write(step)
+        await self.write(step)
 
     async def update_tool_call(
         self,
@@ -414,7 +490,7 @@ class Store:
         async def step(connection: AsyncConnection) -> bool:
             return (await connection.execute(statement)).rowcount > 0
 
-        return bool(await self._write(step))
+        return bool(await self.write(step))
 
 
 async def _touch(connection: AsyncConnection, conversation_id: str, message: JsonDict) -> None:
@@ -478,9 +554,9 @@ def _settle(
         done.set_result(result)
 
 
-def _fail_all(writes: list[_Write]) -> None:
+def _fail_all(writes: list[_Write], error: Exception | None = None) -> None:
     for write in writes:
-        _settle(write.done, error=RuntimeError("the store is closed"))
+        _settle(write.done, error=error or StoreWriteError("the store is closed"))
 
 
 def _stored_call(row: Any) -> StoredToolCall:

@@ -101,7 +101,11 @@ async def test_an_approval_that_expired_during_the_restart_has_its_own_message(
         frames = await back.recv_until("assistant_message_completed")
         await back.send("tool_approval", {"tool_use_id": "toolu_stale", "approved": True})
         refused = await back.recv()
-    [error] = events(frames, "error")
+    # A SIGKILL may lose the last frames the client saw (their seq is then refused as
+    # invalid_last_seq and the client gets the history): only the expiry is asserted here.
+    [error] = [
+        e for e in events(frames, "error") if e["data"]["detail"]["code"] != "invalid_last_seq"
+    ]
     assert error["data"]["detail"] == {"code": "approval_expired", "tool_use_id": "toolu_stale"}
     assert (
         error["data"]["message"]

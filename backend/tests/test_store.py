@@ -1,18 +1,28 @@
-"""The store on a real SQLite file: the frame log, messages, tool calls, deletion."""
+"""The store on a real SQLite file (and PostgreSQL where widths differ): the frame log, messages,
+tool calls, deletion, compaction, and a writer that survives what its callers give it."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from gatehouse.store import Store, StoredToolCall, database_url
+from gatehouse import metrics
+from gatehouse import store as store_module
+from gatehouse.store import Store, StoredToolCall, StoreWriteError, database_url
+from tests.postgres import postgres_server
 
 pytestmark = pytest.mark.anyio
 
@@ -147,3 +157,145 @@ def test_plain_urls_get_the_async_drivers() -> None:
     assert database_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
     assert database_url("postgresql://u:p@h/db") == "postgresql+asyncpg://u:p@h/db"
     assert database_url("postgresql+asyncpg://h/db") == "postgresql+asyncpg://h/db"
+
+
+@pytest.fixture(scope="module")
+def _postgres() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gatehouse.db'}"
+    else:
+        url = request.getfixturevalue("_postgres")
+    opened = await Store.open(url)
+    yield opened
+    await opened.close()
+
+
+async def test_sequence_numbers_and_positions_hold_64_bits(any_store: Store) -> None:
+    # PostgreSQL's INTEGER is 32-bit: these rows were refused and the frames lost.
+    conversation = uuid.uuid4().hex
+    big = 2**40
+    await any_store.create_conversation(conversation, "en")
+    any_store.log_frame(conversation, big, "f1")
+    any_store.log_frame(conversation, big + 1, "f2")
+    message = {"role": "user", "content": [{"type": "text", "text": "far"}]}
+    await any_store.save_message(conversation, big, message)
+    call = StoredToolCall("toolu_far", big, "create_file", "pending", "{}", None, None)
+    await any_store.save_tool_call(conversation, call)
+    assert await any_store.frames_after(conversation, big) == [(big + 1, "f2")]
+    loaded = await any_store.load_conversation(conversation)
+    assert loaded is not None
+    assert (loaded.last_seq, loaded.history, loaded.tool_calls[0].position) == (
+        big + 1,
+        [message],
+        big,
+    )
+
+
+def _dropped_rows() -> float:
+    return metrics.REGISTRY.get_sample_value("gatehouse_frame_log_rows_dropped_total") or 0.0
+
+
+async def test_one_unwritable_frame_row_costs_no_other_conversation_its_frames(
+    store: Store,
+) -> None:
+    dropped = _dropped_rows()
+    for seq in range(1, 4):
+        store.log_frame("b", seq, f"b{seq}")
+    store.log_frame("a", 2**64, "poison")  # no database column holds it
+    store.log_frame("b", 4, "b4")
+    await store.flush()
+    assert await store.frames_after("b", 0) == [(n, f"b{n}") for n in range(1, 5)]
+    assert await store.frames_after("a", 0) == []
+    assert _dropped_rows() == dropped + 1
+
+
+class _Unexpected(BaseException):
+    """Nothing the writer knows: not an Exception, not a cancellation."""
+
+
+async def test_a_write_step_raising_the_unexpected_fails_its_caller_and_the_writer_goes_on(
+    store: Store,
+) -> None:
+    async def explode(_connection: AsyncConnection) -> None:
+        raise _Unexpected
+
+    store.log_frame("a", 1, "kept")
+    message = {"role": "user", "content": [{"type": "text", "text": "in the same batch"}]}
+    with anyio.fail_after(10):  # before: the writer died and every caller waited for ever
+        outcomes = await asyncio.gather(
+            store.write(explode), store.save_message("b", 0, message), return_exceptions=True
+        )
+        assert isinstance(outcomes[0], StoreWriteError)
+        assert outcomes[1] is None
+        later = {"role": "assistant", "content": [{"type": "text", "text": "afterwards"}]}
+        await store.save_message("b", 1, later)
+    loaded = await store.load_conversation("b")
+    assert loaded is not None
+    assert loaded.history == [message, later]
+    assert await store.frames_after("a", 0) == [(1, "kept")]
+
+
+async def test_compaction_drops_the_frames_and_keeps_the_numbering(
+    store: Store, tmp_path: Path
+) -> None:
+    for seq in range(1, 6):
+        store.log_frame("a", seq, f"a{seq}")
+    store.log_frame("b", 1, "b1")
+    await store.compact_frames("a", 5)
+    store.log_frame("a", 6, "a6")
+    assert await store.frames_after("a", 0) == [(6, "a6")]
+    with sqlite3.connect(tmp_path / "gatehouse.db") as db:
+        rows = db.execute("select count(*) from frames where conversation_id = 'a'").fetchone()
+    assert rows == (1,)
+    loaded = await store.load_conversation("a")
+    assert loaded is not None
+    assert (loaded.last_seq, loaded.compacted_seq) == (6, 5)
+    await store.compact_frames("a", 6)
+    emptied = await store.load_conversation("a")
+    assert emptied is not None
+    assert (emptied.last_seq, emptied.compacted_seq) == (6, 6)  # no frame left, no seq reused
+    assert await store.frames_after("b", 0) == [(1, "b1")]
+
+
+async def test_the_list_pages_by_cursor_without_repeats_or_gaps(store: Store) -> None:
+    for n in range(7):
+        await store.create_conversation(f"p{n}", "en")
+    listed: list[str] = []
+    after: tuple[float, str] | None = None
+    while page := await store.list_conversations(3, after=after):
+        listed += [row["id"] for row in page]
+        after = (page[-1]["updated_at"], page[-1]["id"])
+    assert sorted(listed) == sorted(["a", "b", *(f"p{n}" for n in range(7))])
+    assert len(listed) == len(set(listed))
+
+
+async def test_a_database_made_by_0001_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config = Config()
+        migrations = Path(store_module.__file__).parent / "migrations"
+        config.set_main_option("script_location", str(migrations))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql("insert into conversations values ('old', 't', 'en', 1, 1)")
+        connection.exec_driver_sql(
+            "insert into frames values ('old', 1, 2, 'x' || char(10) || 'y')"
+        )
+    engine.dispose()
+    upgraded = await Store.open(f"sqlite:///{path}")
+    try:
+        assert await upgraded.frames_after("old", 0) == [(1, "x"), (2, "y")]
+        upgraded.log_frame("old", 2**40, "far")
+        await upgraded.flush()
+        loaded = await upgraded.load_conversation("old")
+        assert loaded is not None
+        assert (loaded.last_seq, loaded.compacted_seq) == (2**40, 0)
+    finally:
+        await upgraded.close()

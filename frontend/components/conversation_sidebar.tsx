@@ -28,6 +28,8 @@ export function ConversationSidebar({
   const list = useConversationList();
   const status = useConversationsSelector((s) => s.status);
   const items = useConversationsSelector((s) => s.items);
+  const hasMore = useConversationsSelector((s) => s.next !== null);
+  const loadingMore = useConversationsSelector((s) => s.loadingMore);
   const activeId = useChatSelector((s) => s.sessionId);
   const canStartNew = useChatSelector((s) => s.messageIds.length > 0 || s.awaitingHistory);
 
@@ -124,6 +126,17 @@ export function ConversationSidebar({
             onOpen={open}
             onDelete={askDelete}
           />
+        )}
+        {hasMore && (
+          <button
+            type="button"
+            onClick={() => void list.loadMore()}
+            disabled={loadingMore}
+            data-testid="sidebar-load-more"
+            className="h-8 w-full rounded-lg text-xs font-medium text-zinc-600 transition hover:bg-zinc-100 hover:text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 disabled:opacity-50 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-zinc-100"
+          >
+            {t("sidebar.loadMore")}
+          </button>
         )}
       </div>
 

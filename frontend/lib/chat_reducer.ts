@@ -201,8 +201,12 @@ function onCompleted(state: ChatState, reason: CompletionReason): ChatState {
 }
 
 function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
+  // The history replaces what is on screen, and its seq is where this client now stands: when
+  // the server could not resume from our last_seq (invalid_last_seq, or its frames were
+  // compacted), frames after this one must not be skipped as replays of ours.
   let next: ChatState = {
     ...state,
+    lastSeq: frame.seq,
     awaitingHistory: false,
     messageIds: [],
     messages: {},

@@ -1,9 +1,9 @@
 // The sidebar's list of conversations: a small store outside React (subscribe/getSnapshot for
 // useSyncExternalStore) over the conversations API, with the delete confirmation in it.
 //
-// Every connection without a session id opens a conversation on the server, so the API also
-// lists conversations nobody wrote in yet (untitled: the title is the first user message).
-// The list leaves those out; a conversation shows up once it has its first message.
+// The server stores a conversation with its first message and names it after that message; a
+// row may be listed for a moment before its title is saved, so the list leaves untitled ones
+// out. The API pages: a refresh loads the first page, `loadMore` appends the next.
 import type { ChatState } from "./chat_state";
 import type { ConversationSummary, ConversationsApi } from "./conversations_api";
 
@@ -13,6 +13,9 @@ export interface ConversationListState {
   /** "error": the last load failed (items, if any, are from the load before). */
   status: ListStatus;
   items: ConversationSummary[];
+  /** The cursor of the page after the last one loaded; null when there is none. */
+  next: string | null;
+  loadingMore: boolean;
   /** The conversation whose deletion waits for the person's confirmation. */
   confirming: ConversationSummary | null;
   deleting: boolean;
@@ -22,6 +25,8 @@ export interface ConversationListState {
 const INITIAL: ConversationListState = {
   status: "idle",
   items: [],
+  next: null,
+  loadingMore: false,
   confirming: null,
   deleting: false,
   deleteFailed: false,
@@ -91,6 +96,21 @@ export class ConversationList {
     return this.loading;
   }
 
+  /** Append the next page (one request at a time; nothing when there is none). */
+  async loadMore(): Promise<void> {
+    const cursor = this.state.next;
+    if (cursor === null || this.state.loadingMore) return;
+    this.set({ loadingMore: true });
+    try {
+      const page = await this.api.list(cursor);
+      const known = new Set(this.state.items.map((item) => item.id));
+      const fresh = titled(page.items).filter((item) => !known.has(item.id));
+      this.set({ items: [...this.state.items, ...fresh], next: page.next, loadingMore: false });
+    } catch {
+      this.set({ loadingMore: false, status: "error" });
+    }
+  }
+
   /** Refresh whenever the chat says the list went out of date (see needsRefresh). */
   follow(chat: ChatSource): () => void {
     let prev = chat.getSnapshot();
@@ -138,8 +158,8 @@ export class ConversationList {
       this.again = false;
       if (this.state.status !== "ready") this.set({ status: "loading" });
       try {
-        const all = await this.api.list();
-        this.set({ status: "ready", items: all.filter((item) => item.title.trim() !== "") });
+        const page = await this.api.list();
+        this.set({ status: "ready", items: titled(page.items), next: page.next });
       } catch {
         this.set({ status: "error" });
       }
@@ -150,4 +170,8 @@ export class ConversationList {
     this.state = { ...this.state, ...patch };
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+function titled(items: ConversationSummary[]): ConversationSummary[] {
+  return items.filter((item) => item.title.trim() !== "");
 }

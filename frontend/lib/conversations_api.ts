@@ -9,9 +9,18 @@ export interface ConversationSummary {
   updated_at: string;
 }
 
+/** One page of the list, and the cursor of the next page (null on the last one). */
+export interface ConversationPage {
+  items: ConversationSummary[];
+  next: string | null;
+}
+
+/** The server's page size; it answers at most 200 a page. */
+export const PAGE_SIZE = 50;
+
 export interface ConversationsApi {
-  /** Newest first, as the server orders them. */
-  list(): Promise<ConversationSummary[]>;
+  /** Newest first, as the server orders them: the first page, or the page after `cursor`. */
+  list(cursor?: string | null): Promise<ConversationPage>;
   /** Resolves once the conversation is gone (also when it already was: 404). */
   remove(id: string): Promise<void>;
 }
@@ -65,12 +74,14 @@ export function httpConversationsApi(options: HttpApiOptions): ConversationsApi 
   };
 
   return {
-    async list() {
-      const response = await request("GET", "");
+    async list(cursor) {
+      const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+      if (cursor) query.set("cursor", cursor);
+      const response = await request("GET", `?${query.toString()}`);
       if (!response.ok) throw new ApiError(response.status, `list failed: ${response.status}`);
       const body: unknown = await response.json();
       if (!Array.isArray(body)) throw new ApiError(response.status, "list: not an array");
-      return body.filter(isSummary);
+      return { items: body.filter(isSummary), next: response.headers.get("x-next-cursor") || null };
     },
     async remove(id) {
       const response = await request("DELETE", `/${encodeURIComponent(id)}`);

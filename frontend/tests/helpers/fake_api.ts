@@ -1,5 +1,10 @@
 // A conversations API stand-in: the test decides what the server holds and when it answers.
-import { ApiError, type ConversationSummary, type ConversationsApi } from "@/lib/conversations_api";
+import {
+  ApiError,
+  type ConversationPage,
+  type ConversationSummary,
+  type ConversationsApi,
+} from "@/lib/conversations_api";
 
 export function conversation(id: string, title: string, minutesAgo = 0): ConversationSummary {
   const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
@@ -12,6 +17,8 @@ export class FakeConversationsApi implements ConversationsApi {
   removeCalls: string[] = [];
   failList = false;
   failRemove = false;
+  /** Rows a page; the cursor is the index of the page's first row. */
+  pageSize = 1000;
   private gates: (() => void)[] = [];
   private holding = false;
 
@@ -29,11 +36,14 @@ export class FakeConversationsApi implements ConversationsApi {
     for (const open of this.gates.splice(0)) open();
   }
 
-  async list(): Promise<ConversationSummary[]> {
+  async list(cursor?: string | null): Promise<ConversationPage> {
     this.listCalls += 1;
     if (this.holding) await new Promise<void>((open) => this.gates.push(open));
     if (this.failList) throw new ApiError(500, "list failed");
-    return [...this.conversations];
+    const start = cursor ? Number(cursor) : 0;
+    const end = start + this.pageSize;
+    const next = end < this.conversations.length ? String(end) : null;
+    return { items: this.conversations.slice(start, end), next };
   }
 
   async remove(id: string): Promise<void> {

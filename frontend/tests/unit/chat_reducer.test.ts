@@ -227,6 +227,20 @@ describe("chat reducer", () => {
     expect(state.status).toBe("streaming");
   });
 
+  it("after a history that replaced a resume, applies the frames after it, not only newer ones", () => {
+    // We had seen up to seq 40; the server could not resume from there (its frames were lost in
+    // a crash or compacted) and answered with the history at seq 12: what follows is new.
+    const before = frameMaker(30);
+    let state = feed([before.session("s1"), before.chunk("old")]);
+    for (let n = 0; n < 9; n += 1) state = feed([before.chunk(".")], state);
+    expect(state.lastSeq).toBe(40);
+    const f = frameMaker(12);
+    state = feed([f.session("s1", true), f.history([{ role: "user", text: "question" }])], state);
+    state = feed([f.status({ ai_typing: true }), f.chunk("fresh")], state);
+    expect(selectMessages(state).map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(textOf(assistant(state))).toBe("fresh");
+  });
+
   it("keeps a re-sent tool_request from adding a second card", () => {
     const f = frameMaker();
     let state = run([open, frame(f.session()), sent("go")]);

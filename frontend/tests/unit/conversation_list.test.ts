@@ -57,6 +57,22 @@ describe("conversation list store", () => {
     expect(list.getSnapshot().items.map((c) => c.id)).toEqual(["a"]);
   });
 
+  it("loads more pages after the first, without repeats, until there are no more", async () => {
+    const api = new FakeConversationsApi(["a", "b", "c", "d", "e"].map((id) => conversation(id, id)));
+    api.pageSize = 2;
+    const list = new ConversationList(api);
+    await list.refresh();
+    expect(list.getSnapshot().items.map((c) => c.id)).toEqual(["a", "b"]);
+    expect(list.getSnapshot().next).not.toBeNull();
+    await list.loadMore();
+    await list.loadMore();
+    expect(list.getSnapshot().items.map((c) => c.id)).toEqual(["a", "b", "c", "d", "e"]);
+    expect(list.getSnapshot().next).toBeNull();
+    const calls = api.listCalls;
+    await list.loadMore(); // nothing left: no request
+    expect(api.listCalls).toBe(calls);
+  });
+
   it("asks for a refresh when a reply ends or the open conversation gets its first message", () => {
     const f = frameMaker();
     const listed = (id: string) => id === "old";
@@ -90,11 +106,26 @@ describe("conversations API over HTTP", () => {
       json([conversation("a", "First"), { id: 1, title: "bad" }, conversation("b", "Second")]),
     );
     const api = httpConversationsApi({ base: () => "http://h:4000", token: () => "tok", fetch });
-    expect((await api.list()).map((c) => c.id)).toEqual(["a", "b"]);
+    expect((await api.list()).items.map((c) => c.id)).toEqual(["a", "b"]);
     const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
-    expect(url).toBe("http://h:4000/api/conversations");
+    expect(url).toBe("http://h:4000/api/conversations?limit=50");
     expect(init.method).toBe("GET");
     expect((init.headers as Record<string, string>).authorization).toBe("Bearer tok");
+  });
+
+  it("asks for the page after a cursor and hands on the next cursor", async () => {
+    const pages = [
+      new Response(JSON.stringify([conversation("c", "Third")]), {
+        headers: { "content-type": "application/json", "X-Next-Cursor": "abc_-" },
+      }),
+      json([conversation("d", "Fourth")]),
+    ];
+    const fetch = vi.fn(async () => pages.shift() as Response);
+    const api = httpConversationsApi({ base: () => "http://h", token: () => null, fetch });
+    expect(await api.list("x/y")).toMatchObject({ items: [{ id: "c" }], next: "abc_-" });
+    expect(await api.list("abc_-")).toMatchObject({ items: [{ id: "d" }], next: null });
+    const [url] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(url).toBe("http://h/api/conversations?limit=50&cursor=x%2Fy");
   });
 
   it("sends no authorization without a token, and fails on an error status", async () => {

@@ -52,6 +52,20 @@ describe("conversation sidebar", () => {
     expect(screen.queryByTestId("sidebar-empty")).toBeNull();
   });
 
+  it("offers to load more while the server has more pages, and appends them", async () => {
+    const api = new FakeConversationsApi([...TWO(), conversation("c0", "Older", 3 * 24 * 60)]);
+    api.pageSize = 2;
+    const conversations = new ConversationList(api);
+    renderChat(ui(), { locale: "en", sessionId: "c2", sessionStore: sessionStorage, conversations });
+    await act(async () => {
+      await conversations.refresh();
+    });
+    expect(titles()).toEqual(["Plan the trip", "Write a poem"]);
+    act(() => within(nav()).getByRole("button", { name: "Load more" }).click());
+    await waitFor(() => expect(titles()).toEqual(["Plan the trip", "Write a poem", "Older"]));
+    expect(within(nav()).queryByRole("button", { name: "Load more" })).toBeNull();
+  });
+
   it("shows an empty state when there is no conversation with a message yet", async () => {
     await setup([conversation("c2", "", 0)]);
     expect(screen.getByTestId("sidebar-empty")).toHaveTextContent("No conversations yet.");
