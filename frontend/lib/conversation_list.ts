@@ -3,7 +3,8 @@
 //
 // The server stores a conversation with its first message and names it after that message; a
 // row may be listed for a moment before its title is saved, so the list leaves untitled ones
-// out. The API pages: a refresh loads the first page, `loadMore` appends the next.
+// out. The API pages: a refresh loads the first page, `loadMore` appends the next; once more
+// pages were loaded, a refresh keeps them below the new first page.
 import type { ChatState } from "./chat_state";
 import type { ConversationSummary, ConversationsApi } from "./conversations_api";
 
@@ -57,6 +58,9 @@ export class ConversationList {
   private readonly api: ConversationsApi;
   private loading: Promise<void> | null = null;
   private again = false;
+  /** Pages past the first were loaded: a refresh keeps them (the cursor is by position in
+   * time, so the one after them stays valid). */
+  private loadedMore = false;
 
   constructor(api: ConversationsApi) {
     this.api = api;
@@ -105,6 +109,7 @@ export class ConversationList {
       const page = await this.api.list(cursor);
       const known = new Set(this.state.items.map((item) => item.id));
       const fresh = titled(page.items).filter((item) => !known.has(item.id));
+      this.loadedMore = true;
       this.set({ items: [...this.state.items, ...fresh], next: page.next, loadingMore: false });
     } catch {
       this.set({ loadingMore: false, status: "error" });
@@ -159,7 +164,15 @@ export class ConversationList {
       if (this.state.status !== "ready") this.set({ status: "loading" });
       try {
         const page = await this.api.list();
-        this.set({ status: "ready", items: titled(page.items), next: page.next });
+        const first = titled(page.items);
+        if (this.loadedMore) {
+          // Rows not on the new first page are older than all of it: they stay below it.
+          const onFirst = new Set(first.map((item) => item.id));
+          const older = this.state.items.filter((item) => !onFirst.has(item.id));
+          this.set({ status: "ready", items: [...first, ...older] });
+        } else {
+          this.set({ status: "ready", items: first, next: page.next });
+        }
       } catch {
         this.set({ status: "error" });
       }

@@ -73,6 +73,20 @@ describe("conversation list store", () => {
     expect(api.listCalls).toBe(calls);
   });
 
+  it("keeps the pages loaded with loadMore when the list is refreshed", async () => {
+    const api = new FakeConversationsApi(["a", "b", "c", "d"].map((id) => conversation(id, id)));
+    api.pageSize = 2;
+    const list = new ConversationList(api);
+    await list.refresh();
+    await list.loadMore();
+    const next = list.getSnapshot().next;
+    // "d" gets a reply: it moves to the top, and "b" falls off the first page.
+    api.conversations = ["d", "a", "b", "c"].map((id) => conversation(id, id));
+    await list.refresh();
+    expect(list.getSnapshot().items.map((c) => c.id)).toEqual(["d", "a", "b", "c"]);
+    expect(list.getSnapshot().next).toBe(next);
+  });
+
   it("asks for a refresh when a reply ends or the open conversation gets its first message", () => {
     const f = frameMaker();
     const listed = (id: string) => id === "old";
