@@ -11,14 +11,28 @@ from typing import Any
 import structlog
 import uvicorn
 
-from gatehouse import logs
+from gatehouse import gc_pacing, logs
 from gatehouse.settings import Settings, SettingsError, load_settings
 
 
 class _Server(uvicorn.Server):
-    """uvicorn would close open sockets with 1012; we first stop replies and close with 1001."""
+    """uvicorn would close open sockets with 1012; we first stop replies and close with 1001.
+    Garbage collection is paced (gc_pacing.py) once the app has started, when `pace_gc`."""
+
+    def __init__(self, config: uvicorn.Config, *, pace_gc: bool) -> None:
+        super().__init__(config)
+        self._pace_gc = pace_gc
+        self._pacer: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self._pace_gc and not self.should_exit:
+            sessions = self.config.loaded_app.app.state.sessions  # type: ignore[attr-defined]
+            self._pacer = gc_pacing.start(quiet=sessions.none_replying)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
 
     async def shutdown(self, sockets: Any = None) -> None:
+        if self._pacer is not None:
+            self._pacer.cancel()
         gateway = getattr(self.config.loaded_app.app.state, "gateway", None)  # type: ignore[attr-defined]
         if gateway is not None:
             await gateway.going_away()
@@ -41,7 +55,11 @@ def _serve(settings: Settings) -> None:
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
-    _Server(config).run()
+    pace_gc = settings.gc_pacing and gc_pacing.applies()
+    structlog.get_logger(__name__).info(
+        "gc_pacing", enabled=pace_gc, setting=settings.gc_pacing, python=sys.version.split()[0]
+    )
+    _Server(config, pace_gc=pace_gc).run()
 
 
 def _warn_if_exposed(settings: Settings) -> None:

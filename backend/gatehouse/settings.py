@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=30, ge=1)
     frontend_dir: Path | None = None
     resume_grace_s: float = Field(default=60.0, ge=0)
+    gc_pacing: bool = True  # `serve` paces garbage collection (gc_pacing.py), where it applies
 
     # Storage
     database_url: str = Field(default="sqlite:///gatehouse.db", min_length=1)
