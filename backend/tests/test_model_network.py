@@ -39,9 +39,12 @@ def test_ca() -> trustme.CA:
 
 
 @pytest.fixture(scope="module")
-def tls_model(test_ca: trustme.CA) -> ModelServer:
+def tls_model(test_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> ModelServer:
+    key_and_chain = tmp_path_factory.mktemp("tls") / "server.pem"
+    certificate = test_ca.issue_cert("localhost", "127.0.0.1")
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(key_and_chain))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    test_ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    context.load_cert_chain(key_and_chain)
     server = ModelServer(tls=context)
     server.start_in_thread()
     return server
@@ -85,7 +88,7 @@ def proxy(tmp_path: Path) -> Iterator[Proxy]:
     port = free_port()
     config = tmp_path / "tinyproxy.conf"
     config.write_text(
-        f'Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 600\nMaxClients 200\n'
+        f"Port {port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 600\nMaxClients 200\n"
         f'ViaProxyName "{PROXY_NAME}"\nLogLevel Warning\n'
     )
     log = (tmp_path / "tinyproxy.log").open("wb")
