@@ -5,13 +5,13 @@ delayed). Every failure leaves as a `ModelError`, including a stream that ends w
 `message_stop`, which is an error, not a short reply.
 
 Everything on the wire is the SDK's: its client sends the request (auth, retries, HTTP errors,
-TLS, proxies from the environment) over its own httpx transport, and its SSE decoder splits
-the body into events (`AsyncStream.raw_events`). Each event is then taken as plain JSON and
-folded into `_Blocks`, not into the SDK's typed snapshot: `messages.stream` builds typed models
-for every delta and re-parses a tool call's whole input on each of its deltas, which cost
-several times the CPU per delta (bench/results/FINDINGS.md). `_Blocks` keeps every content
-block as received, in linear time, and is held equal to the SDK's `accumulate_event` by
-tests/test_stream_blocks.py.
+TLS, proxies from the environment) over its own aiohttp transport (`http_client`), and its SSE
+decoder splits the body into events (`AsyncStream.raw_events`). Each event is then taken as
+plain JSON and folded into `_Blocks`, not into the SDK's typed snapshot: `messages.stream`
+builds typed models for every delta and re-parses a tool call's whole input on each of its
+deltas, several times the CPU per delta (bench/results/FINDINGS.md). `_Blocks` keeps every
+content block as received, in linear time, and is held equal to the SDK's `accumulate_event`
+by tests/test_stream_blocks.py.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from gatehouse.settings import Settings
 JsonDict = dict[str, Any]
 TextSink = Callable[[str], None]  # called once per text delta; it must not block
 
-# The SDK's default caps one process at 1,000 connections (and keeps 100 idle): one reply
-# holds one connection, and a thousand replies at once is a load the server is built for.
+# The SDK's default caps one process at 1,000 connections: one reply holds one connection,
+# and a thousand replies at once is a load the server is built for.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
 TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input streams as JSON
 
@@ -134,9 +134,12 @@ class Claude:
 
 
 def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:
-    """The SDK's own async client (httpx; proxies, NO_PROXY and SSL_CERT_FILE from the
-    environment), with room for as many replies at once as the server holds."""
-    return anthropic.DefaultAsyncHttpxClient(limits=CONNECTION_LIMITS, timeout=timeout)
+    """The SDK's own aiohttp client (`anthropic[aiohttp]`), with room for as many replies at
+    once as the server holds. httpx still picks the proxy (HTTPS_PROXY, ALL_PROXY, NO_PROXY)
+    and the trusted CAs (SSL_CERT_FILE) from the environment; aiohttp reads the bytes, for
+    about 40% of the CPU per delta of the SDK's default httpx transport
+    (`python -m bench.sdk_paths`, bench/results/FINDINGS.md)."""
+    return anthropic.DefaultAioHttpClient(limits=CONNECTION_LIMITS, timeout=timeout)
 
 
 class _Blocks:
