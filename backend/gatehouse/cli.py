@@ -26,9 +26,14 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
-        if self._pace_gc and not self.should_exit:
+        if self.should_exit:
+            return
+        if self._pace_gc:
             sessions = self.config.loaded_app.app.state.sessions  # type: ignore[attr-defined]
             self._pacer = gc_pacing.start(quiet=sessions.none_replying)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        structlog.get_logger(__name__).info(
+            "gc_pacing", enabled=self._pacer is not None, python=sys.version.split()[0]
+        )
 
     async def shutdown(self, sockets: Any = None) -> None:
         if self._pacer is not None:
@@ -55,11 +60,7 @@ def _serve(settings: Settings) -> None:
         log_level="warning",
         timeout_graceful_shutdown=5,
     )
-    pace_gc = settings.gc_pacing and gc_pacing.applies()
-    structlog.get_logger(__name__).info(
-        "gc_pacing", enabled=pace_gc, setting=settings.gc_pacing, python=sys.version.split()[0]
-    )
-    _Server(config, pace_gc=pace_gc).run()
+    _Server(config, pace_gc=settings.gc_pacing and gc_pacing.applies()).run()
 
 
 def _warn_if_exposed(settings: Settings) -> None:

@@ -17,7 +17,15 @@ import pytest
 import trustme
 
 from tests.model_server import ModelServer
-from tests.running_app import Chat, RunningApp, free_port, start_app, streamed_text
+from tests.running_app import (
+    AppFactory,
+    Chat,
+    RunningApp,
+    events,
+    free_port,
+    start_app,
+    streamed_text,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -162,3 +170,14 @@ async def test_an_ipv6_base_url_reaches_the_model(tmp_path: Path, apps: list[Run
     apps.append(app)
     async with Chat(app.ws_url()) as chat:
         assert streamed_text(await chat.reply_to("over ipv6")) == "Echo: over ipv6"
+
+
+async def test_a_model_endpoint_nobody_listens_on_is_service_unavailable(
+    app_factory: AppFactory,
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    app = app_factory(ANTHROPIC_BASE_URL=closed, ANTHROPIC_MAX_RETRIES="0")
+    async with Chat(app.ws_url()) as chat:
+        frames = await chat.reply_to("anyone?")
+    assert [e["data"]["detail"]["code"] for e in events(frames, "error")] == ["service_unavailable"]
+    assert frames[-1]["data"]["reason"] == "error"
