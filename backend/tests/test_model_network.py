@@ -142,6 +142,32 @@ async def test_a_proxy_from_the_environment_carries_every_request(
     assert len(model.requests) == 2
 
 
+async def test_https_goes_through_the_proxy_as_a_tunnel(
+    tls_model: ModelServer,
+    test_ca: trustme.CA,
+    proxy: Proxy,
+    tmp_path: Path,
+    apps: list[RunningApp],
+) -> None:
+    tls_model.reset()
+    ca_file = tmp_path / "ca.pem"
+    test_ca.cert_pem.write_to_path(str(ca_file))
+    app = start_app(
+        tls_model,
+        tmp_path / "app",
+        SSL_CERT_FILE=str(ca_file),
+        HTTPS_PROXY=proxy.url,
+        ANTHROPIC_MAX_RETRIES="0",
+    )
+    apps.append(app)
+    async with Chat(app.ws_url()) as chat:
+        assert streamed_text(await chat.reply_to("tunnelled")) == "Echo: tunnelled"
+        proxy.stop()  # the tunnel was the only way: without it nothing reaches the model
+        frames = await chat.reply_to("no tunnel")
+    assert frames[-1]["data"]["reason"] == "error"
+    assert len(tls_model.requests) == 1
+
+
 async def test_no_proxy_sends_the_requests_to_the_model_directly(
     model: ModelServer, proxy: Proxy, tmp_path: Path, apps: list[RunningApp]
 ) -> None:
