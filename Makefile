@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 FRONTEND_SOURCES := $(shell find frontend/app frontend/components frontend/lib frontend/public frontend/package.json frontend/next.config.ts frontend/postcss.config.mjs -type f 2>/dev/null)
 
 .PHONY: install install-dev run dev test lint typecheck protocol protocol-check \
-        test-backend test-frontend e2e chromium postgresql bench clean
+        test-backend test-frontend e2e chromium postgresql tinyproxy bench clean
 
 ## install: the backend in .venv and the frontend built to frontend/out
 install: $(VENV)/.runtime frontend/out/index.html
@@ -42,13 +42,19 @@ run: install
 dev: $(VENV)/.runtime frontend/node_modules/.installed
 	WS_ALLOWED_ORIGINS=http://localhost:3000 $(BIN)/gatehouse serve & cd frontend && $(NPM) run dev
 
-install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium postgresql
+install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium postgresql tinyproxy
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql)
+
+# the forward proxy the model tests send Claude's requests through (each test starts its own;
+# the system service the package enables is stopped and disabled)
+tinyproxy:
+	@command -v tinyproxy >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq tinyproxy \
+		&& ($(SUDO) systemctl disable --now tinyproxy >/dev/null 2>&1 || true))
 
 ## test: install what the tests need, lint, type-check, run every test
 test: install-dev lint typecheck protocol-check test-backend test-frontend e2e

@@ -6,12 +6,13 @@ validation, no logging, no sessions, no history, no persistence. It runs on uvlo
 installed, as uvicorn does for the app, so the comparison is of the code, not the event loop.
 
 `--sdk-path helper` (the default, the baseline of record) uses the SDK's `messages.stream`
-helper over its default httpx transport, the plain way to stream with the SDK; `--sdk-path raw`
-uses the SDK's cheapest stock path: raw typed events from `create(stream=True)` over its aiohttp
-transport. (The app reads the stream more cheaply still: `gatehouse/model_transport.py`.)
+helper over its default httpx transport, the plain way to stream with the SDK; `--sdk-path
+same` reads the stream exactly as the app does: the app's own client (`gatehouse.llm
+.http_client`), `with_streaming_response`, the SDK's SSE decoder and orjson, so the two
+differ only in what the app does around the stream.
 
     python -m bench.baseline --port 0 --model-url http://127.0.0.1:PORT [--compression]
-        [--sdk-path helper|raw]    (prints "ready <port>")
+        [--sdk-path helper|same]    (prints "ready <port>")
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import anthropic
+import httpx2
+import orjson
 from websockets.asyncio.server import ServerConnection, serve
+
+from gatehouse.llm import http_client
 
 SESSION_CREATED = '{"event":"session_created","data":{"session_id":"baseline"},"seq":1}'
 COMPLETED = '{"event":"assistant_message_completed","data":{"reason":"ok"}}'
@@ -47,27 +52,29 @@ async def _helper_deltas(client: anthropic.AsyncAnthropic, text: str) -> AsyncIt
             yield delta
 
 
-async def _raw_deltas(client: anthropic.AsyncAnthropic, text: str) -> AsyncIterator[str]:
-    stream = await client.messages.create(
+async def _same_path_deltas(client: anthropic.AsyncAnthropic, text: str) -> AsyncIterator[str]:
+    request = client.messages.with_streaming_response.create(
         model="claude-sonnet-4-6",
         max_tokens=4096,
         messages=[{"role": "user", "content": text}],
         stream=True,
     )
-    async with stream:
-        async for event in stream:
-            if event.type == "content_block_delta" and event.delta.type == "text_delta":
-                yield event.delta.text
+    async with request as response:
+        async for sse in anthropic.AsyncStream.raw_events(response.http_response):
+            if sse.event == "content_block_delta":
+                delta = orjson.loads(sse.data)["delta"]
+                if delta["type"] == "text_delta":
+                    yield delta["text"]
 
 
 async def _relay(port: int, model_url: str, compression: bool, sdk_path: str) -> None:
-    raw = sdk_path == "raw"
+    same = sdk_path == "same"
     client = anthropic.AsyncAnthropic(
         api_key="sk-ant-bench",
         base_url=model_url,
-        http_client=anthropic.DefaultAioHttpClient() if raw else None,
+        http_client=http_client(httpx2.Timeout(120.0, connect=10.0)) if same else None,
     )
-    deltas = _raw_deltas if raw else _helper_deltas
+    deltas = _same_path_deltas if same else _helper_deltas
 
     async def handler(websocket: ServerConnection) -> None:
         await websocket.send(SESSION_CREATED)
@@ -95,7 +102,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--model-url", required=True)
     parser.add_argument("--compression", action="store_true", help="accept permessage-deflate")
-    parser.add_argument("--sdk-path", choices=("helper", "raw"), default="helper")
+    parser.add_argument("--sdk-path", choices=("helper", "same"), default="helper")
     args = parser.parse_args()
     _run(_relay(args.port, args.model_url, args.compression, args.sdk_path))
 

@@ -34,7 +34,10 @@ _AREA_PATTERNS = [
     ("prometheus metrics", r"/prometheus_client/"),
     ("frame log (store, SQLAlchemy, aiosqlite)", r"gatehouse/store\.py|/sqlalchemy/|/aiosqlite/"),
     ("SDK accumulate (message snapshot)", r"accumulate_event"),
-    ("HTTP client read (httpx2, httpcore2, anyio, h11)", r"/httpx2/|/anyio/|/h11/|/httpcore"),
+    (
+        "HTTP client read (aiohttp, httpx2, httpcore2, anyio, h11)",
+        r"/aiohttp/|/httpx_aiohttp/|/httpx2/|/anyio/|/h11/|/httpcore",
+    ),
     ("SDK SSE decode + event models", r"/anthropic/"),
     ("frame encode (pydantic)", r"gatehouse/protocol\.py|model_copy|model_dump_json|/pydantic/"),
     ("WebSocket send (starlette, uvicorn, websockets)", r"/starlette/|/uvicorn/|/websockets/"),

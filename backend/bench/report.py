@@ -161,12 +161,12 @@ def table(results: JsonDict) -> list[str]:
 
 
 def _same_path_rows(results: JsonDict) -> list[Row]:
-    """Ours against a bare relay on the SDK's cheapest stock path (raw typed events over its
-    aiohttp transport), in the `baseline` column."""
-    same = results.get("baseline_raw")
+    """Ours against a bare relay that reads the stream as the app does (the same SDK client,
+    the SDK's SSE decoder), in the `baseline` column."""
+    same = results.get("baseline_same")
     if not same:
         return []
-    label = "… against a bare relay on the SDK's raw events over aiohttp"
+    label = "… against a bare relay on the same SDK path"
     out: list[Row] = []
     for n in sorted(int(k) for k in same["levels"]):
         o = _get(results["ours"], "levels", n, "cpu", "target_s_per_1000_chunks")

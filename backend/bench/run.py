@@ -134,8 +134,8 @@ class Bench:
         if name == "ours":
             app_src, level = self.cfg.app_src, self.cfg.log_level
             proc = procs.start_app(self.workdir, url, app_src, level, compression)
-        elif name == "baseline_raw":
-            proc = procs.start_baseline(self.workdir, url, compression, sdk_path="raw")
+        elif name == "baseline_same":
+            proc = procs.start_baseline(self.workdir, url, compression, sdk_path="same")
         else:
             proc = procs.start_baseline(self.workdir, url, compression)
         return Target(name, proc, model)
@@ -300,7 +300,7 @@ async def bench(cfg: Config) -> JsonDict:
         ours = await runner.measure("ours", model)
         baseline = await runner.measure("baseline", model)
         same_path = [n for n in cfg.levels if n in (50, 200)] or cfg.levels[:1]
-        baseline_raw = await runner.measure_levels("baseline_raw", model, same_path)
+        baseline_same = await runner.measure_levels("baseline_same", model, same_path)
     finally:
         model.stop()
         procs.tidy(workdir)  # the logs stay, for a look at any errors
@@ -327,7 +327,7 @@ async def bench(cfg: Config) -> JsonDict:
         },
         "ours": ours,
         "baseline": baseline,
-        "baseline_raw": baseline_raw,
+        "baseline_same": baseline_same,
     }
 
 

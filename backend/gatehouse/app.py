@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +11,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from gatehouse import gc_pacing, metrics, origins
+from gatehouse import metrics, origins
 from gatehouse.api import conversations_router, require_token
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
@@ -48,15 +47,10 @@ def create_app(settings: Settings) -> FastAPI:
             gateway = Gateway(settings, turns, sessions)
             app.state.gateway, app.state.tools = gateway, tools
             app.state.store, app.state.sessions = store, sessions
-            gc_pacing.freeze_start_up()
-            pacer = asyncio.create_task(
-                gc_pacing.collect_fully_every(quiet=sessions.none_replying), name="gc-pacing"
-            )
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield
             finally:
-                pacer.cancel()
                 await gateway.going_away()
                 await store.close()
                 await claude.aclose()

@@ -4,19 +4,21 @@ Text deltas are handed to a callback as they arrive (no batching, so the first t
 delayed). Every failure leaves as a `ModelError`, including a stream that ends without
 `message_stop`, which is an error, not a short reply.
 
-The SDK sends the request (headers, retries, HTTP errors) over `model_transport.ModelTransport`;
-the body is read from the SDK's raw response, parsed by `sse.EventStreamParser`, and each event
-taken as plain JSON. The `messages.stream` helper over httpx cost about 5× the CPU per delta:
-it builds typed event models, re-builds a snapshot of the whole message on every delta
-(quadratic in the reply's length), and httpx reads slower (bench/results/FINDINGS.md).
-`_Blocks` keeps the content blocks instead, in linear time.
+Everything on the wire is the SDK's: its client sends the request (auth, retries, HTTP errors,
+TLS, proxies from the environment) over its own aiohttp transport (`http_client`), and its SSE
+decoder splits the body into events (`AsyncStream.raw_events`). Each event is then taken as
+plain JSON and folded into `_Blocks`, not into the SDK's typed snapshot: `messages.stream`
+builds typed models for every delta and re-parses a tool call's whole input on each of its
+deltas, several times the CPU per delta (bench/results/FINDINGS.md). `_Blocks` keeps every
+content block as received, in linear time, and is held equal to the SDK's `accumulate_event`
+by tests/test_stream_blocks.py.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,17 +29,15 @@ from anthropic.types import MessageParam, ToolParam
 
 from gatehouse import metrics
 from gatehouse.errors import ModelError, classify_model_exception
-from gatehouse.model_transport import ModelTransport, proxy_in_environment
 from gatehouse.settings import Settings
-from gatehouse.sse import EventStreamParser
 
 JsonDict = dict[str, Any]
 TextSink = Callable[[str], None]  # called once per text delta; it must not block
 
-# For the SDK's aiohttp client (used when a proxy is set): its default of 1,000 connections
-# would cap one process at 1,000 replies at once. ModelTransport has no such cap.
-CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000)
-DEFAULT_BASE_URL = "https://api.anthropic.com"
+# The SDK's default caps one process at 1,000 connections: one reply holds one connection,
+# and a thousand replies at once is a load the server is built for.
+CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
+TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input streams as JSON
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Claude:
             base_url=settings.anthropic_base_url,
             timeout=timeout,
             max_retries=settings.anthropic_max_retries,
-            http_client=_http_client(settings.anthropic_base_url, timeout),
+            http_client=http_client(timeout),
         )
 
     async def aclose(self) -> None:
@@ -107,41 +107,47 @@ class Claude:
             stream=True,
         )
         async with request as response:  # HTTP errors and retries: the SDK's, as ever
-            parser = EventStreamParser()
-            async for received in _body(response.http_response):
-                for kind, data in parser.feed(received):  # the event name is the data's "type"
-                    if kind == b"content_block_delta":
-                        event = _json(data)
+            async for sse in anthropic.AsyncStream.raw_events(response.http_response):
+                match sse.event:  # the event name is the data's "type"
+                    case "content_block_delta":
+                        event = _json(sse.data)
                         text = blocks.add(event["index"], event["delta"])
                         if text:
                             if first_token:
                                 first_token = False
                                 metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
                             on_text(text)
-                    elif kind == b"content_block_start":
-                        event = _json(data)
+                    case "content_block_start":
+                        event = _json(sse.data)
                         blocks.start(event["index"], event["content_block"])
-                    elif kind == b"message_delta":
-                        stop_reason = _json(data)["delta"].get("stop_reason")
-                    elif kind == b"message_stop":
+                    case "message_delta":
+                        stop_reason = _json(sse.data)["delta"].get("stop_reason")
+                    case "message_stop":
                         completed = True
-                    elif kind == b"error":  # as the SDK's own stream would raise it
+                    case "error":  # as the SDK's own stream would raise it
                         raise ModelError("stream_error", status=200, request_id=response.request_id)
+                    case _:  # message_start, content_block_stop, ping, events of a later API
+                        pass
         if not completed:
             raise ModelError("stream_interrupted")
         return Reply(content=blocks.content(), stop_reason=stop_reason)
 
 
-def _http_client(base_url: str | None, timeout: httpx2.Timeout) -> httpx2.AsyncClient:
-    """The SDK's client over `ModelTransport`; over the SDK's aiohttp one when a proxy from
-    the environment must carry the requests."""
-    if proxy_in_environment(base_url or DEFAULT_BASE_URL):
-        return anthropic.DefaultAioHttpClient(limits=CONNECTION_LIMITS, timeout=timeout)
-    return anthropic.DefaultAsyncHttpxClient(transport=ModelTransport(), timeout=timeout)
+def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:
+    """The SDK's own aiohttp client (`anthropic[aiohttp]`), with room for as many replies at
+    once as the server holds. httpx still picks the proxy (HTTPS_PROXY, ALL_PROXY, NO_PROXY)
+    and the trusted CAs (SSL_CERT_FILE) from the environment; aiohttp reads the bytes, for
+    about 40% of the CPU per delta of the SDK's default httpx transport
+    (`python -m bench.sdk_paths`, bench/results/FINDINGS.md)."""
+    return anthropic.DefaultAioHttpClient(limits=CONNECTION_LIMITS, timeout=timeout)
 
 
 class _Blocks:
-    """The reply's content blocks, built from the stream's deltas in linear time."""
+    """The reply's content blocks, built from the stream's deltas in linear time.
+
+    A block is kept as it started (any type, a future one too), and a delta is applied only
+    to the block type that takes it, as the SDK's accumulator does; anything else is kept
+    unchanged. Streamed strings are joined once, when the block is finished."""
 
     def __init__(self) -> None:
         self._blocks: dict[int, JsonDict] = {}
@@ -154,43 +160,40 @@ class _Blocks:
     def add(self, index: int, delta: JsonDict) -> str:
         """Record one delta; return its text if it is reply text for the person."""
         block, pieces = self._blocks[index], self._pieces[index]
-        kind = delta.get("type")
-        if kind == "text_delta":
-            text = _encodable(delta["text"])
-            pieces.append(text)
-            return text
-        if kind == "input_json_delta":
-            pieces.append(delta["partial_json"])
-        elif kind == "thinking_delta":
-            pieces.append(delta["thinking"])
-        elif kind == "signature_delta":
-            block["signature"] = delta["signature"]
-        elif kind == "citations_delta":
-            block.setdefault("citations", []).append(delta["citation"])
+        match delta.get("type"), block.get("type"):
+            case "text_delta", "text":
+                text = _encodable(delta["text"])
+                pieces.append(text)
+                return text
+            case "input_json_delta", kind if kind in TOOL_INPUT_BLOCKS:
+                pieces.append(delta["partial_json"])
+            case "thinking_delta", "thinking":
+                pieces.append(delta["thinking"])
+            case "signature_delta", "thinking":
+                block["signature"] = delta["signature"]
+            case "citations_delta", "text":
+                block.setdefault("citations", []).append(delta["citation"])
+            case _:  # a delta this block does not take, or one of a later API
+                pass
         return ""
 
     def content(self) -> list[JsonDict]:
         return [self._finish(index) for index in sorted(self._blocks)]
 
     def _finish(self, index: int) -> JsonDict:
+        """The one place a block is completed from its streamed pieces."""
         block, joined = self._blocks[index], "".join(self._pieces[index])
-        if block["type"] == "text":
+        kind = block.get("type")
+        if kind == "text":
             block["text"] = block.get("text", "") + joined
-        elif block["type"] == "thinking":
+        elif kind == "thinking":
             block["thinking"] = block.get("thinking", "") + joined
-        elif block["type"] == "tool_use" and joined:
+        elif kind in TOOL_INPUT_BLOCKS and joined:
             block["input"] = _json_object(joined)
         return block
 
 
-def _body(response: httpx2.Response) -> AsyncIterator[bytes]:
-    """The body as it arrives; decoded only when the server compressed it."""
-    if response.headers.get("content-encoding", "identity") == "identity":
-        return response.aiter_raw()
-    return response.aiter_bytes()
-
-
-def _json(data: bytes) -> Any:
+def _json(data: str) -> Any:
     """One event's data. orjson parses a delta in a sixth of json's time; it refuses a lone
     surrogate escape, which json reads (and `_encodable` then replaces)."""
     try:

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     frontend_dir: Path | None = None
     resume_grace_s: float = Field(default=60.0, ge=0)
     max_connections_per_client: int = Field(default=32, ge=1)  # open sockets per client address
+    gc_pacing: bool = True  # `serve` paces garbage collection (gc_pacing.py), where it applies
 
     # Storage
     database_url: str = Field(default="sqlite:///gatehouse.db", min_length=1)

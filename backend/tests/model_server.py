@@ -13,7 +13,8 @@ Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason,
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
 stall_after, hold_after + gate, no_message_stop, close_after (close the connection once the
 reply is sent, with no `connection: close` header); for load tests, deltas ({count, min_bytes,
-max_bytes}: generated text instead of `text`) and stamp (true: each text delta starts with
+max_bytes}: generated text instead of `text`), sse (a recorded event stream, sent as it is,
+one event per chunk) and stamp (true: each text delta starts with
 `@<time.time_ns() when sent>@`, the first with `@<sent>@<request received>@`).
 Unscripted requests get an echo of the last user turn.
 
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,6 +54,7 @@ class _Script:
 class ModelServer:
     host: str = "127.0.0.1"
     port: int = 0
+    tls: ssl.SSLContext | None = None  # HTTPS with this server-side context
     requests: list[Recorded] = field(default_factory=lambda: list[Recorded]())
     _scripts: list[_Script] = field(default_factory=lambda: list[_Script]())
     _gates: dict[str, asyncio.Event] = field(default_factory=lambda: dict[str, asyncio.Event]())
@@ -77,7 +80,8 @@ class ModelServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def _take(self, body: JsonDict) -> JsonDict | None:
         last = _last_user_text(body)
@@ -96,7 +100,9 @@ class ModelServer:
     # ── lifecycle ───────────────────────────────────────────────────────────────────────────
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(self._connection, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._connection, self.host, self.port, ssl=self.tls
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     def start_in_thread(self) -> None:
@@ -123,7 +129,7 @@ class ModelServer:
                 if request is None:
                     return
                 keep_open = await self._route(writer, *request)
-                if not keep_open:
+                if not keep_open or request[2].get("connection", "").lower() == "close":
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             return
@@ -177,6 +183,8 @@ class ModelServer:
             extra = {"retry-after-ms": "1", **spec.get("headers", {})}
             await _send_json(writer, spec["status"], error, request_id, extra)
             return True
+        if "sse" in reply:
+            return await _send_recorded(writer, reply["sse"], request_id)
         return await self._stream(writer, body, reply, request_id, received_ns)
 
     async def _stream(
@@ -187,11 +195,7 @@ class ModelServer:
         request_id: str,
         received_ns: int,
     ) -> bool:
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
-            b"cache-control: no-cache\r\ntransfer-encoding: chunked\r\n"
-            + f"request-id: {request_id}\r\n\r\n".encode()
-        )
+        _write_stream_head(writer, request_id)
         delay = reply.get("delay_ms", 0) / 1000
         stamp = f"@{received_ns}@" if reply.get("stamp") else ""
         for n, event in enumerate(_events(body, reply)):
@@ -215,6 +219,26 @@ class ModelServer:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return not reply.get("close_after")  # then the client learns it only from the EOF
+
+
+async def _send_recorded(writer: asyncio.StreamWriter, recorded: str, request_id: str) -> bool:
+    """A recorded event stream, byte for byte, one event per chunk."""
+    _write_stream_head(writer, request_id)
+    for event in recorded.strip().split("\n\n"):
+        data = (event + "\n\n").encode()
+        writer.write(b"%x\r\n%s\r\n" % (len(data), data))
+        await writer.drain()
+    writer.write(b"0\r\n\r\n")
+    await writer.drain()
+    return True
+
+
+def _write_stream_head(writer: asyncio.StreamWriter, request_id: str) -> None:
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+        b"cache-control: no-cache\r\ntransfer-encoding: chunked\r\n"
+        + f"request-id: {request_id}\r\n\r\n".encode()
+    )
 
 
 # ── the SSE script ───────────────────────────────────────────────────────────────────────────

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from gatehouse.gc_pacing import collect_fully_every
+from gatehouse.gc_pacing import applies, collect_fully_every
+from tests.running_app import AppFactory, RunningApp
 
 pytestmark = pytest.mark.anyio
 
@@ -155,3 +156,14 @@ async def test_a_server_never_quiet_still_collects_after_the_longest_wait(
     finally:
         never_quiet.cancel()
         await asyncio.gather(never_quiet, return_exceptions=True)
+
+
+def _pacing_decisions(app: RunningApp) -> list[bool]:
+    return [e["enabled"] for e in app.log_events() if e.get("event") == "gc_pacing"]
+
+
+def test_serve_paces_collection_where_it_applies_unless_gc_pacing_is_off(
+    app: RunningApp, app_factory: AppFactory
+) -> None:
+    assert _pacing_decisions(app) == [applies()]
+    assert _pacing_decisions(app_factory(GC_PACING="false")) == [False]
