@@ -98,7 +98,18 @@ def test_lexical_attacks_are_refused(root: Path, outside: Path, relative: str) -
 
 @pytest.mark.parametrize(
     "relative",
-    [".hidden", "a..b", "..a", "b..", "...", "x" * 255, "é" * 127 + "x", "café/日本語.txt", "relatório.md", "Привет/مرحبا.txt"],
+    [
+        ".hidden",
+        "a..b",
+        "..a",
+        "b..",
+        "...",
+        "x" * 255,
+        "é" * 127 + "x",
+        "café/日本語.txt",
+        "relatório.md",
+        "Привет/مرحبا.txt",
+    ],
 )
 def test_ordinary_names_are_accepted(root: Path, relative: str) -> None:
     assert resolve_in_workspace(root, relative) == root.resolve() / relative
@@ -111,9 +122,7 @@ def empty_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 HIDDEN = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
-NAME_CHARACTERS = st.characters(
-    blacklist_categories=HIDDEN, blacklist_characters="/\\%~:.\ufffd"
-)
+NAME_CHARACTERS = st.characters(blacklist_categories=HIDDEN, blacklist_characters="/\\%~:.\ufffd")
 
 
 @given(
