@@ -16,30 +16,36 @@ from tests.model_server import request_problems
 
 ODD_TEXT = st.text(st.characters(exclude_categories=()), max_size=8)
 IDS = st.one_of(st.sampled_from(["toolu_a", "toolu_b", "toolu_c"]), ODD_TEXT)
-TEXT = st.builds(lambda text: {"type": "text", "text": text}, ODD_TEXT)
-TOOL_USE = st.builds(
-    lambda tool_use_id, tool_input: {
-        "type": "tool_use",
-        "id": tool_use_id,
-        "name": "create_file",
-        "input": tool_input,
-    },
-    IDS,
-    st.one_of(st.dictionaries(ODD_TEXT, ODD_TEXT, max_size=2), st.integers(), st.none()),
+
+
+def _result_content(text: str) -> list[dict[str, str]]:
+    return [{"type": "text", "text": text or "r"}]
+
+
+TEXT = st.fixed_dictionaries({"type": st.just("text"), "text": ODD_TEXT})
+TOOL_USE = st.fixed_dictionaries(
+    {
+        "type": st.just("tool_use"),
+        "id": IDS,
+        "name": st.just("create_file"),
+        "input": st.one_of(
+            st.dictionaries(ODD_TEXT, ODD_TEXT, max_size=2), st.integers(), st.none()
+        ),
+    }
 )
-TOOL_RESULT = st.builds(
-    lambda tool_use_id, text: {
-        "type": "tool_result",
-        "tool_use_id": tool_use_id,
-        "content": [{"type": "text", "text": text or "r"}],
-    },
-    IDS,
-    ODD_TEXT,
+TOOL_RESULT = st.fixed_dictionaries(
+    {
+        "type": st.just("tool_result"),
+        "tool_use_id": IDS,
+        "content": ODD_TEXT.map(_result_content),
+    }
 )
-MESSAGE = st.builds(
-    lambda role, content: {"role": role, "content": content},
-    st.sampled_from(["user", "assistant"]),
-    st.one_of(ODD_TEXT, st.lists(st.one_of(TEXT, TOOL_USE, TOOL_RESULT), max_size=4)),
+BLOCK: st.SearchStrategy[dict[str, Any]] = st.one_of(TEXT, TOOL_USE, TOOL_RESULT)
+MESSAGE = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(["user", "assistant"]),
+        "content": st.one_of(ODD_TEXT, st.lists(BLOCK, max_size=4)),
+    }
 )
 HISTORY = st.lists(MESSAGE, max_size=8)
 LAST_WORDS = {"role": "user", "content": [{"type": "text", "text": "and now?"}]}
@@ -87,7 +93,7 @@ def test_a_history_this_app_writes_is_sent_as_it_is() -> None:
 
 def test_a_repeated_id_in_a_reply_is_replaced_and_refused() -> None:
     earlier = [{"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_old"}]}]
-    content = [
+    content: list[dict[str, Any]] = [
         {"type": "tool_use", "id": "toolu_new", "name": "t", "input": {}},
         {"type": "tool_use", "id": "toolu_new", "name": "t", "input": {}},
         {"type": "tool_use", "id": "toolu_old", "name": "t", "input": {}},

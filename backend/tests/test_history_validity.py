@@ -137,14 +137,19 @@ async def _store_wedged_conversation(url: str) -> str:
     open round at the end whose calls were never recorded."""
     store = await Store.open(url)
     conversation_id = "wedged0000000000000000000000000"
-    surrogate_use = {
+    surrogate_use: dict[str, Any] = {
         "type": "tool_use",
         "id": "toolu_lost",
         "name": "create_file",
         "input": {"path": "a\udc80.txt", "content": "x"},
     }
-    repeated = {"type": "tool_use", "id": "toolu_twice", "name": "create_file", "input": {}}
-    history = [
+    repeated: dict[str, Any] = {
+        "type": "tool_use",
+        "id": "toolu_twice",
+        "name": "create_file",
+        "input": {},
+    }
+    history: list[dict[str, Any]] = [
         {"role": "user", "content": [{"type": "text", "text": "first"}]},
         {"role": "assistant", "content": [{"type": "text", "text": "On it."}, surrogate_use]},
         {"role": "user", "content": [{"type": "text", "text": "second"}]},
