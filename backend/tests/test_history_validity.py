@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gatehouse.store import Store
+from gatehouse.store import Store, StoredToolCall
 from tests.model_server import ModelServer
 from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
 
@@ -186,3 +186,39 @@ async def test_a_wedged_conversation_in_the_database_works_again_when_loaded(
     assert ids[0] == "toolu_twice" and ids[1] != "toolu_twice"
     assert [b.get("tool_use_id") for b in sent[4]["content"]] == [*ids, None]
     assert sent[4]["content"][-1] == {"type": "text", "text": "third"}
+
+
+async def test_a_round_that_fails_half_way_still_answers_every_call(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    """A tool-call row the history does not know (a write lost in a crash) makes storing the
+    new call fail: the turn fails, but each of its calls is answered, so the next works."""
+    url = f"sqlite:///{tmp_path / 'clash.db'}"
+    store = await Store.open(url)
+    conversation_id = "clash00000000000000000000000000"
+    row = StoredToolCall("toolu_clash", 0, "create_file", "ok", None, None, None)
+    try:
+        await store.create_conversation(conversation_id, "en")
+        for position, (role, text) in enumerate([("user", "hi"), ("assistant", "hello")]):
+            message = {"role": role, "content": [{"type": "text", "text": text}]}
+            await store.save_message(conversation_id, position, message)
+        await store.save_tool_call(conversation_id, row)
+    finally:
+        await store.close()
+    app = app_factory(DATABASE_URL=url)
+    uses = [
+        {"id": "toolu_fine", "name": "create_file", "input": {"path": "a.txt", "content": "a"}},
+        {"id": "toolu_clash", "name": "create_file", "input": {"path": "b.txt", "content": "b"}},
+    ]
+    model.script({"text": ["Writing."], "tool_uses": uses})
+    async with Chat(app.ws_url(session_id=conversation_id, locale="en")) as chat:
+        failed = await _talk_through(chat, "write both", approve=True)
+        after = await chat.reply_to("and now?")
+    assert _codes(failed) == ["internal_error"]
+    assert failed[-1]["data"] == {"reason": "error"}
+    assert list(app.workspace.iterdir()) == []
+    assert after[-1]["data"] == {"reason": "ok"}
+    results = model.requests[-1].body["messages"][-1]["content"]
+    assert [r.get("tool_use_id") for r in results] == ["toolu_fine", "toolu_clash", None]
+    assert all(r["is_error"] for r in results[:2])
+    assert "failed while handling this call" in results[0]["content"][0]["text"]
