@@ -7,7 +7,8 @@ conversation is stored in any other shape, every later request of it fails, rest
 A turn that failed half-way, a crash between two writes, or an odd reply could leave one, so:
 
 - `prepare_reply` cleans a new reply before it is stored, and gives every `tool_use` a unique,
-  well-formed id; a call whose id had to be replaced is refused (Claude is told why).
+  well-formed id; a call whose id had to be replaced, or whose input is nested deeper than
+  `MAX_INPUT_DEPTH`, is refused (Claude is told why).
 - `repair` mends a loaded history message by message; positions never move, because the
   store addresses messages by position. An unanswered round at the very end is left open: a
   pending approval may still finish it after a restart (`turn.Turns.resumer`).
@@ -32,11 +33,17 @@ JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
 
 _TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]{1,128}")
+# Deeper input cannot be shown to the person: the frame encoder stops at 254 levels.
+MAX_INPUT_DEPTH = 64
 _UNSAFE_ID_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 
 UNANSWERED_TEXT = (
     "[tool_error] No result was recorded for this call (the turn failed or the server "
     "stopped); treat it as not done."
+)
+TOO_DEEP_TEXT = (
+    f"[invalid_input] The input is nested more than {MAX_INPUT_DEPTH} levels deep, so it "
+    "did not run; call the tool again with a flatter input."
 )
 REMOVED_RESULTS_TEXT = "(tool results that answered no tool call were removed)"
 CONVERSATION_START_TEXT = "(the start of this conversation was lost)"
@@ -69,6 +76,8 @@ def prepare_reply(content: Sequence[JsonDict], history: Sequence[JsonDict]) -> P
             block, original = _identified(block, taken)
             if original is not None:
                 refused[block["id"]] = _renamed_text(original, taken)
+            elif _too_deep(block["input"]):
+                refused[block["id"]] = TOO_DEEP_TEXT
         blocks.append(block)
     return PreparedReply(blocks, refused)
 
@@ -167,6 +176,23 @@ def _identified(block: JsonDict, taken: set[str]) -> tuple[JsonDict, str | None]
     fresh = f"{base}_{number}"
     taken.add(fresh)
     return {**block, "id": fresh}, shown
+
+
+def _too_deep(value: object) -> bool:
+    """More than MAX_INPUT_DEPTH objects and arrays inside one another."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = list(cast(JsonDict, item).values())
+        elif isinstance(item, list):
+            children = cast(list[object], item)
+        else:
+            continue
+        if level > MAX_INPUT_DEPTH:
+            return True
+        stack.extend((child, level + 1) for child in children)
+    return False
 
 
 def _renamed_text(original: str, taken: set[str]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatehouse.history_repair import for_claude, prepare_reply, repair
+from gatehouse.history_repair import MAX_INPUT_DEPTH, for_claude, prepare_reply, repair
 from gatehouse.sanitise import clean_json, clean_text
 from tests.model_server import request_problems
 
@@ -107,6 +107,19 @@ def test_a_repeated_id_in_a_reply_is_replaced_and_refused() -> None:
     assert "repeated the id" in prepared.refused[ids[1]]
     assert "unusable id" in prepared.refused[ids[3]]
     assert prepared.content[3]["input"] == {}
+
+
+def test_an_input_nested_too_deep_is_refused() -> None:
+    deep: Any = "x"
+    for _ in range(MAX_INPUT_DEPTH - 1):  # in the input object: MAX_INPUT_DEPTH levels
+        deep = [deep]
+    content: list[dict[str, Any]] = [
+        {"type": "tool_use", "id": "toolu_ok", "name": "t", "input": {"a": deep}},
+        {"type": "tool_use", "id": "toolu_deep", "name": "t", "input": {"a": [deep]}},
+    ]
+    prepared = prepare_reply(content, [])
+    assert list(prepared.refused) == ["toolu_deep"]
+    assert prepared.refused["toolu_deep"].startswith("[invalid_input]")
 
 
 @given(

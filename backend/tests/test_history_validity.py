@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gatehouse.store import Store, StoredToolCall
@@ -22,6 +22,22 @@ pytestmark = pytest.mark.anyio
 # Every code point, lone surrogates included (hypothesis leaves them out unless asked).
 ODD_TEXT = st.text(st.characters(exclude_categories=()), max_size=30)
 HUGE_TEXT = st.integers(100_000, 300_000).map(lambda size: "é" * size)
+
+
+def _nested(depth: int) -> object:
+    value: object = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+DEEP = st.integers(1, 400).map(_nested)
+
+
+def _use(tool_use_id: str, tool_input: dict[str, Any]) -> dict[str, Any]:
+    return {"id": tool_use_id, "name": "create_file", "input": tool_input}
+
+
 VALUES = st.one_of(
     ODD_TEXT,
     HUGE_TEXT,
@@ -29,10 +45,13 @@ VALUES = st.one_of(
     st.none(),
     st.lists(ODD_TEXT, max_size=3),
     st.dictionaries(ODD_TEXT, ODD_TEXT, max_size=2),
+    DEEP,
 )
 PATHS = st.one_of(st.sampled_from(["ok.txt", "notes/a.md", "a\udc80.txt"]), ODD_TEXT, VALUES)
 INPUTS = st.one_of(
-    st.fixed_dictionaries({"path": PATHS, "content": st.one_of(ODD_TEXT, VALUES)}),
+    st.fixed_dictionaries(
+        {"path": PATHS, "content": st.one_of(ODD_TEXT, VALUES)}, optional={"extra": VALUES}
+    ),
     st.dictionaries(ODD_TEXT, VALUES, max_size=3),
 )
 IDS = st.one_of(st.sampled_from(["toolu_a", "toolu_b"]), ODD_TEXT)  # repeats, and odd ids
@@ -63,6 +82,14 @@ def _codes(frames: list[Frame]) -> list[str]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(rounds=ROUNDS, approve=st.booleans())
+@example(  # too deep for the frame encoder
+    rounds=[[_use("toolu_deep", {"path": "d.txt", "content": "x", "extra": _nested(300)})]],
+    approve=True,
+)
+@example(  # the case, and an id used twice
+    rounds=[[_use("toolu_a", {"path": "\udc80", "content": "\udc80"})], [_use("toolu_a", {})]],
+    approve=True,
+)
 async def test_odd_tool_calls_never_wedge_the_conversation(
     app: RunningApp, model: ModelServer, rounds: list[list[dict[str, Any]]], approve: bool
 ) -> None:
