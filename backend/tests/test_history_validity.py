@@ -38,7 +38,7 @@ def _use(tool_use_id: str, tool_input: dict[str, Any]) -> dict[str, Any]:
     return {"id": tool_use_id, "name": "create_file", "input": tool_input}
 
 
-VALUES = st.one_of(
+VALUES: st.SearchStrategy[object] = st.one_of(
     ODD_TEXT,
     HUGE_TEXT,
     st.integers(),
@@ -48,7 +48,7 @@ VALUES = st.one_of(
     DEEP,
 )
 PATHS = st.one_of(st.sampled_from(["ok.txt", "notes/a.md", "a\udc80.txt"]), ODD_TEXT, VALUES)
-INPUTS = st.one_of(
+INPUTS: st.SearchStrategy[dict[str, object]] = st.one_of(
     st.fixed_dictionaries(
         {"path": PATHS, "content": st.one_of(ODD_TEXT, VALUES)}, optional={"extra": VALUES}
     ),
@@ -56,7 +56,9 @@ INPUTS = st.one_of(
 )
 IDS = st.one_of(st.sampled_from(["toolu_a", "toolu_b"]), ODD_TEXT)  # repeats, and odd ids
 NAMES = st.one_of(st.just("create_file"), st.sampled_from(["nope", "create_file\udc80"]), ODD_TEXT)
-USES = st.fixed_dictionaries({"id": IDS, "name": NAMES, "input": INPUTS})
+USES: st.SearchStrategy[dict[str, object]] = st.fixed_dictionaries(
+    {"id": IDS, "name": NAMES, "input": INPUTS}
+)
 ROUNDS = st.lists(st.lists(USES, min_size=1, max_size=3), min_size=1, max_size=2)
 
 
