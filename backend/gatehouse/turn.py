@@ -147,10 +147,10 @@ class Turns:
                 await self._finish_round(session, calls)
             except asyncio.CancelledError:
                 if session.cancel_requested:
-                    await _answer_every_use(session, uses, calls, CANCELLED_TEXT)
+                    await _answer_every_use(session, uses, calls, "cancelled", CANCELLED_TEXT)
                 raise  # a stopping server leaves the round to the next start
             except Exception:
-                await _answer_every_use(session, uses, calls, FAILED_TEXT)
+                await _answer_every_use(session, uses, calls, "error", FAILED_TEXT)
                 raise
             session.emit_status(ai_typing=True)
 
@@ -360,25 +360,25 @@ async def _update(session: Session, call: _Call) -> None:
 
 
 async def _answer_every_use(
-    session: Session, uses: list[JsonDict], calls: list[_Call], text: str
+    session: Session, uses: list[JsonDict], calls: list[_Call], status: str, text: str
 ) -> None:
     """After a round failed or was stopped half-way: every use gets a result, stored, so the
     history stays valid for Claude. Called while an exception propagates, so store failures
     are logged, not raised (the message is in the history in memory either way)."""
     if session.history and session.history[-1]["role"] == "user":
         return  # the round's results were added before it failed
-    decided = {call.id: call for call in calls}
+    screened = {call.id: call for call in calls}
+    unsettled = [call for call in calls if call.result is None]
+    for call in unsettled:
+        call.status, call.result = status, _result(call.id, text, True)
     results: list[JsonDict] = []
-    for use in uses:
-        call = decided.get(use["id"])
-        if call is not None and call.result is None:
-            call.status, call.result = "error", _result(call.id, text, True)
+    for use in uses:  # a use never screened (the failure came first) is answered here
+        call = screened.get(use["id"])
         results.append(call.result if call and call.result else _result(use["id"], text, True))
     try:
         await session.add_message({"role": "user", "content": results})
-        for call in calls:
-            if call.status == "error":
-                await _update(session, call)
+        for call in unsettled:
+            await _update(session, call)
     except Exception:
         log.exception("round_results_not_stored")
 
