@@ -14,7 +14,10 @@ from gatehouse.history_repair import MAX_INPUT_DEPTH, for_claude, prepare_reply,
 from gatehouse.sanitise import clean_json, clean_text
 from tests.model_server import request_problems
 
-ODD_TEXT = st.text(st.characters(exclude_categories=()), max_size=8)
+ODD_TEXT = st.one_of(
+    st.text(st.characters(exclude_categories=()), max_size=8),  # lone surrogates included
+    st.sampled_from(["\udc80", "a\ud800b", ""]),
+)
 IDS = st.one_of(st.sampled_from(["toolu_a", "toolu_b", "toolu_c"]), ODD_TEXT)
 
 
@@ -52,8 +55,11 @@ LAST_WORDS = {"role": "user", "content": [{"type": "text", "text": "and now?"}]}
 
 
 @given(history=HISTORY)
-def test_any_history_is_sent_in_a_shape_the_api_accepts(history: list[dict[str, Any]]) -> None:
-    sent = for_claude([*history, LAST_WORDS]).messages
+def test_any_stored_history_is_sent_in_a_shape_the_api_accepts(
+    history: list[dict[str, Any]],
+) -> None:
+    loaded = repair([*history, LAST_WORDS]).messages  # as `repair_stored` does on load
+    sent = for_claude(loaded).messages
     assert request_problems({"messages": sent}) == []
     assert sent[-1]["content"][-1] == LAST_WORDS["content"][0]  # the person's words go out last
 
@@ -66,7 +72,7 @@ def test_repair_keeps_every_message_in_its_place(history: list[dict[str, Any]]) 
 
 @given(history=HISTORY)
 def test_a_mended_history_needs_no_more_mending(history: list[dict[str, Any]]) -> None:
-    once = for_claude([*history, LAST_WORDS]).messages
+    once = for_claude(repair([*history, LAST_WORDS]).messages).messages
     twice = for_claude(copy.deepcopy(once))
     assert twice.changes == []
     assert twice.messages == once
