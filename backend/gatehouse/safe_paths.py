@@ -1,7 +1,8 @@
 """Map a path chosen by Claude (or any MCP client) onto a file inside the workspace folder.
 
 The rules are lexical first (no `..`, no absolute or drive paths, no `~`, no NUL, no
-backslashes, no percent-encoded separators or dots, bounded lengths) and then checked against
+backslashes, no percent-encoded separators or dots, no invisible or bidirectional characters,
+bounded lengths) and then checked against
 the real filesystem: every existing folder on the way is resolved, symlinks included, and must
 stay inside the workspace; the target itself must not be a symlink or a folder. The check is
 point-in-time: the writer (`workspace_server`) re-checks the folder it opens and replaces the
@@ -14,6 +15,7 @@ import errno
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,12 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 # %2f = "/", %5c = "\", %2e = "." and %00 = NUL: a later decoder could turn these into a traversal.
 _ENCODED = re.compile(r"%(2f|5c|2e|00)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Unicode controls, formatting (bidirectional overrides such as U+202E, zero-width U+200B),
+# surrogates, private-use and unassigned code points, line and paragraph separators: a name
+# holding one shows the person something other than what is written. U+FFFD marks text that
+# was not valid Unicode (a lone surrogate is replaced by it on the way in).
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_REPLACEMENT = "\ufffd"
 
 
 class InvalidPath(Exception):
@@ -102,6 +110,8 @@ def _components(relative: object) -> list[str]:
         raise InvalidPath("path contains a NUL byte")
     if _CONTROL.search(relative):
         raise InvalidPath("path contains a control character")
+    if (hidden := _hidden_character(relative)) is not None:
+        raise InvalidPath(f"path contains an invisible or formatting character (U+{hidden:04X})")
     if "\\" in relative:
         raise InvalidPath("path contains a backslash; use '/' between folders")
     if _ENCODED.search(relative):
@@ -125,6 +135,16 @@ def _components(relative: object) -> list[str]:
     if not parts:
         raise InvalidPath("path names the workspace itself, not a file")
     return parts
+
+
+def _hidden_character(text: str) -> int | None:
+    """The code point of the first character a person could not see as written, if any."""
+    if text.isascii():
+        return None  # ASCII controls are refused by _CONTROL
+    for char in text:
+        if char == _REPLACEMENT or unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            return ord(char)
+    return None
 
 
 def _step_into_folder(real_root: Path, current: Path, name: str, shown: str) -> Path | None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import structlog
 
+from gatehouse.history_repair import repair_stored
 from gatehouse.session import Session, TurnRunner
 from gatehouse.settings import Locale
 from gatehouse.store import Store, StoredToolCall
@@ -62,7 +63,7 @@ class Sessions:
         stored = await self._store.load_conversation(session_id)
         if stored is None:
             return None
-        session = Session(self._store, locale, stored=stored)
+        session = Session(self._store, locale, stored=repair_stored(stored))
         self._register(session)
         if any(call.status in ("pending", "approved", "running") for call in stored.tool_calls):
             log.info("turn_resumed_after_restart", session_id=session.id)

@@ -44,7 +44,9 @@ from pydantic import ValidationError
 from gatehouse.mcp_config import HttpServerConfig, ServerConfig, StdioServerConfig
 from gatehouse.metrics import MCP_ERRORS_TOTAL
 from gatehouse.safe_paths import InvalidPath, locate_in_workspace, normalise_relative
+from gatehouse.sanitise import clean_json, clean_text
 from gatehouse.workspace_server import (
+    INVALID_ARGUMENTS,
     SERVER_NAME,
     TOOL_ERROR,
     TOOL_NAME,
@@ -505,6 +507,8 @@ def _tool_info(server: str, builtin: bool, tool: Tool, taken: Mapping[str, ToolI
     destructive = not read_only and not (annotations and annotations.destructive_hint is False)
     schema = {k: v for k, v in (tool.input_schema or {}).items() if k != "$schema"}
     schema.setdefault("type", "object")
+    # A server's texts go to Claude in every request: one unencodable string would fail them all.
+    schema = clean_json(schema)
     return ToolInfo(
         claude_name=_claude_name(tool.name if builtin else f"{server}__{tool.name}", taken),
         server=server,
@@ -512,7 +516,7 @@ def _tool_info(server: str, builtin: bool, tool: Tool, taken: Mapping[str, ToolI
         input_schema=schema,
         destructive=destructive,
         builtin=builtin,
-        description=(tool.description or tool.title or tool.name)[:4096],
+        description=clean_text((tool.description or tool.title or tool.name)[:4096]),
     )
 
 
@@ -581,6 +585,8 @@ def _outcome(result: CallToolResult, info: ToolInfo) -> ToolOutcome:
     text = " ".join(b["text"] for b in content if b.get("type") == "text").strip()
     if info.builtin:
         code, message = parse_tool_error(text)
+        if code == INVALID_ARGUMENTS:  # the schema check before a call makes this a server bug
+            code = TOOL_ERROR
     else:
         code, message = TOOL_ERROR, text or "the tool reported an error"
     return ToolOutcome(True, code, message, content)
@@ -591,7 +597,8 @@ def _content_blocks(result: CallToolResult) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for item in result.content:
         if isinstance(item, TextContent):
-            blocks.append({"type": "text", "text": item.text})
+            if item.text:  # Claude refuses an empty text block
+                blocks.append({"type": "text", "text": clean_text(item.text)})
         elif isinstance(item, ImageContent) and item.mime_type in _IMAGE_TYPES:
             source = {"type": "base64", "media_type": item.mime_type, "data": item.data}
             blocks.append({"type": "image", "source": source})
@@ -606,6 +613,7 @@ def _content_blocks(result: CallToolResult) -> list[dict[str, Any]]:
 
 
 def _failure(code: str, message: str) -> ToolOutcome:
+    message = clean_text(message)  # it may quote what an MCP server sent
     return ToolOutcome(True, code, message, [{"type": "text", "text": f"[{code}] {message}"}])
 
 

@@ -22,7 +22,14 @@ import structlog
 from gatehouse import metrics, protocol
 from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError
-from gatehouse.llm import Claude, JsonDict, Reply
+from gatehouse.history_repair import (
+    PreparedReply,
+    for_claude,
+    open_tool_uses,
+    prepare_reply,
+    unanswered_result,
+)
+from gatehouse.llm import Claude, JsonDict
 from gatehouse.session import Session, TurnRunner
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_hub import ToolHub, ToolInfo
@@ -36,6 +43,8 @@ TIMEOUT_TEXT = "The user did not answer in time, so the tool call was denied; it
 EXPIRED_TEXT = "The approval expired before the user answered; the tool call did not run."
 CANCELLED_TEXT = "The user stopped the reply; this tool call did not complete."
 INTERRUPTED_TEXT = "The server restarted while this tool call ran; it may not have completed."
+FAILED_TEXT = "[tool_error] Gatehouse failed while handling this call; it may not have run."
+ABANDONED_TEXT = "This call was never decided (its turn ended early); it did not run."
 FINAL = frozenset(
     {"refused", "denied", "timeout", "expired", "ok", "error", "cancelled", "interrupted"}
 )
@@ -60,6 +69,7 @@ class Turns:
 
     async def reply(self, session: Session, text: str) -> None:
         async def first_round() -> None:
+            await _close_open_round(session)
             saving = session.add_user_text(text)
             session.emit_status(ai_typing=True)
             try:
@@ -75,10 +85,14 @@ class Turns:
         The pending approvals are reopened now, before any client attaches, so the first
         client to come back is sent their tool_request frames.
         """
-        uses = _tool_uses(session.history[-1]) if session.history else []
+        uses = open_tool_uses(session.history)
         calls = self._restore_calls(session, uses, stored)
 
         async def resumed_round(_session: Session) -> None:
+            if not calls:  # the round was answered before the stop: nothing to finish
+                log.info("nothing_to_resume", session_id=session.id)
+                return
+
             async def body() -> None:
                 await self._finish_round(session, calls)
                 session.emit_status(ai_typing=True)
@@ -126,22 +140,33 @@ class Turns:
             if not uses:
                 return
             session.emit_status(ai_typing=False)  # the person has the floor
-            calls = [
-                await self._screen(session, position, use) for position, use in enumerate(uses)
-            ]
-            await self._finish_round(session, calls)
+            calls: list[_Call] = []
+            try:
+                for position, use in enumerate(uses):
+                    calls.append(await self._screen(session, position, use, reply.refused))
+                await self._finish_round(session, calls)
+            except asyncio.CancelledError:
+                if session.cancel_requested:
+                    await _answer_every_use(session, uses, calls, "cancelled", CANCELLED_TEXT)
+                raise  # a stopping server leaves the round to the next start
+            except Exception:
+                await _answer_every_use(session, uses, calls, "error", FAILED_TEXT)
+                raise
             session.emit_status(ai_typing=True)
 
-    async def _stream(self, session: Session) -> Reply:
+    async def _stream(self, session: Session) -> PreparedReply:
         partial: list[str] = []
 
         def on_text(text: str) -> None:
             partial.append(text)
             session.emit_text(text)
 
+        sent = for_claude(session.history)
+        if sent.changes:  # a history this app wrote needs none: worth a look when it happens
+            log.warning("history_repaired_for_claude", changes=sent.changes)
         try:
             reply = await self.claude.stream_reply(
-                session.history, self.tools.tools_for_claude(), on_text
+                sent.messages, self.tools.tools_for_claude(), on_text
             )
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped
@@ -149,9 +174,10 @@ class Turns:
                 await session.add_message(message, stopped=True)
             raise
         content = [b for b in reply.content if not (b.get("type") == "text" and not b["text"])]
-        if content:
-            await session.add_message({"role": "assistant", "content": content})
-        return reply
+        prepared = prepare_reply(content, session.history)
+        if prepared.content:
+            await session.add_message({"role": "assistant", "content": prepared.content})
+        return prepared
 
     # ── one round of tool calls ─────────────────────────────────────────────────────────────
     def _absent_tool(self, session: Session, use: JsonDict) -> str:
@@ -163,19 +189,15 @@ class Turns:
         session.emit_error(GatehouseError("server_unavailable"), tool_use_id=use["id"])
         return f"[server_unavailable] The MCP server {server!r} is down; {name!r} did not run."
 
-    async def _screen(self, session: Session, position: int, use: JsonDict) -> _Call:
+    async def _screen(
+        self, session: Session, position: int, use: JsonDict, refused: dict[str, str]
+    ) -> _Call:
         """Refuse what must never reach the person; ask about the rest."""
         name: str = use["name"]
         info = self.tools.lookup(name)
         preview = self._preview(use) if info is not None else None
-        refusal: str | None = None
-        if info is None:
-            refusal = self._absent_tool(session, use)
-        elif errors := self.tools.validate_input(name, use.get("input")):
-            refusal = "Invalid input: " + "; ".join(errors)  # Claude fixes its own input
-        elif preview is not None and not preview["valid_path"]:
-            session.emit_error(GatehouseError("invalid_path"), tool_use_id=use["id"])
-            refusal = f"invalid_path: {preview.get('problem') or 'outside the workspace'}"
+        # A call whose id had to be replaced is not the call Claude meant: it never runs.
+        refusal = refused.get(use["id"]) or self._refusal(session, use, info, preview)
         if refusal is not None or info is None:
             call = _Call(use, "refused", _result(use["id"], refusal or "Unknown tool.", True))
             await _save(session, position, call, None, None)
@@ -196,6 +218,18 @@ class Turns:
         session.approvals.ask(use["id"], expires_at)
         session.pending_requests[use["id"]] = session.emit(request)
         return call
+
+    def _refusal(
+        self, session: Session, use: JsonDict, info: ToolInfo | None, preview: JsonDict | None
+    ) -> str | None:
+        if info is None:
+            return self._absent_tool(session, use)
+        if errors := self.tools.validate_input(use["name"], use.get("input")):
+            return "Invalid input: " + "; ".join(errors)  # Claude fixes its own input
+        if preview is not None and not preview["valid_path"]:
+            session.emit_error(GatehouseError("invalid_path"), tool_use_id=use["id"])
+            return f"invalid_path: {preview.get('problem') or 'outside the workspace'}"
+        return None
 
     def _preview(self, use: JsonDict) -> JsonDict | None:
         tool_input: object = use.get("input")
@@ -257,11 +291,14 @@ class Turns:
         session.pending_requests.pop(call.id, None)
         info = self.tools.lookup(call.use["name"])
         log.info("tool_decision", tool_use_id=call.id, decision=decision)
-        if decision == "denied" or info is None:
+        if decision == "denied":
             call.status, call.result = "denied", _result(call.id, DENIED_TEXT, True)
         elif decision == "timeout":
             session.emit_error(GatehouseError("approval_timeout"), tool_use_id=call.id)
             call.status, call.result = "timeout", _result(call.id, TIMEOUT_TEXT, True)
+        elif info is None:  # approved, but its server went away meanwhile
+            call.status = "error"
+            call.result = _result(call.id, self._absent_tool(session, call.use), True)
         else:
             call.status = "running"
             await _update(session, call)
@@ -307,7 +344,7 @@ async def _save(
     row = StoredToolCall(
         id=call.id,
         position=position,
-        name=call.use["name"],
+        name=call.use["name"][:64],  # the column's width; Claude's names are shorter
         status=call.status,
         request_frame=frame,
         result=call.result,
@@ -322,10 +359,47 @@ async def _update(session: Session, call: _Call) -> None:
     )
 
 
-def _tool_uses(message: JsonDict) -> list[JsonDict]:
-    if message["role"] != "assistant":
-        return []
-    return [block for block in message["content"] if block.get("type") == "tool_use"]
+async def _answer_every_use(
+    session: Session, uses: list[JsonDict], calls: list[_Call], status: str, text: str
+) -> None:
+    """After a round failed or was stopped half-way: every use gets a result, stored, so the
+    history stays valid for Claude. Called while an exception propagates, so store failures
+    are logged, not raised (the message is in the history in memory either way)."""
+    if session.history and session.history[-1]["role"] == "user":
+        return  # the round's results were added before it failed
+    screened = {call.id: call for call in calls}
+    unsettled = [call for call in calls if call.result is None]
+    for call in unsettled:
+        call.status, call.result = status, _result(call.id, text, True)
+    results: list[JsonDict] = []
+    for use in uses:  # a use never screened (the failure came first) is answered here
+        call = screened.get(use["id"])
+        results.append(call.result if call and call.result else _result(use["id"], text, True))
+    try:
+        await session.add_message({"role": "user", "content": results})
+        for call in unsettled:
+            await _update(session, call)
+    except Exception:
+        log.exception("round_results_not_stored")
+
+
+async def _close_open_round(session: Session) -> None:
+    """Answer the tool calls of a round an earlier turn left open (it failed, or the server
+    stopped before their rows were written), before the person's new message."""
+    uses = open_tool_uses(session.history)
+    if not uses:
+        return
+    log.warning("open_round_closed", tool_use_ids=[use["id"] for use in uses])
+    results = [unanswered_result(use["id"], ABANDONED_TEXT) for use in uses]
+    await session.add_message({"role": "user", "content": results})
+    for use in uses:
+        await session.store.update_tool_call(
+            session.id,
+            use["id"],
+            status="interrupted",
+            result=unanswered_result(use["id"], ABANDONED_TEXT),
+            only_if=("pending", "approved", "running"),
+        )
 
 
 def _streams_content(info: ToolInfo) -> bool:

@@ -10,7 +10,8 @@ temporary file, so a reader only ever sees the old file or the whole new one. Em
 writes an empty file and reports no progress (there is no chunk).
 
 Tool errors start with a bracketed code the client can pick out (see `parse_tool_error`):
-`[invalid_path]`, `[file_too_large]`, `[write_failed]` and `[tool_error]`.
+`[invalid_arguments]` (an argument missing or of the wrong type), `[invalid_path]`,
+`[file_too_large]`, `[write_failed]` and `[tool_error]`.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ import anyio
 import anyio.to_thread
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
-from pydantic import BaseModel, Field
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
+from pydantic import BaseModel, Field, ValidationError
 
 from gatehouse.safe_paths import (
     InvalidPath,
@@ -48,6 +49,7 @@ logger = logging.getLogger("gatehouse.workspace_server")
 SERVER_NAME = "workspace"
 TOOL_NAME = "create_file"
 
+INVALID_ARGUMENTS = "invalid_arguments"
 INVALID_PATH = "invalid_path"
 FILE_TOO_LARGE = "file_too_large"
 WRITE_FAILED = "write_failed"
@@ -62,8 +64,8 @@ CREATE_FILE_DESCRIPTION = (
     "`path` is relative to the workspace (for example `notes/todo.md`); missing folders are "
     "created. Absolute paths, `..`, `~`, backslashes and symlinks are refused. `content` is the "
     "complete text of the file, written as UTF-8; the user watches it arrive and must approve "
-    "the call first. Errors start with a code in brackets: [invalid_path], [file_too_large], "
-    "[write_failed] or [tool_error]."
+    "the call first. Errors start with a code in brackets: [invalid_arguments], [invalid_path], "
+    "[file_too_large], [write_failed] or [tool_error]."
 )
 
 
@@ -87,6 +89,19 @@ class WorkspaceServer(MCPServer[Any]):
         self.workspace_dir = workspace_dir
         self.chunk_bytes = chunk_bytes
         self.max_file_bytes = max_file_bytes
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """The SDK's call, with arguments that fail validation answered `[invalid_arguments]`
+        like every other error of this server (the SDK's own text carries no code)."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            raise _tool_error(INVALID_ARGUMENTS, _arguments_problems(cause)) from cause
 
 
 def build_workspace_server(
@@ -176,6 +191,15 @@ def utf8_chunks(data: bytes, chunk_bytes: int) -> Iterator[bytes]:
 
 def _is_continuation(byte: int) -> bool:
     return byte & 0b1100_0000 == 0b1000_0000
+
+
+def _arguments_problems(error: ValidationError) -> str:
+    """`path: Field required; content: Input should be a valid string`: names, never values."""
+    problems = [
+        f"{'.'.join(str(part) for part in item['loc']) or 'arguments'}: {item['msg']}"
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+    return "; ".join(problems)
 
 
 def _tool_error(code: str, message: str) -> ToolError:

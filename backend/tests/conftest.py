@@ -25,10 +25,15 @@ def _model_server() -> ModelServer:
 
 @pytest.fixture
 def model(_model_server: ModelServer) -> Iterator[ModelServer]:
-    """The model server, with no scripts and no recorded requests left from other tests."""
+    """The model server, with no scripts and no recorded requests left from other tests.
+
+    A test fails when the app sent a request the real Messages API would have refused.
+    """
     _model_server.reset()
     yield _model_server
+    violations = list(_model_server.violations)
     _model_server.reset()
+    assert violations == [], f"requests the Messages API would refuse: {violations}"
 
 
 @pytest.fixture(scope="session")

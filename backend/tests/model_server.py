@@ -18,6 +18,12 @@ one event per chunk) and stamp (true: each text delta starts with
 `@<time.time_ns() when sent>@`, the first with `@<sent>@<request received>@`).
 Unscripted requests get an echo of the last user turn.
 
+Every request body is checked against the rules the real API enforces on a conversation
+(`request_problems`: the person first, alternating roles, each `tool_use` answered once at the
+start of the next message, unique ids, valid Unicode). A request that breaks one is answered
+400 `invalid_request_error`, as the API would, and recorded in `violations`; the `model`
+fixture fails any test that leaves one.
+
 Run alone: python -m tests.model_server --port 0   (prints "ready <port>")
 """
 
@@ -27,6 +33,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import re
 import ssl
 import threading
 import time
@@ -56,6 +63,7 @@ class ModelServer:
     port: int = 0
     tls: ssl.SSLContext | None = None  # HTTPS with this server-side context
     requests: list[Recorded] = field(default_factory=lambda: list[Recorded]())
+    violations: list[str] = field(default_factory=lambda: list[str]())
     _scripts: list[_Script] = field(default_factory=lambda: list[_Script]())
     _gates: dict[str, asyncio.Event] = field(default_factory=lambda: dict[str, asyncio.Event]())
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -72,6 +80,7 @@ class ModelServer:
         with self._lock:
             self._scripts.clear()
             self.requests.clear()
+            self.violations.clear()
 
     def release(self, gate: str) -> None:
         loop = self._loop
@@ -176,6 +185,12 @@ class ModelServer:
             error = _error_body("authentication_error", "x-api-key header is required")
             await _send_json(writer, 401, error, request_id)
             return True
+        if problems := request_problems(body):
+            with self._lock:
+                self.violations.extend(f"{request_id}: {problem}" for problem in problems)
+            error = _error_body("invalid_request_error", problems[0], request_id)
+            await _send_json(writer, 400, error, request_id)
+            return True
         reply = self._take(body) or _default_reply(body)
         if "http_error" in reply:
             spec: JsonDict = reply["http_error"]
@@ -239,6 +254,123 @@ def _write_stream_head(writer: asyncio.StreamWriter, request_id: str) -> None:
         b"cache-control: no-cache\r\ntransfer-encoding: chunked\r\n"
         + f"request-id: {request_id}\r\n\r\n".encode()
     )
+
+
+# ── what the real API refuses ────────────────────────────────────────────────────────────────
+
+_TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]+")
+
+
+def request_problems(body: JsonDict) -> list[str]:
+    """Why the Messages API would refuse this request's conversation (empty: it would not)."""
+    problems = [f"{where}: not valid Unicode (a lone surrogate)" for where in _unencodable(body)]
+    messages: list[JsonDict] = body.get("messages") or []
+    if not messages or messages[0].get("role") != "user":
+        problems.append("messages: the first message must use the `user` role")
+    seen_ids: set[str] = set()
+    asked: list[str] = []  # the tool_use ids of the message before
+    for index, message in enumerate(messages):
+        role, blocks = message.get("role"), _content_blocks(message.get("content"))
+        where = f"messages.{index}"
+        if index and role == messages[index - 1].get("role"):
+            problems.append(f"{where}: roles must alternate between `user` and `assistant`")
+        if not blocks:
+            problems.append(f"{where}: all messages must have non-empty content")
+        problems += [
+            f"{where}.content.{n}: text content blocks must be non-empty"
+            for n, block in enumerate(blocks)
+            if block.get("type") == "text" and not block.get("text")
+        ]
+        if role == "user":
+            problems += _answer_problems(where, asked, blocks)
+            asked = []
+        else:
+            if asked:
+                problems.append(_unanswered(index - 1, asked))
+            asked = [b.get("id", "") for b in blocks if b.get("type") == "tool_use"]
+            problems += _tool_use_problems(where, blocks, seen_ids)
+    if asked:
+        problems.append(_unanswered(len(messages) - 1, asked))
+    return problems
+
+
+def _tool_use_problems(where: str, blocks: list[JsonDict], seen_ids: set[str]) -> list[str]:
+    problems: list[str] = []
+    for n, block in enumerate(blocks):
+        if block.get("type") != "tool_use":
+            continue
+        tool_use_id = block.get("id")
+        if not isinstance(tool_use_id, str) or not _TOOL_USE_ID.fullmatch(tool_use_id):
+            problems.append(f"{where}.content.{n}.id: String should match '^[a-zA-Z0-9_-]+$'")
+        elif tool_use_id in seen_ids:
+            problems.append(f"{where}.content.{n}: `tool_use` ids must be unique: {tool_use_id}")
+        else:
+            seen_ids.add(tool_use_id)
+        if not isinstance(block.get("input"), dict):
+            problems.append(f"{where}.content.{n}.input: Input should be a valid dictionary")
+    return problems
+
+
+def _answer_problems(where: str, asked: list[str], blocks: list[JsonDict]) -> list[str]:
+    kinds = [block.get("type") for block in blocks]
+    answered = [b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"]
+    problems: list[str] = []
+    if "tool_result" in kinds[len(answered) :]:
+        problems.append(f"{where}: `tool_result` blocks must come first in the message")
+    for tool_use_id in answered:
+        if tool_use_id not in asked or answered.count(tool_use_id) > 1:
+            problems.append(
+                f"{where}: unexpected `tool_use_id` found in `tool_result` blocks: {tool_use_id}. "
+                "Each `tool_result` block must have a corresponding `tool_use` block in the "
+                "previous message."
+            )
+    missing = [tool_use_id for tool_use_id in asked if tool_use_id not in answered]
+    if missing:
+        problems.append(_unanswered(where, missing))
+    return problems
+
+
+def _unanswered(where: int | str, ids: list[str]) -> str:
+    place = f"messages.{where}" if isinstance(where, int) else where
+    return (
+        f"{place}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+        f"{', '.join(ids)}. Each `tool_use` block must have a corresponding `tool_result` block "
+        "in the next message."
+    )
+
+
+def _content_blocks(content: Any) -> list[JsonDict]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    items: list[Any] = content if isinstance(content, list) else []  # pyright: ignore[reportUnknownVariableType]
+    return [cast(JsonDict, block) for block in items if isinstance(block, dict)]
+
+
+def _unencodable(value: Any, where: str = "body") -> list[str]:
+    """Where a string (or an object key) cannot be encoded as UTF-8."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [(where, value)]
+    while stack:
+        place, item = stack.pop()
+        if isinstance(item, str):
+            if not _encodable(item):
+                found.append(place)
+        elif isinstance(item, dict):
+            for key, child in cast(JsonDict, item).items():
+                if not _encodable(key):
+                    found.append(f"{place} (a key)")
+                stack.append((f"{place}.{key}", child))
+        elif isinstance(item, list):
+            stack.extend((f"{place}.{n}", child) for n, child in enumerate(cast(list[Any], item)))
+    return found
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # ── the SSE script ───────────────────────────────────────────────────────────────────────────

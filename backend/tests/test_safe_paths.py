@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatehouse.safe_paths import (
     InvalidPath,
@@ -72,6 +75,18 @@ LEXICAL_ATTACKS = {
     "trailing slash": "folder/",
     "workspace itself": ".",
     "workspace itself twice": "./.",
+    "right-to-left override": "invoice\u202etxt.exe",
+    "zero-width space": "a\u200b.txt",
+    "zero-width joiner folder": "do\u200dcs/a.txt",
+    "byte order mark": "\ufeffa.txt",
+    "lone surrogate": "a\udc80.txt",
+    "lone high surrogate": "a\ud800.txt",
+    "C1 control": "a\x85b.txt",
+    "line separator": "a\u2028b.txt",
+    "paragraph separator": "a\u2029b.txt",
+    "private use": "a\ue000.txt",
+    "unassigned": "a\U000e0fff.txt",
+    "replacement character": "a\ufffd.txt",
 }
 
 
@@ -83,10 +98,52 @@ def test_lexical_attacks_are_refused(root: Path, outside: Path, relative: str) -
 
 @pytest.mark.parametrize(
     "relative",
-    [".hidden", "a..b", "..a", "b..", "...", "x" * 255, "é" * 127 + "x", "café/日本語.txt"],
+    [
+        ".hidden",
+        "a..b",
+        "..a",
+        "b..",
+        "...",
+        "x" * 255,
+        "é" * 127 + "x",
+        "café/日本語.txt",
+        "relatório.md",
+        "Привет/مرحبا.txt",
+    ],
 )
 def test_ordinary_names_are_accepted(root: Path, relative: str) -> None:
     assert resolve_in_workspace(root, relative) == root.resolve() / relative
+
+
+@pytest.fixture(scope="module")
+def empty_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace the property tests share: they only resolve paths, never write."""
+    return tmp_path_factory.mktemp("ws")
+
+
+HIDDEN = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+NAME_CHARACTERS = st.characters(blacklist_categories=HIDDEN, blacklist_characters="/\\%~:.\ufffd")
+
+
+@given(
+    before=st.text(NAME_CHARACTERS, min_size=1, max_size=20),
+    hidden=st.characters(whitelist_categories=HIDDEN, blacklist_characters="\x00"),
+    after=st.text(NAME_CHARACTERS, max_size=20),
+)
+def test_invisible_and_formatting_characters_are_refused_anywhere(
+    empty_root: Path, before: str, hidden: str, after: str
+) -> None:
+    with pytest.raises(InvalidPath) as caught:
+        resolve_in_workspace(empty_root, f"{before}{hidden}{after}.txt")
+    assert caught.value.reason.startswith("path contains")
+
+
+@given(name=st.text(st.characters(whitelist_categories=("L", "M", "N")), min_size=1, max_size=40))
+def test_letters_marks_and_digits_of_any_script_are_accepted(empty_root: Path, name: str) -> None:
+    relative = unicodedata.normalize("NFC", name) + ".md"
+    if len(relative.encode()) > 255:
+        return
+    assert resolve_in_workspace(empty_root, relative) == empty_root.resolve() / relative
 
 
 def test_a_path_at_the_length_limit_is_accepted(root: Path) -> None:

@@ -319,3 +319,36 @@ async def test_a_call_to_a_server_that_went_down_says_so_to_both(
     [result] = tool_results(model)
     assert result["is_error"] is True
     assert "[server_unavailable]" in result_text(result) and "'time'" in result_text(result)
+
+
+async def test_an_approved_call_whose_server_went_down_is_unavailable_not_denied(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    pid_file, stop = tmp_path / "time.pid", tmp_path / "stay-down"
+    script = 'test -e "$1" && exit 1; echo $$ > "$2"; exec "$3" -m mcp_server_time'
+    args = ["-c", script, "sh", str(stop), str(pid_file), sys.executable]
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"time": {"command": "/bin/sh", "args": args}}}))
+    app = app_factory(MCP_CONFIG=str(config))
+
+    def time_server() -> str:
+        return json.loads(app.get("/ready")[1])["mcp_servers"]["time"]
+
+    await wait_until(lambda: time_server() == "ready")
+    use = {"id": "toolu_gone", "name": "time__get_current_time", "input": {"timezone": "UTC"}}
+    model.script({"text": ["Checking the clock."], "tool_uses": [use]})
+    async with Chat(app.ws_url(locale="en")) as chat:
+        await chat.say("what time is it?")
+        await chat.recv_until("tool_request")
+        stop.touch()
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        await wait_until(lambda: time_server() != "ready")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_gone", "approved": True})
+        frames = await chat.recv_until("assistant_message_completed")
+    [error] = events(frames, "error")
+    assert error["data"]["detail"] == {"code": "server_unavailable", "tool_use_id": "toolu_gone"}
+    [result] = tool_results(model)
+    assert result["is_error"] is True
+    assert "[server_unavailable]" in result_text(result) and "'time'" in result_text(result)
+    assert "denied" not in result_text(result)
+    assert frames[-1]["data"] == {"reason": "ok"}

@@ -216,6 +216,24 @@ async def test_a_symlink_planted_during_the_write_is_replaced_not_followed(
     assert snapshot(outside) == before
 
 
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"path": "a.txt"}, "content: Field required"),
+        ({}, "path: Field required; content: Field required"),
+        ({"path": 7, "content": "x"}, "path: Input should be a valid string"),
+        ({"path": "a.txt", "content": ["x"]}, "content: Input should be a valid string"),
+    ],
+)
+async def test_missing_or_mistyped_arguments_carry_the_invalid_arguments_code(
+    ws: Path, arguments: dict[str, Any], problem: str
+) -> None:
+    async with Client(build_workspace_server(ws, 4096, 1000)) as client:
+        result = await client.call_tool("create_file", arguments)
+    assert error_of(result) == ("invalid_arguments", problem)
+    assert [name for name, kind in snapshot(ws).items() if kind != "dir"] == []
+
+
 async def test_too_large_content_is_refused_by_byte_size(ws: Path) -> None:
     async with Client(build_workspace_server(ws, 4096, 8)) as client:
         exact = await create_file(client, "exact.txt", "é" * 4)  # 8 bytes
