@@ -29,6 +29,7 @@ from anthropic.types import MessageParam, ToolParam
 
 from gatehouse import metrics
 from gatehouse.errors import ModelError, classify_model_exception
+from gatehouse.sanitise import clean_text
 from gatehouse.settings import Settings
 
 JsonDict = dict[str, Any]
@@ -162,7 +163,7 @@ class _Blocks:
         block, pieces = self._blocks[index], self._pieces[index]
         match delta.get("type"), block.get("type"):
             case "text_delta", "text":
-                text = _encodable(delta["text"])
+                text = clean_text(delta["text"])  # a lone surrogate becomes U+FFFD
                 pieces.append(text)
                 return text
             case "input_json_delta", kind if kind in TOOL_INPUT_BLOCKS:
@@ -195,23 +196,11 @@ class _Blocks:
 
 def _json(data: str) -> Any:
     """One event's data. orjson parses a delta in a sixth of json's time; it refuses a lone
-    surrogate escape, which json reads (and `_encodable` then replaces)."""
+    surrogate escape, which json reads (and `sanitise.clean_text` then replaces)."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
-
-
-def _encodable(text: str) -> str:
-    """Text the person can be sent: a lone surrogate (JSON can carry one as a `\\ud800`
-    escape, and UTF-8 cannot) becomes U+FFFD instead of failing the reply."""
-    if text.isascii():
-        return text
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
 
 
 def _json_object(text: str) -> JsonDict:

@@ -574,7 +574,10 @@ def _stored_call(row: Any) -> StoredToolCall:
 def _title_of(message: JsonDict) -> str:
     if message["role"] != "user":
         return ""
-    for block in message["content"]:
+    content = message["content"]
+    if isinstance(content, str):  # the API's shorthand for one text block
+        content = [{"type": "text", "text": content}]
+    for block in content:
         if block.get("type") == "text" and block["text"].strip():
             return " ".join(block["text"].split())[:80]
     return ""

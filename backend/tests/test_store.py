@@ -71,6 +71,15 @@ async def test_messages_are_replaced_in_place_and_name_the_conversation(store: S
     assert [c["id"] for c in await store.list_conversations()] == ["a", "b"]
 
 
+async def test_a_message_in_the_apis_string_shorthand_names_the_conversation(
+    store: Store,
+) -> None:
+    await store.save_message("b", 0, {"role": "user", "content": "Short   form"})
+    loaded = await store.load_conversation("b")
+    assert loaded is not None
+    assert loaded.title == "Short form"
+
+
 async def test_a_decision_is_taken_once(store: Store) -> None:
     call = StoredToolCall("toolu_1", 0, "create_file", "pending", "{}", None, 1e12)
     await store.save_tool_call("a", call)
