@@ -30,7 +30,8 @@ async def test_a_last_seq_the_server_never_sent_gets_an_error_and_the_history(
         url = app.ws_url(session_id=chat.session_id, last_seq=quote(raw), locale="en")
         async with Chat(url) as back:
             error, history = await back.recv(), await back.recv()
-        assert back.first["data"] == {"session_id": chat.session_id, "resumed": True}, raw
+        created = {"session_id": chat.session_id, "resumed": True, "locale": "en"}
+        assert back.first["data"] == created, raw
         assert error["event"] == "error", raw
         assert error["data"]["detail"]["code"] == "invalid_last_seq"
         assert history["event"] == "history"
