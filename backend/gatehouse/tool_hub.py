@@ -48,6 +48,13 @@ log = structlog.get_logger(__name__)
 
 ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None]]
 
+_CONNECTION_ERRORS = (
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    httpx2.HTTPError,
+    OSError,
+)
+
 
 class ToolHub:
     """Connects the MCP servers, offers their tools to Claude and runs approved calls.
@@ -163,24 +170,29 @@ class ToolHub:
                 read_timeout_seconds=self._call_timeout_s,
                 progress_callback=gate,
             )
-        except MCPError as exc:
-            return self._call_error(link, client, info, exc)
-        except ValidationError:
-            MCP_ERRORS_TOTAL.labels(server=info.server).inc()
-            log.warning("mcp_invalid_result", server=info.server, tool=info.mcp_name)
-            return failure(TOOL_ERROR, f"the MCP server '{info.server}' sent an invalid result")
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, httpx2.HTTPError, OSError):
-            link.mark_lost(client)
-            return unavailable(info.server, "disconnected")
-        except Exception:  # the contract: tool-level problems never raise
-            MCP_ERRORS_TOTAL.labels(server=info.server).inc()
-            log.exception("mcp_call_failed", server=info.server, tool=info.mcp_name)
-            return failure(TOOL_ERROR, f"calling the MCP server '{info.server}' failed")
+        except Exception as exc:  # the contract: tool-level problems never raise
+            return self._call_failed(link, client, info, exc)
         finally:
             await gate.close()
         return outcome_of(result, builtin=info.builtin)
 
-    def _call_error(
+    def _call_failed(
+        self, link: ServerLink, client: Client, info: ToolInfo, exc: Exception
+    ) -> ToolOutcome:
+        """The outcome of a call that raised (called while handling `exc`)."""
+        if isinstance(exc, MCPError):
+            return self._protocol_error(link, client, info, exc)
+        if isinstance(exc, _CONNECTION_ERRORS):
+            link.mark_lost(client)
+            return unavailable(info.server, "disconnected")
+        MCP_ERRORS_TOTAL.labels(server=info.server).inc()
+        if isinstance(exc, ValidationError):
+            log.warning("mcp_invalid_result", server=info.server, tool=info.mcp_name)
+            return failure(TOOL_ERROR, f"the MCP server '{info.server}' sent an invalid result")
+        log.exception("mcp_call_failed", server=info.server, tool=info.mcp_name)
+        return failure(TOOL_ERROR, f"calling the MCP server '{info.server}' failed")
+
+    def _protocol_error(
         self, link: ServerLink, client: Client, info: ToolInfo, exc: MCPError
     ) -> ToolOutcome:
         if exc.code == CONNECTION_CLOSED:
