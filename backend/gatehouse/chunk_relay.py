@@ -1,4 +1,4 @@
-"""Turns create_file's progress (bytes written so far) into `tool_chunk` frames.
+"""Turns a built-in tool's progress (bytes of its text written so far) into `tool_chunk` frames.
 
 Progress reports byte offsets; the text is sliced from the approved content through an
 incremental UTF-8 decoder, so the chunks always join into exactly what was written, whatever
@@ -18,10 +18,10 @@ class FrameSink(Protocol):
 
 
 class ChunkRelay:
-    def __init__(self, sink: FrameSink, tool_use_id: str, tool_input: dict[str, Any]) -> None:
+    def __init__(self, sink: FrameSink, tool_use_id: str, text: str) -> None:
         self._sink = sink
         self._tool_use_id = tool_use_id
-        self._data = str(tool_input.get("content", "")).encode()
+        self._data = text.encode()
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._sent = 0
         self.total = len(self._data)

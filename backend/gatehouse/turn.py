@@ -308,10 +308,8 @@ class Turns:
 
     async def _run_tool(self, session: Session, use: JsonDict, info: ToolInfo) -> JsonDict:
         tool_use_id: str = use["id"]
-        relay = ChunkRelay(session, tool_use_id, use["input"]) if _streams_content(info) else None
-        session.emit_status(
-            tool_running=True, file_path=use["input"].get("path") if relay else None
-        )
+        relay = _relay(session, use, info)
+        session.emit_status(tool_running=True, file_path=_file_path(use, info))
         started = time.perf_counter()
         try:
             outcome = await self.tools.call(
@@ -402,8 +400,16 @@ async def _close_open_round(session: Session) -> None:
         )
 
 
-def _streams_content(info: ToolInfo) -> bool:
-    return info.builtin and info.mcp_name == "create_file"
+def _relay(session: Session, use: JsonDict, info: ToolInfo) -> ChunkRelay | None:
+    """Relays the text a built-in tool writes, for a tool whose entry names such a field."""
+    field = info.streamed_field
+    text: object = use["input"].get(field) if field else None
+    return ChunkRelay(session, use["id"], text) if isinstance(text, str) else None
+
+
+def _file_path(use: JsonDict, info: ToolInfo) -> str | None:
+    path: object = use["input"].get(info.path_field) if info.path_field else None
+    return path if isinstance(path, str) else None
 
 
 async def _ignore_progress(_progress: float, _total: float | None, _msg: str | None) -> None:

@@ -25,6 +25,7 @@ import secrets
 import stat
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,8 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
+from gatehouse.builtin_tools import BuiltinTool
+from gatehouse.file_preview import preview_create_file
 from gatehouse.safe_paths import (
     InvalidPath,
     WorkspaceLocation,
@@ -79,16 +82,14 @@ class CreateFileResult(BaseModel):
 
 
 class WorkspaceServer(MCPServer[Any]):
-    """The `workspace` MCP server; keeps its limits so the app can preview a call."""
+    """The `workspace` MCP server, with what the app does around each tool's calls."""
 
-    def __init__(self, workspace_dir: Path, chunk_bytes: int, max_file_bytes: int) -> None:
+    def __init__(self) -> None:
         super().__init__(
             SERVER_NAME,
             instructions="Writes text files into the user's workspace folder, after approval.",
         )
-        self.workspace_dir = workspace_dir
-        self.chunk_bytes = chunk_bytes
-        self.max_file_bytes = max_file_bytes
+        self.builtin_tools: dict[str, BuiltinTool] = {}
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -115,7 +116,13 @@ def build_workspace_server(
     if chunk_bytes < 1 or max_file_bytes < 0 or chunk_delay_s < 0:
         raise ValueError("chunk_bytes must be >= 1, max_file_bytes and chunk_delay_s >= 0")
     writer = _FileWriter(workspace_dir, chunk_bytes, max_file_bytes, chunk_delay_s)
-    server = WorkspaceServer(workspace_dir, chunk_bytes, max_file_bytes)
+    server = WorkspaceServer()
+    server.builtin_tools[TOOL_NAME] = BuiltinTool(
+        TOOL_NAME,
+        preview=partial(preview_create_file, workspace_dir, max_file_bytes),
+        streamed_field="content",  # written in order, progress counting the bytes so far
+        path_field="path",
+    )
 
     @server.tool(
         name=TOOL_NAME,
