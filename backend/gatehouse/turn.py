@@ -93,6 +93,7 @@ class Turn:
         self._busy_signalled = False
         self._cancel_requested = False
         self._task: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Future[bool]] = set()  # approvals being stored
 
     # ── what the conversation sees ──────────────────────────────────────────────────────────
     def start(self) -> asyncio.Task[None]:
@@ -112,7 +113,27 @@ class Turn:
         return list(self._requests.values())
 
     def decide(self, tool_use_id: str, approved: bool) -> bool:
-        return self._approvals.decide(tool_use_id, approved)
+        """The person's answer. An approval is stored at once, so a call approved while an
+        earlier one of its round runs still runs after a restart (it never started)."""
+        if not self._approvals.decide(tool_use_id, approved):
+            return False
+        if approved:
+            write = self._session.store.update_tool_call(
+                self._session.id,
+                tool_use_id,
+                status=Status.APPROVED,
+                decided_by=DecidedBy.PERSON,
+                only_if=(Status.PENDING,),  # the turn may have moved it on already
+            )
+            task = asyncio.ensure_future(write)
+            self._writes.add(task)
+            task.add_done_callback(self._written)
+        return True
+
+    def _written(self, task: asyncio.Future[bool]) -> None:
+        self._writes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("approval_not_stored", error=repr(task.exception()))
 
     def refuse_busy(self) -> None:
         """A message came while this turn runs: refused; `busy: false` follows at its end."""
@@ -306,8 +327,10 @@ class Turn:
         for use in uses:
             call = ToolCall(use)
             row = rows.get(use["id"])
-            if row is None or row.status in (Status.APPROVED, Status.RUNNING):
+            if row is None or row.status == Status.RUNNING:
                 call.status = Status.INTERRUPTED  # settled, and the person told, by the turn
+            elif row.status == Status.APPROVED:
+                call.status = Status.APPROVED  # decided and never started: it runs now
             elif row.status != Status.PENDING:
                 call.status, call.result = row.status, row.result
             elif row.expires_at is not None and row.expires_at <= now:
@@ -359,8 +382,11 @@ class Turn:
             )
             await self._update(call)
             return
-        decision = await self._approvals.wait(call.id)
-        self._requests.pop(call.id, None)
+        if call.status == Status.APPROVED:
+            decision = "approved"  # before a restart
+        else:
+            decision = await self._approvals.wait(call.id)
+            self._requests.pop(call.id, None)
         info = self._kit.tools.lookup(call.use["name"])
         log.info("tool_decision", tool_use_id=call.id, decision=decision)
         if decision == "denied":
