@@ -21,6 +21,7 @@ from gatehouse.history import ui_messages
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
+from gatehouse.tool_call import ToolCallStatus
 
 
 class ConversationSummary(BaseModel):
@@ -75,7 +76,7 @@ def conversations_router(settings: Settings) -> APIRouter:
         stored = await store.load_conversation(conversation_id)
         if stored is None:
             raise HTTPException(status_code=404, detail="conversation not found")
-        pending = [call.id for call in stored.tool_calls if call.status == "pending"]
+        pending = [call.id for call in stored.tool_calls if call.status == ToolCallStatus.PENDING]
         return ConversationDetail(
             **_summary(stored.__dict__).model_dump(),
             messages=ui_messages(stored.history, stored.stopped),

@@ -42,8 +42,10 @@ def create_app(settings: Settings) -> FastAPI:
         claude = Claude(settings)
         store = await Store.open(settings.database_url)
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
-            turns = Turns(claude, tools, settings.tool_approval_timeout_s)
-            sessions = Sessions(store, settings.resume_grace_s, turns.resumer)
+            turns = Turns(
+                claude, tools, settings.tool_approval_timeout_s, settings.max_message_chars
+            )
+            sessions = Sessions(store, settings.resume_grace_s, turns)
             gateway = Gateway(settings, turns, sessions)
             app.state.gateway, app.state.tools = gateway, tools
             app.state.store, app.state.sessions = store, sessions

@@ -245,7 +245,7 @@ class Gateway:
             case protocol.UserMessage(data=data):
                 self._user_message(session, data.text)
             case protocol.ToolApproval(data=data):
-                if not session.approvals.decide(data.tool_use_id, data.approved):
+                if not session.decide(data.tool_use_id, data.approved):
                     log.warning("unknown_tool_approval", tool_use_id=data.tool_use_id)
                     session.emit_error(
                         GatehouseError("unknown_tool_call"), tool_use_id=data.tool_use_id
@@ -256,15 +256,7 @@ class Gateway:
                 assert_never(frame)
 
     def _user_message(self, session: Session, text: str) -> None:
-        if len(text) > self.settings.max_message_chars:
-            session.emit_error(GatehouseError("message_too_long"))
-            session.emit(
-                protocol.AssistantMessageCompleted(
-                    data=protocol.AssistantMessageCompletedData(reason="error")
-                )
-            )
-            return
-        session.start_turn(lambda s: self.turns.reply(s, text))
+        self.turns.reply(session, text)
 
 
 def _bearer(websocket: WebSocket) -> str:

@@ -11,7 +11,7 @@ A turn that failed half-way, a crash between two writes, or an odd reply could l
   `MAX_INPUT_DEPTH`, is refused (Claude is told why).
 - `repair` mends a loaded history message by message; positions never move, because the
   store addresses messages by position. An unanswered round at the very end is left open: a
-  pending approval may still finish it after a restart (`turn.Turns.resumer`).
+  pending approval may still finish it after a restart (`turn.Turns.restored`).
 - `for_claude` is the last guard before a request: it also merges or drops what cannot be
   mended in place. It changes nothing in a history this app wrote. It leaves text alone
   (a walk over every string costs 5× the rest): text is cleaned where it comes in, by

@@ -1,4 +1,4 @@
-"""A conversation: its history, the frames it sends, its one running turn, its approvals.
+"""A conversation: its history, frame numbering, fan-out to its sockets, and replay.
 
 A session numbers every frame it emits (`seq`), keeps the recent ones in memory, logs them to
 the store, and hands them to every attached outbox, so the turn never waits on a socket and a
@@ -7,8 +7,8 @@ client that comes back gets exactly what it missed (`attach_resumed`).
 A new session is stored only when its first message comes: until then its frames stay in
 memory, so a connection that never says anything costs the database nothing.
 
-One reply runs at a time: a message that arrives during a reply is refused with
-`status_update {busy: true}` and a `busy` error (see README, "One reply at a time").
+One reply runs at a time: the running turn (`gatehouse.turn.Turn`) owns everything about it,
+including the busy signal a message sent meanwhile gets (see README, "One reply at a time").
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gatehouse import protocol
-from gatehouse.approvals import Approvals
 from gatehouse.errors import GatehouseError, error_frame
 from gatehouse.history import ui_messages
 from gatehouse.settings import Locale
@@ -38,7 +37,26 @@ class Outbox(Protocol):
     def close(self, code: int) -> None: ...
 
 
-TurnRunner = Callable[["Session"], Coroutine[Any, Any, None]]
+class TurnHandle(Protocol):
+    """What a conversation sees of its running turn (`gatehouse.turn.Turn`)."""
+
+    def start(self) -> asyncio.Task[None]: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def awaiting_approval(self) -> bool: ...
+
+    def open_requests(self) -> list[str]: ...
+
+    def decide(self, tool_use_id: str, approved: bool, /) -> bool: ...
+
+    def refuse_busy(self) -> None: ...
+
+    def cancel(self) -> bool: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -59,10 +77,6 @@ class Session:
         self.locale: Locale = locale
         self.history: list[JsonDict] = list(stored.history) if stored else []
         self.stopped: list[bool] = list(stored.stopped) if stored else []
-        self.approvals = Approvals()
-        self.pending_requests: dict[str, str] = {}  # tool_use_id → its tool_request frame
-        self.busy_signalled = False
-        self.cancel_requested = False
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
         self._seq = stored.last_seq if stored else 0
@@ -70,7 +84,7 @@ class Session:
         self.stored = stored is not None  # the conversation row exists; its frames are logged
         self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_FRAMES)
         self._outboxes: list[Outbox] = []
-        self._turn: asyncio.Task[None] | None = None
+        self._turn: TurnHandle | None = None
         self._turn_start = _TurnStart(self._seq, len(self.history))
 
     # ── frames ──────────────────────────────────────────────────────────────────────────────
@@ -137,7 +151,7 @@ class Session:
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
         for text in replay:
             outbox.push(text)
-        for text in self.pending_requests.values():
+        for text in self._turn.open_requests() if self._turn else []:
             if text not in replay:
                 outbox.push(text)
         self.attach(outbox)
@@ -182,7 +196,11 @@ class Session:
     # ── turns ───────────────────────────────────────────────────────────────────────────────
     @property
     def replying(self) -> bool:
-        return self._turn is not None and not self._turn.done()
+        return self._turn is not None and self._turn.running
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.replying and self._turn is not None and self._turn.awaiting_approval
 
     @property
     def seq(self) -> int:
@@ -198,26 +216,23 @@ class Session:
             await self._store.compact_frames(self.id, self._seq)
             self._compacted_seq = self._seq
 
-    def start_turn(self, run: TurnRunner) -> bool:
-        """Start a turn; False (and a busy signal) when one is already running."""
-        if self.replying:
-            self.busy_signalled = True
-            self.emit_status(busy=True)
-            self.emit_error(GatehouseError("busy"))
+    def start_turn(self, turn: TurnHandle) -> bool:
+        """Start `turn`; False when one is running already (that one tells the person)."""
+        if self._turn is not None and self._turn.running:
+            self._turn.refuse_busy()
             return False
-        self.cancel_requested = False
         self._turn_start = _TurnStart(self._seq, len(self.history))
-        self._turn = asyncio.create_task(run(self), name=f"turn:{self.id}")
-        self._turn.add_done_callback(lambda _task: self.on_idle(self))
+        self._turn = turn
+        turn.start().add_done_callback(lambda _task: self.on_idle(self))
         return True
+
+    def decide(self, tool_use_id: str, approved: bool) -> bool:
+        """The person's answer; False when no such call waits in this conversation."""
+        return self._turn is not None and self._turn.decide(tool_use_id, approved)
 
     def cancel_turn(self) -> bool:
         """Stop the running reply (and its tool); the partial text is kept."""
-        if self._turn is None or self._turn.done():
-            return False
-        self.cancel_requested = True
-        self._turn.cancel()
-        return True
+        return self._turn is not None and self._turn.cancel()
 
     async def close(self, code: int | None = None) -> None:
         """End the live session: stop its turn, and close its sockets with `code` if given."""
@@ -225,11 +240,8 @@ class Session:
         if code is not None:
             for outbox in outboxes:
                 outbox.close(code)
-        turn = self._turn
-        if turn is not None and not turn.done():
-            turn.cancel()
-            await asyncio.gather(turn, return_exceptions=True)
-        self.approvals.clear()
+        if self._turn is not None:
+            await self._turn.close()
 
 
 def read_last_seq(raw: str | None) -> int | None:

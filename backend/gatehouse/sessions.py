@@ -12,16 +12,14 @@ later resumes from the stored messages (the history) instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import structlog
 
 from gatehouse.history_repair import repair_stored
-from gatehouse.session import Session, TurnRunner
+from gatehouse.session import Session
 from gatehouse.settings import Locale
-from gatehouse.store import Store, StoredToolCall
-
-Resumer = Callable[[Session, list[StoredToolCall]], TurnRunner]
+from gatehouse.store import Store
+from gatehouse.turn import Turns
 
 log = structlog.get_logger(__name__)
 
@@ -29,10 +27,10 @@ WS_4404_CONVERSATION_DELETED = 4404
 
 
 class Sessions:
-    def __init__(self, store: Store, grace_s: float, resumer: Resumer) -> None:
+    def __init__(self, store: Store, grace_s: float, turns: Turns) -> None:
         self._store = store
         self._grace_s = grace_s
-        self._resumer = resumer
+        self._turns = turns
         self._live: dict[str, Session] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._compactions: dict[str, asyncio.Task[None]] = {}
@@ -65,9 +63,10 @@ class Sessions:
             return None
         session = Session(self._store, locale, stored=repair_stored(stored))
         self._register(session)
-        if any(call.status in ("pending", "approved", "running") for call in stored.tool_calls):
+        turn = self._turns.restored(session, stored.tool_calls)
+        if turn is not None:
             log.info("turn_resumed_after_restart", session_id=session.id)
-            session.start_turn(self._resumer(session, stored.tool_calls))
+            session.start_turn(turn)
         return session
 
     def _register(self, session: Session) -> None:
@@ -86,7 +85,7 @@ class Sessions:
         self._timers.pop(session.id, None)
         if session.attached:
             return
-        if session.replying and not session.approvals.waiting:
+        if session.replying and not session.awaiting_approval:
             log.info("reply_stopped_nobody_listening", session_id=session.id)
             session.cancel_turn()  # on_idle evicts it once the turn has wound down
         else:

@@ -54,6 +54,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gatehouse import metrics
+from gatehouse.tool_call import DecidedBy, ToolCallStatus
 
 JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
@@ -94,6 +95,7 @@ tool_calls = Table(
     Column("requested_at", Float, nullable=False),
     Column("expires_at", Float, nullable=True),
     Column("decided_at", Float, nullable=True),
+    Column("decided_by", String(16), nullable=True),  # a DecidedBy, once the status is final
 )
 frames = Table(  # one row per write batch and conversation: frames first_seq..last_seq
     "frames",
@@ -113,10 +115,11 @@ class StoredToolCall:
     id: str
     position: int
     name: str
-    status: str
+    status: ToolCallStatus
     request_frame: str | None  # the tool_request's data, as JSON
     result: JsonDict | None
     expires_at: float | None
+    decided_by: DecidedBy | None = None
 
 
 @dataclass(frozen=True)
@@ -459,6 +462,7 @@ class Store:
             "result": call.result,
             "requested_at": time.time(),
             "expires_at": call.expires_at,
+            "decided_by": call.decided_by,
         }
         query = insert(tool_calls).values(**row)
 
@@ -472,9 +476,10 @@ class Store:
         conversation_id: str,
         tool_use_id: str,
         *,
-        status: str,
+        status: ToolCallStatus,
         result: JsonDict | None = None,
-        only_if: Sequence[str] | None = None,
+        decided_by: DecidedBy | None = None,
+        only_if: Sequence[ToolCallStatus] | None = None,
     ) -> bool:
         """Move a call to `status`; with `only_if`, only from one of those states (used once)."""
         query = update(tool_calls).where(
@@ -485,6 +490,8 @@ class Store:
         values: JsonDict = {"status": status, "decided_at": time.time()}
         if result is not None:
             values["result"] = result
+        if decided_by is not None:
+            values["decided_by"] = decided_by
         statement = query.values(**values)
 
         async def step(connection: AsyncConnection) -> bool:
@@ -564,10 +571,11 @@ def _stored_call(row: Any) -> StoredToolCall:
         id=row.id,
         position=row.position,
         name=row.name,
-        status=row.status,
+        status=ToolCallStatus(row.status),
         request_frame=row.request_frame,
         result=row.result,
         expires_at=row.expires_at,
+        decided_by=DecidedBy(row.decided_by) if row.decided_by else None,
     )
 
 

@@ -1,25 +1,27 @@
-"""The turn loop: stream from Claude → ask approval → run the tool → send results → resume.
+"""One reply, owned from start to end by a `Turn`.
 
-A turn answers one user message (`reply`), or picks up a round of tool calls that was waiting
-for approval when the server stopped (`resume`). It always ends with
+A turn answers one user message, or finishes a round of tool calls that was waiting when the
+server stopped (built from the stored rows by `Turns.restored`, the same code path after
+that). It owns the model requests, the calls Claude asked for (`ToolCall`, moving through
+`ToolCallStatus`), their screening, the approvals, the running tools, the busy signal a
+message refused meanwhile gets, cancellation, and its one final
 `status_update {ai_typing: false}` then `assistant_message_completed {reason}`.
 
-Every tool call is stored as it moves: refused | pending → approved | denied | timeout |
-expired → running → ok | error | cancelled | interrupted. Its final state carries the
-`tool_result` Claude gets, so a round can be finished after a restart.
+Every call is stored as it moves; its final status carries the `tool_result` Claude gets, so
+a round can be finished after a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, cast
 
 import structlog
 
 from gatehouse import metrics, protocol
+from gatehouse.approvals import Approvals
 from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError
 from gatehouse.history_repair import (
@@ -30,13 +32,15 @@ from gatehouse.history_repair import (
     unanswered_result,
 )
 from gatehouse.llm import Claude, JsonDict
-from gatehouse.session import Session, TurnRunner
+from gatehouse.session import Session
 from gatehouse.store import StoredToolCall
+from gatehouse.tool_call import OPEN, DecidedBy, ToolCall, ToolCallStatus
 from gatehouse.tool_hub import ToolHub, ToolInfo
 
 log = structlog.get_logger(__name__)
 
 Reason = Literal["ok", "error", "cancelled"]
+Status = ToolCallStatus
 
 DENIED_TEXT = "The tool call was denied by the user; it did not run."
 TIMEOUT_TEXT = "The user did not answer in time, so the tool call was denied; it did not run."
@@ -45,74 +49,129 @@ CANCELLED_TEXT = "The user stopped the reply; this tool call did not complete."
 INTERRUPTED_TEXT = "The server restarted while this tool call ran; it may not have completed."
 FAILED_TEXT = "[tool_error] Gatehouse failed while handling this call; it may not have run."
 ABANDONED_TEXT = "This call was never decided (its turn ended early); it did not run."
-FINAL = frozenset(
-    {"refused", "denied", "timeout", "expired", "ok", "error", "cancelled", "interrupted"}
-)
-
-
-@dataclass
-class _Call:
-    use: JsonDict
-    status: str
-    result: JsonDict | None = None
-
-    @property
-    def id(self) -> str:
-        return self.use["id"]
 
 
 @dataclass(frozen=True)
 class Turns:
+    """What every turn needs; starts a conversation's turns."""
+
     claude: Claude
     tools: ToolHub
     approval_timeout_s: float
+    max_message_chars: int
 
-    async def reply(self, session: Session, text: str) -> None:
-        async def first_round() -> None:
-            await _close_open_round(session)
-            saving = session.add_user_text(text)
-            session.emit_status(ai_typing=True)
-            try:
-                await self._converse(session)
-            finally:
-                await saving  # the person's message is stored before the turn ends
+    def reply(self, session: Session, text: str) -> bool:
+        """Answer the person's message; False when a reply runs (the person is told: busy)."""
+        return session.start_turn(Turn(self, session, text=text))
 
-        await self._run(session, first_round)
+    def restored(self, session: Session, stored: list[StoredToolCall]) -> Turn | None:
+        """The turn that finishes a round stored before a restart; None when it was answered.
 
-    def resumer(self, session: Session, stored: list[StoredToolCall]) -> TurnRunner:
-        """A turn that finishes a round of tool calls stored before a restart.
-
-        The pending approvals are reopened now, before any client attaches, so the first
-        client to come back is sent their tool_request frames.
-        """
+        Its pending approvals are reopened now, before any client attaches, so the first
+        client to come back is sent their tool_request frames."""
+        if not any(call.status in OPEN for call in stored):
+            return None
         uses = open_tool_uses(session.history)
-        calls = self._restore_calls(session, uses, stored)
+        if not uses:  # the round was answered before the stop: nothing to finish
+            log.info("nothing_to_resume", session_id=session.id)
+            return None
+        turn = Turn(self, session)
+        turn.restore_round(uses, stored)
+        return turn
 
-        async def resumed_round(_session: Session) -> None:
-            if not calls:  # the round was answered before the stop: nothing to finish
-                log.info("nothing_to_resume", session_id=session.id)
-                return
 
-            async def body() -> None:
-                await self._finish_round(session, calls)
-                session.emit_status(ai_typing=True)
-                await self._converse(session)
+class Turn:
+    """One reply of one conversation, from its first request to its completion frame."""
 
-            await self._run(session, body)
+    def __init__(self, kit: Turns, session: Session, *, text: str | None = None) -> None:
+        self._kit = kit
+        self._session = session
+        self._text = text
+        self._restored: list[ToolCall] = []
+        self._approvals = Approvals()
+        self._requests: dict[str, str] = {}  # tool_use_id → its tool_request frame, unanswered
+        self._busy_signalled = False
+        self._cancel_requested = False
+        self._task: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Future[bool]] = set()  # approvals being stored
 
-        return resumed_round
+    # ── what the conversation sees ──────────────────────────────────────────────────────────
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(self._run(), name=f"turn:{self._session.id}")
+        return self._task
 
-    async def _run(self, session: Session, body: Callable[[], Awaitable[None]]) -> None:
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self._approvals.waiting
+
+    def open_requests(self) -> list[str]:
+        """The tool_request frames still waiting for an answer, for a client that comes back."""
+        return list(self._requests.values())
+
+    def decide(self, tool_use_id: str, approved: bool) -> bool:
+        """The person's answer. An approval is stored at once, so a call approved while an
+        earlier one of its round runs still runs after a restart (it never started)."""
+        if not self._approvals.decide(tool_use_id, approved):
+            return False
+        if approved:
+            write = self._session.store.update_tool_call(
+                self._session.id,
+                tool_use_id,
+                status=Status.APPROVED,
+                decided_by=DecidedBy.PERSON,
+                only_if=(Status.PENDING,),  # the turn may have moved it on already
+            )
+            task = asyncio.ensure_future(write)
+            self._writes.add(task)
+            task.add_done_callback(self._written)
+        return True
+
+    def _written(self, task: asyncio.Future[bool]) -> None:
+        self._writes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("approval_not_stored", error=repr(task.exception()))
+
+    def refuse_busy(self) -> None:
+        """A message came while this turn runs: refused; `busy: false` follows at its end."""
+        self._busy_signalled = True
+        self._session.emit_status(busy=True)
+        self._session.emit_error(GatehouseError("busy"))
+
+    def cancel(self) -> bool:
+        """The person's Stop: end the reply and its tool; the partial text is kept."""
+        if self._task is None or self._task.done():
+            return False
+        self._cancel_requested = True
+        self._task.cancel()
+        return True
+
+    async def close(self) -> None:
+        """The server is stopping: end the task, leaving stored state for the next start."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._approvals.clear()
+
+    # ── life cycle ──────────────────────────────────────────────────────────────────────────
+    async def _run(self) -> None:
+        session = self._session
         structlog.contextvars.bind_contextvars(session_id=session.id)
         reason: Reason = "ok"
         try:
-            await body()
-        except ModelError as err:
+            await self._body()
+        except GatehouseError as err:
             reason = "error"
-            log.warning("model_error", code=err.code, status=err.status, request_id=err.request_id)
+            if isinstance(err, ModelError):
+                log.warning(
+                    "model_error", code=err.code, status=err.status, request_id=err.request_id
+                )
             session.emit_error(err)
         except asyncio.CancelledError:
-            if not session.cancel_requested:
+            if not self._cancel_requested:
                 raise  # the server is stopping: stored state is left for the next start
             reason = "cancelled"
             _uncancel()
@@ -121,11 +180,16 @@ class Turns:
             log.exception("turn_failed")
             session.emit_error(GatehouseError("internal_error"))
         finally:
-            session.approvals.clear()
-            session.pending_requests.clear()
+            self._approvals.clear()
+            self._requests.clear()
+        self._complete(reason)
+
+    def _complete(self, reason: Reason) -> None:
+        """The one end of every reply."""
+        session = self._session
         session.emit_status(ai_typing=False)
-        if session.busy_signalled:
-            session.busy_signalled = False
+        if self._busy_signalled:
+            self._busy_signalled = False
             session.emit_status(busy=False)
         session.emit(
             protocol.AssistantMessageCompleted(
@@ -133,28 +197,47 @@ class Turns:
             )
         )
 
-    async def _converse(self, session: Session) -> None:
+    async def _body(self) -> None:
+        session = self._session
+        if self._text is None:
+            await self._finish_round(self._restored)
+            session.emit_status(ai_typing=True)
+            await self._converse()
+            return
+        if len(self._text) > self._kit.max_message_chars:
+            raise GatehouseError("message_too_long")
+        await self._close_open_round()
+        saving = session.add_user_text(self._text)
+        session.emit_status(ai_typing=True)
+        try:
+            await self._converse()
+        finally:
+            await saving  # the person's message is stored before the turn ends
+
+    async def _converse(self) -> None:
+        session = self._session
         while True:
-            reply = await self._stream(session)
+            reply = await self._stream()
             uses = reply.tool_uses()
             if not uses:
                 return
             session.emit_status(ai_typing=False)  # the person has the floor
-            calls: list[_Call] = []
+            calls: list[ToolCall] = []
             try:
                 for position, use in enumerate(uses):
-                    calls.append(await self._screen(session, position, use, reply.refused))
-                await self._finish_round(session, calls)
+                    calls.append(await self._screen(position, use, reply.refused))
+                await self._finish_round(calls)
             except asyncio.CancelledError:
-                if session.cancel_requested:
-                    await _answer_every_use(session, uses, calls, "cancelled", CANCELLED_TEXT)
+                if self._cancel_requested:
+                    await self._answer_every_use(uses, calls, DecidedBy.STOP, CANCELLED_TEXT)
                 raise  # a stopping server leaves the round to the next start
             except Exception:
-                await _answer_every_use(session, uses, calls, "error", FAILED_TEXT)
+                await self._answer_every_use(uses, calls, DecidedBy.SERVER, FAILED_TEXT)
                 raise
             session.emit_status(ai_typing=True)
 
-    async def _stream(self, session: Session) -> PreparedReply:
+    async def _stream(self) -> PreparedReply:
+        session = self._session
         partial: list[str] = []
 
         def on_text(text: str) -> None:
@@ -165,8 +248,8 @@ class Turns:
         if sent.changes:  # a history this app wrote needs none: worth a look when it happens
             log.warning("history_repaired_for_claude", changes=sent.changes)
         try:
-            reply = await self.claude.stream_reply(
-                sent.messages, self.tools.tools_for_claude(), on_text
+            reply = await self._kit.claude.stream_reply(
+                sent.messages, self._kit.tools.tools_for_claude(), on_text
             )
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped
@@ -180,54 +263,54 @@ class Turns:
         return prepared
 
     # ── one round of tool calls ─────────────────────────────────────────────────────────────
-    def _absent_tool(self, session: Session, use: JsonDict) -> str:
+    def _absent_tool(self, use: JsonDict) -> str:
         """Why a call to a tool the hub does not offer now is refused (Claude is told)."""
         name: str = use["name"]
-        server = self.tools.unavailable_server(name)
+        server = self._kit.tools.unavailable_server(name)
         if server is None:
             return f"Unknown tool {name!r}."
-        session.emit_error(GatehouseError("server_unavailable"), tool_use_id=use["id"])
+        self._session.emit_error(GatehouseError("server_unavailable"), tool_use_id=use["id"])
         return f"[server_unavailable] The MCP server {server!r} is down; {name!r} did not run."
 
-    async def _screen(
-        self, session: Session, position: int, use: JsonDict, refused: dict[str, str]
-    ) -> _Call:
+    async def _screen(self, position: int, use: JsonDict, refused: dict[str, str]) -> ToolCall:
         """Refuse what must never reach the person; ask about the rest."""
+        call = ToolCall(use)
         name: str = use["name"]
-        info = self.tools.lookup(name)
+        info = self._kit.tools.lookup(name)
         preview = self._preview(use) if info is not None else None
         # A call whose id had to be replaced is not the call Claude meant: it never runs.
-        refusal = refused.get(use["id"]) or self._refusal(session, use, info, preview)
+        refusal = refused.get(call.id) or self._refusal(use, info, preview)
         if refusal is not None or info is None:
-            call = _Call(use, "refused", _result(use["id"], refusal or "Unknown tool.", True))
-            await _save(session, position, call, None, None)
+            result = _result(call.id, refusal or "Unknown tool.", True)
+            call.settle(Status.INVALID, result, DecidedBy.SCREENING)
+            await self._save(position, call, None, None)
             return call
-        expires_at = time.time() + self.approval_timeout_s
+        expires_at = time.time() + self._kit.approval_timeout_s
         request = protocol.ToolRequest(
             data=protocol.ToolRequestData(
-                id=use["id"],
+                id=call.id,
                 name=name,
                 input=use["input"],
                 server=info.server,
                 preview=protocol.FilePreview(**preview) if preview else None,
             )
         )
-        call = _Call(use, "pending")
+        call.status = Status.PENDING
         # Stored before the person can see it, so an answer can never outlive its record.
-        await _save(session, position, call, request.data.model_dump_json(), expires_at)
-        session.approvals.ask(use["id"], expires_at)
-        session.pending_requests[use["id"]] = session.emit(request)
+        await self._save(position, call, request.data.model_dump_json(), expires_at)
+        self._approvals.ask(call.id, expires_at)
+        self._requests[call.id] = self._session.emit(request)
         return call
 
     def _refusal(
-        self, session: Session, use: JsonDict, info: ToolInfo | None, preview: JsonDict | None
+        self, use: JsonDict, info: ToolInfo | None, preview: JsonDict | None
     ) -> str | None:
         if info is None:
-            return self._absent_tool(session, use)
-        if errors := self.tools.validate_input(use["name"], use.get("input")):
+            return self._absent_tool(use)
+        if errors := self._kit.tools.validate_input(use["name"], use.get("input")):
             return "Invalid input: " + "; ".join(errors)  # Claude fixes its own input
         if preview is not None and not preview["valid_path"]:
-            session.emit_error(GatehouseError("invalid_path"), tool_use_id=use["id"])
+            self._session.emit_error(GatehouseError("invalid_path"), tool_use_id=use["id"])
             return f"invalid_path: {preview.get('problem') or 'outside the workspace'}"
         return None
 
@@ -235,84 +318,101 @@ class Turns:
         tool_input: object = use.get("input")
         if not isinstance(tool_input, dict):
             return None
-        return self.tools.preview(use["name"], cast(JsonDict, tool_input))
+        return self._kit.tools.preview(use["name"], cast(JsonDict, tool_input))
 
-    def _restore_calls(
-        self, session: Session, uses: list[JsonDict], stored: list[StoredToolCall]
-    ) -> list[_Call]:
+    def restore_round(self, uses: list[JsonDict], stored: list[StoredToolCall]) -> None:
+        """The open round's calls as stored; a pending one asks again, with its old deadline."""
         rows = {row.id: row for row in stored}
-        calls: list[_Call] = []
         now = time.time()
         for use in uses:
+            call = ToolCall(use)
             row = rows.get(use["id"])
-            if row is None or row.status in ("approved", "running"):
-                calls.append(_Call(use, "interrupted"))
-            elif row.status != "pending":
-                calls.append(_Call(use, row.status, row.result))
+            if row is None or row.status == Status.RUNNING:
+                call.status = Status.INTERRUPTED  # settled, and the person told, by the turn
+            elif row.status == Status.APPROVED:
+                call.status = Status.APPROVED  # decided and never started: it runs now
+            elif row.status != Status.PENDING:
+                call.status, call.result = row.status, row.result
             elif row.expires_at is not None and row.expires_at <= now:
-                calls.append(_Call(use, "expired"))
+                call.status = Status.EXPIRED
             elif row.request_frame is None:
-                calls.append(_Call(use, "interrupted"))
+                call.status = Status.INTERRUPTED
             else:
-                session.approvals.ask(use["id"], row.expires_at or now + self.approval_timeout_s)
+                expires_at = row.expires_at or now + self._kit.approval_timeout_s
+                self._approvals.ask(call.id, expires_at)
                 data = protocol.ToolRequestData.model_validate_json(row.request_frame)
-                frame = protocol.ToolRequest(data=data, seq=session.seq)
-                session.pending_requests[use["id"]] = protocol.encode(frame)
-                calls.append(_Call(use, "pending"))
-        return calls
+                frame = protocol.ToolRequest(data=data, seq=self._session.seq)
+                self._requests[call.id] = protocol.encode(frame)
+                call.status = Status.PENDING
+            self._restored.append(call)
 
-    async def _finish_round(self, session: Session, calls: list[_Call]) -> None:
+    async def _finish_round(self, calls: list[ToolCall]) -> None:
         """Decide and run every call in order; then all results go to Claude in one turn."""
         try:
             for call in calls:
-                await self._settle(session, call)
+                await self._settle(call)
         except asyncio.CancelledError:
-            if not session.cancel_requested:
+            if not self._cancel_requested:
                 raise  # stopping the server: pending calls stay pending for the next start
             for call in calls:
                 if call.result is None:
-                    call.status, call.result = "cancelled", _result(call.id, CANCELLED_TEXT, True)
-                    await _update(session, call)
-            await session.add_message({"role": "user", "content": [c.result for c in calls]})
+                    stopped = _result(call.id, CANCELLED_TEXT, True)
+                    call.settle(Status.INTERRUPTED, stopped, DecidedBy.STOP)
+                    await self._update(call)
+            await self._add_results(calls)
             raise
-        await session.add_message({"role": "user", "content": [c.result for c in calls]})
+        await self._add_results(calls)
 
-    async def _settle(self, session: Session, call: _Call) -> None:
-        if call.status in FINAL and call.result is not None:
+    async def _add_results(self, calls: list[ToolCall]) -> None:
+        await self._session.add_message({"role": "user", "content": [c.result for c in calls]})
+
+    async def _settle(self, call: ToolCall) -> None:
+        session = self._session
+        if call.settled:
             return
-        if call.status in ("interrupted", "expired"):
-            expired = call.status == "expired"
+        if call.status in (Status.INTERRUPTED, Status.EXPIRED):  # found so after a restart
+            expired = call.status == Status.EXPIRED
             code = "approval_expired" if expired else "tool_interrupted"
             session.emit_error(GatehouseError(code), tool_use_id=call.id)
-            call.result = _result(call.id, EXPIRED_TEXT if expired else INTERRUPTED_TEXT, True)
-            await _update(session, call)
+            text = EXPIRED_TEXT if expired else INTERRUPTED_TEXT
+            call.settle(
+                call.status,
+                _result(call.id, text, True),
+                DecidedBy.DEADLINE if expired else DecidedBy.RESTART,
+            )
+            await self._update(call)
             return
-        decision = await session.approvals.wait(call.id)
-        session.pending_requests.pop(call.id, None)
-        info = self.tools.lookup(call.use["name"])
+        if call.status == Status.APPROVED:
+            decision = "approved"  # before a restart
+        else:
+            decision = await self._approvals.wait(call.id)
+            self._requests.pop(call.id, None)
+        info = self._kit.tools.lookup(call.use["name"])
         log.info("tool_decision", tool_use_id=call.id, decision=decision)
         if decision == "denied":
-            call.status, call.result = "denied", _result(call.id, DENIED_TEXT, True)
+            call.settle(Status.DENIED, _result(call.id, DENIED_TEXT, True), DecidedBy.PERSON)
         elif decision == "timeout":
             session.emit_error(GatehouseError("approval_timeout"), tool_use_id=call.id)
-            call.status, call.result = "timeout", _result(call.id, TIMEOUT_TEXT, True)
+            call.settle(Status.EXPIRED, _result(call.id, TIMEOUT_TEXT, True), DecidedBy.DEADLINE)
         elif info is None:  # approved, but its server went away meanwhile
-            call.status = "error"
-            call.result = _result(call.id, self._absent_tool(session, call.use), True)
+            absent = _result(call.id, self._absent_tool(call.use), True)
+            call.settle(Status.FAILED, absent, DecidedBy.SERVER)
         else:
-            call.status = "running"
-            await _update(session, call)
-            call.result = await self._run_tool(session, call.use, info)
-            call.status = "error" if call.result.get("is_error") else "ok"
-        await _update(session, call)
+            call.status = Status.RUNNING  # approved, and started at once: one write
+            await self._update(call)
+            result = await self._run_tool(call.use, info)
+            status = Status.FAILED if result.get("is_error") else Status.DONE
+            call.settle(status, result, DecidedBy.TOOL)
+        await self._update(call)
 
-    async def _run_tool(self, session: Session, use: JsonDict, info: ToolInfo) -> JsonDict:
+    async def _run_tool(self, use: JsonDict, info: ToolInfo) -> JsonDict:
+        session = self._session
         tool_use_id: str = use["id"]
         relay = _relay(session, use, info)
         session.emit_status(tool_running=True, file_path=_file_path(use, info))
         started = time.perf_counter()
         try:
-            outcome = await self.tools.call(
+            outcome = await self._kit.tools.call(
                 use["name"], use["input"], relay.on_progress if relay else _ignore_progress
             )
             if relay and not outcome.is_error:
@@ -335,69 +435,75 @@ class Turns:
             result["is_error"] = True
         return result
 
-
-async def _save(
-    session: Session, position: int, call: _Call, frame: str | None, expires_at: float | None
-) -> None:
-    row = StoredToolCall(
-        id=call.id,
-        position=position,
-        name=call.use["name"][:64],  # the column's width; Claude's names are shorter
-        status=call.status,
-        request_frame=frame,
-        result=call.result,
-        expires_at=expires_at,
-    )
-    await session.store.save_tool_call(session.id, row)
-
-
-async def _update(session: Session, call: _Call) -> None:
-    await session.store.update_tool_call(
-        session.id, call.id, status=call.status, result=call.result
-    )
-
-
-async def _answer_every_use(
-    session: Session, uses: list[JsonDict], calls: list[_Call], status: str, text: str
-) -> None:
-    """After a round failed or was stopped half-way: every use gets a result, stored, so the
-    history stays valid for Claude. Called while an exception propagates, so store failures
-    are logged, not raised (the message is in the history in memory either way)."""
-    if session.history and session.history[-1]["role"] == "user":
-        return  # the round's results were added before it failed
-    screened = {call.id: call for call in calls}
-    unsettled = [call for call in calls if call.result is None]
-    for call in unsettled:
-        call.status, call.result = status, _result(call.id, text, True)
-    results: list[JsonDict] = []
-    for use in uses:  # a use never screened (the failure came first) is answered here
-        call = screened.get(use["id"])
-        results.append(call.result if call and call.result else _result(use["id"], text, True))
-    try:
-        await session.add_message({"role": "user", "content": results})
-        for call in unsettled:
-            await _update(session, call)
-    except Exception:
-        log.exception("round_results_not_stored")
-
-
-async def _close_open_round(session: Session) -> None:
-    """Answer the tool calls of a round an earlier turn left open (it failed, or the server
-    stopped before their rows were written), before the person's new message."""
-    uses = open_tool_uses(session.history)
-    if not uses:
-        return
-    log.warning("open_round_closed", tool_use_ids=[use["id"] for use in uses])
-    results = [unanswered_result(use["id"], ABANDONED_TEXT) for use in uses]
-    await session.add_message({"role": "user", "content": results})
-    for use in uses:
-        await session.store.update_tool_call(
-            session.id,
-            use["id"],
-            status="interrupted",
-            result=unanswered_result(use["id"], ABANDONED_TEXT),
-            only_if=("pending", "approved", "running"),
+    # ── stored rows ─────────────────────────────────────────────────────────────────────────
+    async def _save(
+        self, position: int, call: ToolCall, frame: str | None, expires_at: float | None
+    ) -> None:
+        row = StoredToolCall(
+            id=call.id,
+            position=position,
+            name=call.use["name"][:64],  # the column's width; Claude's names are shorter
+            status=call.status,
+            request_frame=frame,
+            result=call.result,
+            expires_at=expires_at,
+            decided_by=call.decided_by,
         )
+        await self._session.store.save_tool_call(self._session.id, row)
+
+    async def _update(self, call: ToolCall) -> None:
+        await self._session.store.update_tool_call(
+            self._session.id,
+            call.id,
+            status=call.status,
+            result=call.result,
+            decided_by=call.decided_by,
+        )
+
+    async def _answer_every_use(
+        self, uses: list[JsonDict], calls: list[ToolCall], decided_by: DecidedBy, text: str
+    ) -> None:
+        """After a round failed or was stopped half-way: every use gets a result, stored, so
+        the history stays valid for Claude. Called while an exception propagates, so store
+        failures are logged, not raised (the message is in the history in memory either way)."""
+        session = self._session
+        if session.history and session.history[-1]["role"] == "user":
+            return  # the round's results were added before it failed
+        status = Status.INTERRUPTED if decided_by == DecidedBy.STOP else Status.FAILED
+        screened = {call.id: call for call in calls}
+        unsettled = [call for call in calls if call.result is None]
+        for call in unsettled:
+            call.settle(status, _result(call.id, text, True), decided_by)
+        results: list[JsonDict] = []
+        for use in uses:  # a use never screened (the failure came first) is answered here
+            call = screened.get(use["id"])
+            results.append(call.result if call and call.result else _result(use["id"], text, True))
+        try:
+            await session.add_message({"role": "user", "content": results})
+            for call in unsettled:
+                await self._update(call)
+        except Exception:
+            log.exception("round_results_not_stored")
+
+    async def _close_open_round(self) -> None:
+        """Answer the tool calls of a round an earlier turn left open (it failed, or the server
+        stopped before their rows were written), before the person's new message."""
+        session = self._session
+        uses = open_tool_uses(session.history)
+        if not uses:
+            return
+        log.warning("open_round_closed", tool_use_ids=[use["id"] for use in uses])
+        results = [unanswered_result(use["id"], ABANDONED_TEXT) for use in uses]
+        await session.add_message({"role": "user", "content": results})
+        for use in uses:
+            await session.store.update_tool_call(
+                session.id,
+                use["id"],
+                status=Status.INTERRUPTED,
+                result=unanswered_result(use["id"], ABANDONED_TEXT),
+                decided_by=DecidedBy.SERVER,
+                only_if=tuple(OPEN),
+            )
 
 
 def _relay(session: Session, use: JsonDict, info: ToolInfo) -> ChunkRelay | None:

@@ -13,9 +13,14 @@ import anyio
 import pytest
 
 from gatehouse import protocol
-from gatehouse.session import Session, TurnRunner
+from gatehouse.llm import Claude
+from gatehouse.session import Session
 from gatehouse.sessions import Sessions
-from gatehouse.store import Store, StoredToolCall
+from gatehouse.settings import Settings
+from gatehouse.store import Store
+from gatehouse.tool_hub import ToolHub
+from gatehouse.turn import Turns
+from gatehouse.workspace_server import build_workspace_server
 
 pytestmark = pytest.mark.anyio
 
@@ -40,8 +45,46 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.close()
 
 
-def _no_resume(_session: Session, _calls: list[StoredToolCall]) -> TurnRunner:
-    raise AssertionError("no turn to resume")
+def _turns(tmp_path: Path) -> Turns:
+    """Real parts, never asked anything here: no stored call is open, no message is sent."""
+    settings = Settings(_env_file=None, workspace_dir=tmp_path / "ws")  # pyright: ignore[reportCallIssue]
+    workspace = build_workspace_server(settings.workspace_dir, 4096, 1 << 20)
+    return Turns(Claude(settings), ToolHub(workspace, [], 1.0), 1.0, 100)
+
+
+class _ScriptedTurn:
+    """A turn that writes what a reply writes, through the session's own calls."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.create_task(_reply(self._session))
+        return self._task
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return False
+
+    def open_requests(self) -> list[str]:
+        return []
+
+    def decide(self, _tool_use_id: str, _approved: bool) -> bool:
+        return False
+
+    def refuse_busy(self) -> None:
+        raise AssertionError("one turn only")
+
+    def cancel(self) -> bool:
+        return False
+
+    async def close(self) -> None:
+        return None
 
 
 async def _reply(session: Session) -> None:
@@ -66,7 +109,7 @@ def _frame_rows(database: Path, conversation_id: str) -> int:
 async def test_an_evicted_conversation_is_compacted_and_still_resumes(
     store: Store, tmp_path: Path
 ) -> None:
-    sessions = Sessions(store, grace_s=0, resumer=_no_resume)
+    sessions = Sessions(store, grace_s=0, turns=_turns(tmp_path))
     session, _ = await sessions.open(None, "en")
     session.emit(protocol.SessionCreated(data=protocol.SessionCreatedData(session_id=session.id)))
     evicted = asyncio.Event()
@@ -77,7 +120,7 @@ async def test_an_evicted_conversation_is_compacted_and_still_resumes(
         evicted.set()
 
     session.on_idle = idle
-    session.start_turn(_reply)
+    session.start_turn(_ScriptedTurn(session))
     with anyio.fail_after(10):
         await evicted.wait()
     last_seq = session.seq

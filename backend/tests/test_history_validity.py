@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gatehouse.store import Store, StoredToolCall
+from gatehouse.tool_call import ToolCallStatus
 from tests.model_server import ModelServer
 from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
 
@@ -225,7 +226,8 @@ async def test_a_round_that_fails_half_way_still_answers_every_call(
     url = f"sqlite:///{tmp_path / 'clash.db'}"
     store = await Store.open(url)
     conversation_id = "clash00000000000000000000000000"
-    row = StoredToolCall("toolu_clash", 0, "create_file", "ok", None, None, None)
+    done = ToolCallStatus.DONE
+    row = StoredToolCall("toolu_clash", 0, "create_file", done, None, None, None)
     try:
         await store.create_conversation(conversation_id, "en")
         for position, (role, text) in enumerate([("user", "hi"), ("assistant", "hello")]):

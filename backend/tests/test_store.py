@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gatehouse import metrics
 from gatehouse import store as store_module
 from gatehouse.store import Store, StoredToolCall, StoreWriteError, database_url
+from gatehouse.tool_call import DecidedBy, ToolCallStatus
 from tests.postgres import postgres_server
 
 pytestmark = pytest.mark.anyio
@@ -81,11 +82,13 @@ async def test_a_message_in_the_apis_string_shorthand_names_the_conversation(
 
 
 async def test_a_decision_is_taken_once(store: Store) -> None:
-    call = StoredToolCall("toolu_1", 0, "create_file", "pending", "{}", None, 1e12)
+    pending = ToolCallStatus.PENDING
+    call = StoredToolCall("toolu_1", 0, "create_file", pending, "{}", None, 1e12)
     await store.save_tool_call("a", call)
-    assert await store.update_tool_call("a", "toolu_1", status="approved", only_if=["pending"])
-    assert not await store.update_tool_call("a", "toolu_1", status="denied", only_if=["pending"])
-    assert not await store.update_tool_call("b", "toolu_1", status="denied", only_if=["pending"])
+    approved, denied = ToolCallStatus.APPROVED, ToolCallStatus.DENIED
+    assert await store.update_tool_call("a", "toolu_1", status=approved, only_if=[pending])
+    assert not await store.update_tool_call("a", "toolu_1", status=denied, only_if=[pending])
+    assert not await store.update_tool_call("b", "toolu_1", status=denied, only_if=[pending])
     loaded = await store.load_conversation("a")
     assert loaded is not None
     assert [c.status for c in loaded.tool_calls] == ["approved"]
@@ -194,7 +197,8 @@ async def test_sequence_numbers_and_positions_hold_64_bits(any_store: Store) -> 
     any_store.log_frame(conversation, big + 1, "f2")
     message = {"role": "user", "content": [{"type": "text", "text": "far"}]}
     await any_store.save_message(conversation, big, message)
-    call = StoredToolCall("toolu_far", big, "create_file", "pending", "{}", None, None)
+    pending = ToolCallStatus.PENDING
+    call = StoredToolCall("toolu_far", big, "create_file", pending, "{}", None, None)
     await any_store.save_tool_call(conversation, call)
     assert await any_store.frames_after(conversation, big) == [(big + 1, "f2")]
     loaded = await any_store.load_conversation(conversation)
@@ -284,15 +288,19 @@ async def test_the_list_pages_by_cursor_without_repeats_or_gaps(store: Store) ->
     assert len(listed) == len(set(listed))
 
 
+def _migrate(connection: Any, revision: str) -> None:
+    config = Config()
+    migrations = Path(store_module.__file__).parent / "migrations"
+    config.set_main_option("script_location", str(migrations))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
 async def test_a_database_made_by_0001_is_upgraded_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
-        config = Config()
-        migrations = Path(store_module.__file__).parent / "migrations"
-        config.set_main_option("script_location", str(migrations))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        _migrate(connection, "0001")
         connection.exec_driver_sql("insert into conversations values ('old', 't', 'en', 1, 1)")
         connection.exec_driver_sql(
             "insert into frames values ('old', 1, 2, 'x' || char(10) || 'y')"
@@ -308,3 +316,47 @@ async def test_a_database_made_by_0001_is_upgraded_in_place(tmp_path: Path) -> N
         assert (loaded.last_seq, loaded.compacted_seq) == (2**40, 0)
     finally:
         await upgraded.close()
+
+
+# Every status name a database made before 0003 holds, and what it means now.
+_OLD_STATUSES = {
+    "refused": (ToolCallStatus.INVALID, DecidedBy.SCREENING),
+    "pending": (ToolCallStatus.PENDING, None),
+    "approved": (ToolCallStatus.APPROVED, None),
+    "denied": (ToolCallStatus.DENIED, DecidedBy.PERSON),
+    "timeout": (ToolCallStatus.EXPIRED, DecidedBy.DEADLINE),
+    "expired": (ToolCallStatus.EXPIRED, DecidedBy.DEADLINE),
+    "running": (ToolCallStatus.RUNNING, None),
+    "ok": (ToolCallStatus.DONE, DecidedBy.TOOL),
+    "error": (ToolCallStatus.FAILED, DecidedBy.TOOL),
+    "cancelled": (ToolCallStatus.INTERRUPTED, DecidedBy.STOP),
+    "interrupted": (ToolCallStatus.INTERRUPTED, DecidedBy.RESTART),
+}
+
+
+async def test_tool_calls_stored_under_the_old_status_names_load_under_the_new_ones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        _migrate(connection, "0002")
+        connection.exec_driver_sql("insert into conversations values ('old', 't', 'en', 1, 1, 0)")
+        for n, old in enumerate(_OLD_STATUSES):
+            result = f'{{"type": "tool_result", "tool_use_id": "toolu_{n}"}}'
+            connection.exec_driver_sql(
+                "insert into tool_calls values ('old', ?, ?, 'create_file', ?, null, ?, ?, null,"
+                " null)",
+                (f"toolu_{n}", n, old, result, float(n)),
+            )
+    engine.dispose()
+    upgraded = await Store.open(f"sqlite:///{path}")
+    try:
+        loaded = await upgraded.load_conversation("old")
+    finally:
+        await upgraded.close()
+    assert loaded is not None
+    found = [(call.status, call.decided_by) for call in loaded.tool_calls]
+    assert found == list(_OLD_STATUSES.values())
+    # What Claude is told is the stored result, untouched by the rename.
+    assert loaded.tool_calls[4].result == {"type": "tool_result", "tool_use_id": "toolu_4"}

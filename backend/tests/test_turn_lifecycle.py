@@ -1,0 +1,118 @@
+"""One turn from start to end: a stop or a restart at each status of its tool calls ends it
+once, leaves every call one final stored status, and tells Claude what happened (the real app,
+the local model server, a real SQLite file)."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.mcp_support import wait_until
+from tests.model_server import ModelServer
+from tests.running_app import AppFactory, Chat, Frame, events
+
+pytestmark = pytest.mark.anyio
+
+BIG = "x" * 8_000_000  # written in 256-byte chunks: still running when the test acts
+SLOW_WRITES = {"TOOL_CHUNK_BYTES": "256", "MAX_FILE_BYTES": "20000000"}
+
+
+def create_file(tool_id: str, path: str, content: str) -> dict[str, Any]:
+    return {"id": tool_id, "name": "create_file", "input": {"path": path, "content": content}}
+
+
+def stored_calls(database: Path) -> dict[str, tuple[str, str | None]]:
+    with sqlite3.connect(database) as db:
+        rows = db.execute("select id, status, decided_by from tool_calls").fetchall()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def results_told(model: ModelServer, conversation_id_text: str) -> list[dict[str, Any]]:
+    """The tool_result blocks Claude was sent for the round, in the last request."""
+    messages = model.requests[-1].body["messages"]
+    assert any(conversation_id_text in str(m["content"]) for m in messages)
+    rounds = [m for m in messages if m["role"] == "user" and m["content"][0].get("tool_use_id")]
+    return [block for block in rounds[-1]["content"] if block["type"] == "tool_result"]
+
+
+def text_of(result: dict[str, Any]) -> str:
+    return "".join(block["text"] for block in result["content"])
+
+
+def completions(frames: list[Frame]) -> list[Frame]:
+    return events(frames, "assistant_message_completed")
+
+
+@pytest.mark.parametrize("where", ["approval", "running"])
+async def test_a_stop_ends_the_turn_once_and_the_call_is_interrupted_by_the_stop(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path, where: str
+) -> None:
+    database = tmp_path / "turn.db"
+    app = app_factory(DATABASE_URL=f"sqlite:///{database}", **SLOW_WRITES)
+    model.script({"text": ["Writing."], "tool_uses": [create_file("toolu_stop", "s.txt", BIG)]})
+    async with Chat(app.ws_url(locale="en")) as chat:
+        await chat.say("write s.txt")
+        frames = await chat.recv_until("tool_request")
+        if where == "running":
+            await chat.send("tool_approval", {"tool_use_id": "toolu_stop", "approved": True})
+            frames += await chat.recv_until("tool_chunk")
+        await chat.send("cancel", {})
+        frames += await chat.recv_until("assistant_message_completed")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_stop", "approved": True})
+        late = await chat.recv()
+        after = await chat.reply_to("and now?")
+    assert [f["data"] for f in completions(frames)] == [{"reason": "cancelled"}]
+    assert late["data"]["detail"]["code"] == "unknown_tool_call"
+    assert completions(after)[-1]["data"] == {"reason": "ok"}
+    assert stored_calls(database) == {"toolu_stop": ("interrupted", "stop")}
+    [told] = results_told(model, "and now?")
+    assert told["is_error"] is True
+    assert text_of(told) == "The user stopped the reply; this tool call did not complete."
+    assert list(app.workspace.iterdir()) == []
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+async def test_a_restart_interrupts_the_running_call_and_runs_the_approved_one(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path, how: signal.Signals
+) -> None:
+    database = tmp_path / "turn.db"
+    env = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "WORKSPACE_DIR": str(tmp_path / "ws"),
+        **SLOW_WRITES,
+    }
+    uses = [create_file("toolu_long", "long.txt", BIG), create_file("toolu_next", "n.txt", "ok")]
+    model.script({"text": ["Two files."], "tool_uses": uses})
+    first = app_factory(**env)
+    async with Chat(first.ws_url(locale="en")) as chat:
+        await chat.say("write both")
+        await chat.recv_until("tool_request", id="toolu_next")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_long", "approved": True})
+        await chat.recv_until("tool_chunk")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_next", "approved": True})
+        await wait_until(lambda: stored_calls(database)["toolu_next"][0] == "approved")
+        first.process.send_signal(how)
+        first.process.wait(15)
+    assert stored_calls(database)["toolu_long"][0] == "running"  # the restart came mid-write
+
+    second = app_factory(**env)
+    url = second.ws_url(session_id=chat.session_id, last_seq=str(chat.last_seq), locale="en")
+    async with Chat(url) as back:
+        frames = await back.recv_until("assistant_message_completed")
+    assert completions(frames)[-1]["data"] == {"reason": "ok"}
+    codes = [e["data"]["detail"]["code"] for e in events(frames, "error")]
+    assert "tool_interrupted" in codes
+    assert (tmp_path / "ws" / "n.txt").read_text() == "ok"
+    assert not (tmp_path / "ws" / "long.txt").exists()
+    long_told, next_told = results_told(model, "write both")
+    assert long_told["is_error"] is True
+    assert "restarted while this tool call ran" in text_of(long_told)
+    assert "is_error" not in next_told
+    assert stored_calls(database) == {
+        "toolu_long": ("interrupted", "restart"),
+        "toolu_next": ("done", "tool"),
+    }
