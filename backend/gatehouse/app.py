@@ -21,7 +21,7 @@ from gatehouse.settings import Settings
 from gatehouse.store import Store
 from gatehouse.tool_hub import ToolHub
 from gatehouse.turn import Turns
-from gatehouse.workspace_server import build_workspace_server
+from gatehouse.workspace_server import build_workspace_server, remove_stale_partials
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
         settings.workspace_dir.mkdir(parents=True, exist_ok=True)
+        if stale := remove_stale_partials(settings.workspace_dir):
+            log.warning("stale_partial_files_removed", count=stale)
         external = load_mcp_config(settings.mcp_config) if settings.mcp_config else []
         workspace = build_workspace_server(
             settings.workspace_dir, settings.tool_chunk_bytes, settings.max_file_bytes

@@ -59,6 +59,7 @@ WRITE_FAILED = "write_failed"
 TOOL_ERROR = "tool_error"
 
 _TEMP_SUFFIX = ".gatehouse-partial"
+_TEMP_NAME = re.compile(r"\.[0-9a-f]{16}" + re.escape(_TEMP_SUFFIX))
 _ERROR_CODE = re.compile(r"\[([a-z_]+)\]\s*(.*)", re.DOTALL)
 _SDK_PREFIX = re.compile(r"^Error executing tool [^:]*:\s*")
 
@@ -103,6 +104,22 @@ class WorkspaceServer(MCPServer[Any]):
             if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
                 raise
             raise _tool_error(INVALID_ARGUMENTS, _arguments_problems(cause)) from cause
+
+
+def remove_stale_partials(workspace_dir: Path) -> int:
+    """Remove the temporary files of writes that a killed process left behind; the count.
+
+    Only names this server makes are touched, and symlinked folders are not entered. Run it
+    before the app serves: a write of this process cannot be under way yet.
+    """
+    removed = 0
+    for folder, _dirs, files in os.walk(workspace_dir, followlinks=False):
+        for name in files:
+            path = Path(folder) / name
+            if _TEMP_NAME.fullmatch(name) and path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def build_workspace_server(

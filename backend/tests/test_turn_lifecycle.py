@@ -107,7 +107,8 @@ async def test_a_restart_interrupts_the_running_call_and_runs_the_approved_one(
     codes = [e["data"]["detail"]["code"] for e in events(frames, "error")]
     assert "tool_interrupted" in codes
     assert (tmp_path / "ws" / "n.txt").read_text() == "ok"
-    assert not (tmp_path / "ws" / "long.txt").exists()
+    # Nothing half-written is left, not even the killed write's temporary file.
+    assert [path.name for path in (tmp_path / "ws").iterdir()] == ["n.txt"]
     long_told, next_told = results_told(model, "write both")
     assert long_told["is_error"] is True
     assert "restarted while this tool call ran" in text_of(long_told)
