@@ -241,10 +241,11 @@ class Turn:
         pauses = 0
         while True:
             reply, stop_reason = await self._stream()
-            if stop_reason == "pause_turn" and pauses < MAX_PAUSES:
-                pauses += 1
-                continue
-            if stop_reason == "pause_turn":
+            # A paused reply goes on by itself; one asking for our tools is answered first.
+            if stop_reason == "pause_turn" and not reply.tool_uses():
+                if pauses < MAX_PAUSES:
+                    pauses += 1
+                    continue
                 log.warning("pause_turn_limit", pauses=pauses)
             if stop_reason == "max_tokens" or stop_reason == "refusal":
                 self._cut_short = stop_reason

@@ -110,3 +110,18 @@ async def test_a_turn_that_keeps_pausing_is_continued_a_bounded_number_of_times(
         frames = await chat.reply_to("loop")
     assert frames[-1]["data"] == {"reason": "ok"}
     assert len(model.requests) == 1 + MAX_PAUSES
+
+
+async def test_a_paused_reply_that_asks_for_a_tool_gets_the_call_first(
+    app: RunningApp, model: ModelServer
+) -> None:
+    call = {"id": "toolu_paused", "name": "create_file", "input": {"path": "p.txt", "content": "x"}}
+    model.script({"text": ["Writing."], "tool_uses": [call], "stop_reason": "pause_turn"})
+    async with Chat(app.ws_url()) as chat:
+        await chat.say("paused with a tool")
+        asked = await chat.recv_until("tool_request")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_paused", "approved": False})
+        frames = await chat.recv_until("assistant_message_completed")
+    assert events(asked, "tool_request")[0]["data"]["id"] == "toolu_paused"
+    assert frames[-1]["data"] == {"reason": "ok"}
+    assert model.requests[1].body["messages"][-1]["content"][0]["tool_use_id"] == "toolu_paused"

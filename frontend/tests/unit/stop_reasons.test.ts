@@ -53,7 +53,7 @@ describe("stop reasons", () => {
     expect(run([continued], state)).toBe(state);
 
     state = run([sent("long")], state);
-    state = feed([f.chunk("cut"), f.cutShort("max_tokens"), ], state);
+    state = feed([f.chunk("cut"), f.cutShort("max_tokens")], state);
     state = run([sent("never mind")], state);
     expect(selectContinuable(state)).toBeNull();
   });
