@@ -252,6 +252,8 @@ class Gateway:
                     )
             case protocol.Cancel():
                 session.cancel_turn()
+            case protocol.Continue():
+                self.turns.continue_reply(session)
             case _:
                 assert_never(frame)
 

@@ -53,6 +53,10 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "Aguarde: a resposta anterior ainda está em andamento.",
         "en": "Please wait: the previous reply is still running.",
     },
+    "nothing_to_continue": {
+        "pt-BR": "Não há resposta cortada para continuar.",
+        "en": "There is no cut reply to continue.",
+    },
     "too_many_messages": {
         "pt-BR": "Muitas mensagens em pouco tempo. Aguarde um instante.",
         "en": "Too many messages in a short time. Wait a moment.",

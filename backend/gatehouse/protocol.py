@@ -57,7 +57,20 @@ class Cancel(_ClientFrame):
     data: CancelData = CancelData()
 
 
-ClientFrame = Annotated[UserMessage | ToolApproval | Cancel, Field(discriminator="event")]
+class ContinueData(_ClientFrame):
+    pass
+
+
+class Continue(_ClientFrame):
+    """Continue a reply that was cut at the token limit (`stop_reason: "max_tokens"`)."""
+
+    event: Literal["continue"]
+    data: ContinueData = ContinueData()
+
+
+ClientFrame = Annotated[
+    UserMessage | ToolApproval | Cancel | Continue, Field(discriminator="event")
+]
 CLIENT_FRAME = TypeAdapter[ClientFrame](ClientFrame)
 
 
@@ -87,6 +100,9 @@ class AiChunkData(_Frame):
 
 class AssistantMessageCompletedData(_Frame):
     reason: Literal["ok", "error", "cancelled"] = "ok"
+    # Why Claude ended an "ok" reply, when the person should know: cut at the token limit
+    # (a `continue` frame continues it), or declined. Absent for an ordinary end.
+    stop_reason: Literal["max_tokens", "refusal"] | None = None
 
 
 class FilePreview(_Frame):

@@ -77,6 +77,7 @@ class Session:
         self.locale: Locale = locale
         self.history: list[JsonDict] = list(stored.history) if stored else []
         self.stopped: list[bool] = list(stored.stopped) if stored else []
+        self.cut = False  # the last reply stopped at the token limit: `continue` goes on with it
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
         self._seq = stored.last_seq if stored else 0
@@ -167,6 +168,19 @@ class Session:
     async def add_message(self, message: JsonDict, *, stopped: bool = False) -> None:
         self._append(message, stopped)
         await self._store.save_message(self.id, len(self.history) - 1, message, stopped=stopped)
+
+    async def extend_last_message(self, content: list[JsonDict], *, stopped: bool = False) -> None:
+        """Claude continued the last (assistant) message: a paused or cut reply. Text that
+        goes on from text joins its block, as Claude wrote them as one."""
+        last = self.history[-1]
+        blocks: list[JsonDict] = list(last["content"])
+        more = list(content)
+        if blocks and more and blocks[-1].get("type") == "text" and more[0].get("type") == "text":
+            blocks[-1] = {**blocks[-1], "text": blocks[-1]["text"] + more.pop(0)["text"]}
+        last["content"] = blocks + more
+        self.stopped[-1] = self.stopped[-1] or stopped
+        position = len(self.history) - 1
+        await self._store.save_message(self.id, position, last, stopped=self.stopped[-1])
 
     def _append(self, message: JsonDict, stopped: bool) -> None:
         self.history.append(message)

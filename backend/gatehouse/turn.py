@@ -40,6 +40,11 @@ from gatehouse.tool_hub import ToolHub, ToolInfo
 log = structlog.get_logger(__name__)
 
 Reason = Literal["ok", "error", "cancelled"]
+CutShort = Literal["max_tokens", "refusal"]  # told to the person with the completion frame
+CUT_SHORT: frozenset[str] = frozenset({"max_tokens", "refusal"})
+# Claude paused a long turn (server tools): its reply so far goes back as-is and it goes on.
+# Bounded, so a server that keeps pausing cannot hold a reply open for ever.
+MAX_PAUSES = 8
 Status = ToolCallStatus
 
 DENIED_TEXT = "The tool call was denied by the user; it did not run."
@@ -64,6 +69,13 @@ class Turns:
         """Answer the person's message; False when a reply runs (the person is told: busy)."""
         return session.start_turn(Turn(self, session, text=text))
 
+    def continue_reply(self, session: Session) -> bool:
+        """Continue a reply cut at the token limit; refused when the last reply was not cut."""
+        if not session.replying and not session.cut:
+            session.emit_error(GatehouseError("nothing_to_continue"))
+            return False
+        return session.start_turn(Turn(self, session, continuing=True))
+
     def restored(self, session: Session, stored: list[StoredToolCall]) -> Turn | None:
         """The turn that finishes a round stored before a restart; None when it was answered.
 
@@ -83,10 +95,14 @@ class Turns:
 class Turn:
     """One reply of one conversation, from its first request to its completion frame."""
 
-    def __init__(self, kit: Turns, session: Session, *, text: str | None = None) -> None:
+    def __init__(
+        self, kit: Turns, session: Session, *, text: str | None = None, continuing: bool = False
+    ) -> None:
         self._kit = kit
         self._session = session
         self._text = text
+        self._continuing = continuing  # the last reply was cut: Claude continues it
+        self._cut_short: CutShort | None = None
         self._restored: list[ToolCall] = []
         self._approvals = Approvals()
         self._requests: dict[str, str] = {}  # tool_use_id → its tool_request frame, unanswered
@@ -191,14 +207,20 @@ class Turn:
         if self._busy_signalled:
             self._busy_signalled = False
             session.emit_status(busy=False)
+        stop_reason = self._cut_short if reason == "ok" else None
         session.emit(
             protocol.AssistantMessageCompleted(
-                data=protocol.AssistantMessageCompletedData(reason=reason)
+                data=protocol.AssistantMessageCompletedData(reason=reason, stop_reason=stop_reason)
             )
         )
 
     async def _body(self) -> None:
         session = self._session
+        session.cut = False  # a new request: a cut reply is continued now or not at all
+        if self._continuing:
+            session.emit_status(ai_typing=True)
+            await self._converse()
+            return
         if self._text is None:
             await self._finish_round(self._restored)
             session.emit_status(ai_typing=True)
@@ -216,8 +238,19 @@ class Turn:
 
     async def _converse(self) -> None:
         session = self._session
+        pauses = 0
         while True:
-            reply = await self._stream()
+            reply, stop_reason = await self._stream()
+            # A paused reply goes on by itself; one asking for our tools is answered first.
+            if stop_reason == "pause_turn" and not reply.tool_uses():
+                if pauses < MAX_PAUSES:
+                    pauses += 1
+                    continue
+                log.warning("pause_turn_limit", pauses=pauses)
+            if stop_reason == "max_tokens" or stop_reason == "refusal":
+                self._cut_short = stop_reason
+                session.cut = stop_reason == "max_tokens"
+                return
             uses = reply.tool_uses()
             if not uses:
                 return
@@ -236,7 +269,7 @@ class Turn:
                 raise
             session.emit_status(ai_typing=True)
 
-    async def _stream(self) -> PreparedReply:
+    async def _stream(self) -> tuple[PreparedReply, str | None]:
         session = self._session
         partial: list[str] = []
 
@@ -249,18 +282,27 @@ class Turn:
             log.warning("history_repaired_for_claude", changes=sent.changes)
         try:
             reply = await self._kit.claude.stream_reply(
-                sent.messages, self._kit.tools.tools_for_claude(), on_text
+                _without_trailing_space(sent.messages), self._kit.tools.tools_for_claude(), on_text
             )
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped
-                message = {"role": "assistant", "content": [_text_block("".join(partial))]}
-                await session.add_message(message, stopped=True)
+                await self._keep([_text_block("".join(partial))], stopped=True)
             raise
         content = [b for b in reply.content if not (b.get("type") == "text" and not b["text"])]
+        if reply.stop_reason in CUT_SHORT:  # a cut or declined call is not what Claude meant
+            content = [b for b in content if b.get("type") != "tool_use"]
         prepared = prepare_reply(content, session.history)
         if prepared.content:
-            await session.add_message({"role": "assistant", "content": prepared.content})
-        return prepared
+            await self._keep(prepared.content)
+        return prepared, reply.stop_reason
+
+    async def _keep(self, content: list[JsonDict], *, stopped: bool = False) -> None:
+        """Store Claude's content; a paused or cut reply it continues grows in place."""
+        session = self._session
+        if session.history and session.history[-1]["role"] == "assistant":
+            await session.extend_last_message(content, stopped=stopped)
+        else:
+            await session.add_message({"role": "assistant", "content": content}, stopped=stopped)
 
     # ── one round of tool calls ─────────────────────────────────────────────────────────────
     def _absent_tool(self, use: JsonDict) -> str:
@@ -535,6 +577,18 @@ def _result(tool_use_id: str, text: str, is_error: bool) -> JsonDict:
     if is_error:
         block["is_error"] = True
     return block
+
+
+def _without_trailing_space(messages: list[JsonDict]) -> list[JsonDict]:
+    """The API refuses a final assistant message (one Claude continues) whose text ends in
+    whitespace; the stored message keeps it, the request drops it."""
+    if not messages or messages[-1]["role"] != "assistant":
+        return messages
+    blocks: list[JsonDict] = list(messages[-1]["content"])
+    if blocks and blocks[-1].get("type") == "text":
+        text: str = blocks[-1]["text"].rstrip()
+        blocks = blocks[:-1] + ([_text_block(text)] if text else [])
+    return [*messages[:-1], {**messages[-1], "content": blocks}]
 
 
 def _uncancel() -> None:

@@ -9,7 +9,8 @@ end without `message_stop`.
 Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
     POST /_control/script  {"match": <substring of the last user turn>?, "reply": {}, "times": n?}
     POST /_control/reset    GET /_control/requests    POST /_control/release {"gate": name}
-Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason, delay_ms,
+Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason (any value:
+max_tokens, refusal, pause_turn), delay_ms,
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
 stall_after, hold_after + gate, no_message_stop, close_after (close the connection once the
 reply is sent, with no `connection: close` header); for load tests, deltas ({count, min_bytes,
@@ -291,7 +292,21 @@ def request_problems(body: JsonDict) -> list[str]:
             problems += _tool_use_problems(where, blocks, seen_ids)
     if asked:
         problems.append(_unanswered(len(messages) - 1, asked))
-    return problems
+    return problems + _prefill_problems(messages)
+
+
+def _prefill_problems(messages: list[JsonDict]) -> list[str]:
+    """A final assistant message is one Claude continues (prefill, or a paused turn)."""
+    if not messages or messages[-1].get("role") != "assistant":
+        return []
+    blocks = _content_blocks(messages[-1].get("content"))
+    if (
+        blocks
+        and blocks[-1].get("type") == "text"
+        and blocks[-1].get("text", "").rstrip() != blocks[-1].get("text")
+    ):
+        return ["final assistant content cannot end with trailing whitespace"]
+    return []
 
 
 def _tool_use_problems(where: str, blocks: list[JsonDict], seen_ids: set[str]) -> list[str]:

@@ -1,7 +1,12 @@
 "use client";
 import { memo } from "react";
-import type { AssistantChatMessage, UserChatMessage } from "@/lib/chat_state";
-import { useChatSelector } from "@/lib/use_chat";
+import {
+  selectCanSend,
+  selectContinuable,
+  type AssistantChatMessage,
+  type UserChatMessage,
+} from "@/lib/chat_state";
+import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { useT } from "@/lib/use_preferences";
 import { AssistantAvatar } from "./assistant_avatar";
 import { AssistantPartView } from "./assistant_part_view";
@@ -62,7 +67,42 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
             {t("message.stopped")}
           </p>
         )}
+        {message.stopReason === "refusal" && (
+          <p
+            data-testid="refusal-notice"
+            role="note"
+            className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 ring-1 ring-amber-200 ring-inset dark:bg-amber-950/40 dark:text-amber-200 dark:ring-amber-800"
+          >
+            {t("message.refused")}
+          </p>
+        )}
+        {message.stopReason === "max_tokens" && <CutNotice id={message.id} />}
       </div>
     </li>
+  );
+}
+
+/** A reply cut at the token limit; the last one can be continued. */
+function CutNotice({ id }: { id: string }) {
+  const t = useT();
+  const client = useChatClient();
+  const continuable = useChatSelector((s) => selectContinuable(s) === id && selectCanSend(s));
+  return (
+    <div
+      data-testid="cut-notice"
+      role="note"
+      className="flex flex-wrap items-center gap-3 rounded-lg bg-zinc-50 px-3 py-2 text-sm text-zinc-600 ring-1 ring-zinc-200 ring-inset dark:bg-zinc-800/60 dark:text-zinc-300 dark:ring-zinc-700"
+    >
+      <span>{t("message.cut")}</span>
+      {continuable && (
+        <button
+          type="button"
+          onClick={() => client.continueReply()}
+          className="rounded-md bg-indigo-600 px-2.5 py-1 text-xs font-medium text-white shadow-sm hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+        >
+          {t("message.continue")}
+        </button>
+      )}
+    </div>
   );
 }

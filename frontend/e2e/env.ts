@@ -18,7 +18,14 @@ export interface ToolUse {
 }
 
 export type Reply =
-  | { text: string[]; delay_ms?: number; tool_uses?: ToolUse[]; hold_after?: number; gate?: string }
+  | {
+      text: string[];
+      delay_ms?: number;
+      tool_uses?: ToolUse[];
+      hold_after?: number;
+      gate?: string;
+      stop_reason?: "end_turn" | "max_tokens" | "refusal" | "pause_turn";
+    }
   | { deltas: { count: number; min_bytes: number; max_bytes: number }; delay_ms?: number }
   | { http_error: { status: number; type: string; message: string } };
 
@@ -35,6 +42,11 @@ async function control(path: string, body?: unknown): Promise<unknown> {
 /** Script Claude's reply to the next request whose last user text contains `match`. */
 export async function script(match: string, reply: Reply, times = 1): Promise<void> {
   await control("script", { match, reply, times });
+}
+
+/** The request bodies the model server received since the last reset, oldest first. */
+export async function modelRequests(): Promise<{ messages: { role: string; content: unknown }[] }[]> {
+  return (await control("requests")) as { messages: { role: string; content: unknown }[] }[];
 }
 
 export async function resetModel(): Promise<void> {

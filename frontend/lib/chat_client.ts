@@ -1,6 +1,6 @@
 // The chat, wired: a store fed by a socket transport, and the few things a person can do.
 import type { ChatAction } from "./chat_reducer";
-import { selectCanSend } from "./chat_state";
+import { selectCanSend, selectContinuable } from "./chat_state";
 import { ChatStore, type ChatStoreOptions } from "./chat_store";
 import type { Locale } from "./i18n";
 import type { ClientFrame } from "./protocol";
@@ -86,6 +86,15 @@ export class ChatClient {
 
   cancel(): void {
     if (this.store.current.turnOpen) this.send({ event: "cancel", data: {} });
+  }
+
+  /** Continue the reply cut at the token limit; false when there is none or a reply runs. */
+  continueReply(): boolean {
+    const state = this.store.current;
+    if (!selectCanSend(state) || selectContinuable(state) === null) return false;
+    this.dispatch({ type: "continue_sent" });
+    this.send({ event: "continue", data: {} });
+    return true;
   }
 
   dismissNotice(id: string): void {

@@ -11,13 +11,16 @@ import type {
   ChatStatus,
   CompletionReason,
   ConnectionState,
+  CutShort,
   ToolCall,
 } from "./chat_state";
-import { initialChatState } from "./chat_state";
+import { initialChatState, selectContinuable } from "./chat_state";
 
 export type LocalAction =
   | { type: "user_sent"; text: string }
   | { type: "approval_sent"; toolUseId: string; approved: boolean }
+  /** Continue the reply cut at the token limit: its text goes on in the same bubble. */
+  | { type: "continue_sent" }
   | { type: "connection"; connection: ConnectionState }
   | { type: "dismiss_notice"; id: string }
   | { type: "new_chat" }
@@ -36,6 +39,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return finish(addUserMessage(state, action.text));
     case "approval_sent":
       return finish(decide(state, action.toolUseId, action.approved));
+    case "continue_sent":
+      return finish(reopenCut(state));
     case "connection":
       return state.connection === action.connection
         ? state
@@ -83,7 +88,7 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
     case "ai_chunk":
       return onAiChunk(state, frame);
     case "assistant_message_completed":
-      return onCompleted(state, frame.data.reason);
+      return onCompleted(state, frame.data.reason, frame.data.stop_reason ?? null);
     case "tool_request":
       return onToolRequest(state, frame);
     case "tool_chunk":
@@ -151,6 +156,7 @@ function openAssistant(state: ChatState): [AssistantChatMessage, ChatState] {
     parts: [],
     streaming: true,
     reason: null,
+    stopReason: null,
   };
   return [message, { ...putMessage(next, message), streamingId: id, turnOpen: true }];
 }
@@ -172,7 +178,27 @@ function onAiChunk(state: ChatState, frame: FrameOf<"ai_chunk">): ChatState {
   return putMessage(next, { ...message, parts: updated });
 }
 
-function onCompleted(state: ChatState, reason: CompletionReason): ChatState {
+/** The cut reply streams again: the continuation's chunks are appended to it. */
+function reopenCut(state: ChatState): ChatState {
+  const id = selectContinuable(state);
+  const message = id ? state.messages[id] : undefined;
+  if (message?.role !== "assistant") return state;
+  const reopened: AssistantChatMessage = { ...message, streaming: true, stopReason: null };
+  return {
+    ...putMessage(state, reopened),
+    streamingId: message.id,
+    turnOpen: true,
+    lastReason: null,
+    serverError: false,
+    busy: false,
+  };
+}
+
+function onCompleted(
+  state: ChatState,
+  reason: CompletionReason,
+  stopReason: CutShort | null = null,
+): ChatState {
   let next: ChatState = {
     ...state,
     turnOpen: false,
@@ -184,11 +210,29 @@ function onCompleted(state: ChatState, reason: CompletionReason): ChatState {
   };
   const current = state.streamingId ? state.messages[state.streamingId] : undefined;
   if (current?.role === "assistant") {
-    next = putMessage(next, { ...current, streaming: false, reason });
+    next = putMessage(next, { ...current, streaming: false, reason, stopReason });
   } else if (reason === "cancelled" && state.turnOpen) {
     // Stopped before a word came: an empty reply still says it was stopped.
     const [id, withId] = takeId(next, "a");
-    next = putMessage(withId, { role: "assistant", id, parts: [], streaming: false, reason });
+    next = putMessage(withId, {
+      role: "assistant",
+      id,
+      parts: [],
+      streaming: false,
+      reason,
+      stopReason: null,
+    });
+  } else if (stopReason !== null && state.turnOpen) {
+    // Cut or declined before a word came: the bubble still says so.
+    const [id, withId] = takeId(next, "a");
+    next = putMessage(withId, {
+      role: "assistant",
+      id,
+      parts: [],
+      streaming: false,
+      reason,
+      stopReason,
+    });
   }
   // Calls the reply left unfinished will not go on: say so instead of spinning forever.
   for (const id of state.toolOrder) {
@@ -225,6 +269,7 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
             parts: item.text ? [{ type: "text", text: item.text }] : [],
             streaming: false,
             reason: item.stopped ? "cancelled" : "ok",
+            stopReason: null,
           });
   }
   return next;

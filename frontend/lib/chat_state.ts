@@ -4,6 +4,8 @@ import type { FilePreview } from "./protocol";
 export type ChatStatus = "idle" | "streaming" | "awaiting_approval" | "tool_running" | "error";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 export type CompletionReason = "ok" | "error" | "cancelled";
+/** Why Claude ended an "ok" reply, when the person should know (the completion frame says). */
+export type CutShort = "max_tokens" | "refusal";
 
 export interface TextPart {
   type: "text";
@@ -32,6 +34,8 @@ export interface AssistantChatMessage {
   /** True while chunks may still arrive (until `assistant_message_completed`). */
   streaming: boolean;
   reason: CompletionReason | null;
+  /** Cut at the token limit (Continue goes on with it) or declined; null otherwise. */
+  stopReason: CutShort | null;
 }
 export type ChatMessage = UserChatMessage | AssistantChatMessage;
 
@@ -136,4 +140,13 @@ export function selectPendingTool(state: ChatState): ToolCall | null {
 
 export function selectCanSend(state: ChatState): boolean {
   return state.connection === "open" && !state.turnOpen;
+}
+
+/** The reply a Continue would go on with: the last message, cut at the token limit. */
+export function selectContinuable(state: ChatState): string | null {
+  const id = state.messageIds[state.messageIds.length - 1];
+  const message = id ? state.messages[id] : undefined;
+  return message?.role === "assistant" && message.stopReason === "max_tokens" && !message.streaming
+    ? message.id
+    : null;
 }

@@ -10,7 +10,7 @@
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "ClientFrame".
  */
-export type ClientFrame = UserMessage | ToolApproval | Cancel;
+export type ClientFrame = UserMessage | ToolApproval | Cancel | Continue;
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "ServerFrame".
@@ -73,6 +73,21 @@ export interface Cancel {
  * via the `definition` "CancelData".
  */
 export interface CancelData {}
+/**
+ * Continue a reply that was cut at the token limit (`stop_reason: "max_tokens"`).
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "Continue".
+ */
+export interface Continue {
+  data?: ContinueData;
+  event: "continue";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ContinueData".
+ */
+export interface ContinueData {}
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "SessionCreated".
@@ -143,6 +158,7 @@ export interface AssistantMessageCompleted {
  */
 export interface AssistantMessageCompletedData {
   reason: "ok" | "error" | "cancelled";
+  stop_reason?: ("max_tokens" | "refusal") | null;
 }
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema

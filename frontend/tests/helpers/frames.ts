@@ -22,6 +22,11 @@ export function frameMaker(startSeq = 0) {
       data: { reason },
       seq: next(),
     }),
+    cutShort: (stop_reason: "max_tokens" | "refusal"): ServerFrame => ({
+      event: "assistant_message_completed",
+      data: { reason: "ok", stop_reason },
+      seq: next(),
+    }),
     toolRequest: (
       id: string,
       input: Record<string, unknown>,
