@@ -79,7 +79,7 @@ def conversations_router(settings: Settings) -> APIRouter:
         pending = [call.id for call in stored.tool_calls if call.status == ToolCallStatus.PENDING]
         return ConversationDetail(
             **_summary(stored.__dict__).model_dump(),
-            messages=ui_messages(stored.history, stored.stopped),
+            messages=ui_messages(stored.history, stored.stopped, stored.tool_calls),
             pending_tool_calls=pending,
         )
 

@@ -2,17 +2,31 @@
 
 The UI shows one bubble per person's message and one per reply; a reply that went through
 tool calls spans several assistant messages in Claude's history and becomes one bubble here.
+Each bubble lists the calls its reply made, with their stored status, so a reload redraws
+their cards; a call screened out (`invalid`) was never shown, so it is not listed.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
+
+from gatehouse.store import StoredToolCall
+from gatehouse.tool_call import ToolCallStatus
 
 JsonDict = dict[str, Any]
+SUMMARY_CHARS = 120
+RESULT_CHARS = 2000
+PATH_KEYS = ("path", "file_path", "filename")  # what a file tool's input names its file by
 
 
-def ui_messages(history: Sequence[JsonDict], stopped: Sequence[bool]) -> list[JsonDict]:
+def ui_messages(
+    history: Sequence[JsonDict],
+    stopped: Sequence[bool],
+    calls: Sequence[StoredToolCall] = (),
+) -> list[JsonDict]:
+    rows = {row.id: row for row in calls}
     bubbles: list[JsonDict] = []
     for index, message in enumerate(history):
         text = _text(message["content"])
@@ -21,12 +35,54 @@ def ui_messages(history: Sequence[JsonDict], stopped: Sequence[bool]) -> list[Js
             if text:  # a turn of tool results only is not something the person said
                 bubbles.append({"role": "user", "text": text, "stopped": False})
             continue
-        if bubbles and bubbles[-1]["role"] == "assistant":
-            bubbles[-1]["text"] += text
-            bubbles[-1]["stopped"] = bubbles[-1]["stopped"] or was_stopped
-        else:
-            bubbles.append({"role": "assistant", "text": text, "stopped": was_stopped})
+        if not (bubbles and bubbles[-1]["role"] == "assistant"):
+            bubbles.append({"role": "assistant", "text": "", "stopped": False})
+        bubble = bubbles[-1]
+        bubble["text"] += text
+        bubble["stopped"] = bubble["stopped"] or was_stopped
+        if cards := _tool_calls(message["content"], rows):  # absent when none: the seed's shape
+            bubble["tool_calls"] = [*bubble.get("tool_calls", []), *cards]
     return bubbles
+
+
+def _tool_calls(content: Any, rows: dict[str, StoredToolCall]) -> list[JsonDict]:
+    if isinstance(content, str):
+        return []
+    cards: list[JsonDict] = []
+    for block in content:
+        if block.get("type") != "tool_use":
+            continue
+        row = rows.get(block["id"])
+        if row is not None and row.status == ToolCallStatus.INVALID:
+            continue
+        cards.append(
+            {
+                "id": block["id"],
+                "name": block["name"],
+                "summary": _summary(block.get("input")),
+                # no row: the server stopped before it was stored, so it never ran
+                "status": row.status if row else ToolCallStatus.INTERRUPTED,
+                "decided_by": row.decided_by if row else None,
+                "result": _result_text(row),
+            }
+        )
+    return cards
+
+
+def _result_text(row: StoredToolCall | None) -> str:
+    if row is None or row.result is None:
+        return ""
+    return _text(row.result.get("content", ""))[:RESULT_CHARS]
+
+
+def _summary(tool_input: Any) -> str:
+    if isinstance(tool_input, dict):
+        named = cast(JsonDict, tool_input)
+        for key in PATH_KEYS:
+            value: object = named.get(key)
+            if isinstance(value, str):
+                return value[:SUMMARY_CHARS]
+    return json.dumps(tool_input, ensure_ascii=False)[:SUMMARY_CHARS]
 
 
 def _text(content: Any) -> str:

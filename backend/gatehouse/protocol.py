@@ -15,6 +15,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from gatehouse.settings import Locale
+from gatehouse.tool_call import DecidedBy, ToolCallStatus
 
 
 class _Frame(BaseModel):
@@ -139,10 +140,34 @@ class ErrorData(_Frame):
     detail: ErrorDetail | None = None
 
 
+class ToolStartedData(_Frame):
+    tool_use_id: str
+    name: str
+
+
+class ToolFinishedData(_Frame):
+    tool_use_id: str
+    status: ToolCallStatus
+    decided_by: DecidedBy | None = None
+    code: str | None = None  # the error code of a call that did not end `done`
+
+
+class HistoryToolCall(_Frame):
+    """A past call, drawn as its card after a reload: what ran, who decided, what came back."""
+
+    id: str
+    name: str
+    summary: str  # the path it touched, else a short form of its input
+    status: ToolCallStatus
+    decided_by: DecidedBy | None = None
+    result: str = ""  # the start of the result's text
+
+
 class HistoryMessage(_Frame):
     role: Literal["user", "assistant"]
     text: str
     stopped: bool = False
+    tool_calls: list[HistoryToolCall] | None = None  # absent when the reply made no call
 
 
 class HistoryData(_Frame):
@@ -185,6 +210,18 @@ class ToolChunk(_Frame):
     seq: int = 0
 
 
+class ToolStarted(_Frame):
+    event: Literal["tool_started"] = "tool_started"
+    data: ToolStartedData
+    seq: int = 0
+
+
+class ToolFinished(_Frame):
+    event: Literal["tool_finished"] = "tool_finished"
+    data: ToolFinishedData
+    seq: int = 0
+
+
 class Error(_Frame):
     event: Literal["error"] = "error"
     data: ErrorData
@@ -204,6 +241,8 @@ ServerFrame = Annotated[
     | AssistantMessageCompleted
     | ToolRequest
     | ToolChunk
+    | ToolStarted
+    | ToolFinished
     | Error
     | History,
     Field(discriminator="event"),

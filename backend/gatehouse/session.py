@@ -86,6 +86,7 @@ class Session:
         self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_FRAMES)
         self._outboxes: list[Outbox] = []
         self._turn: TurnHandle | None = None
+        self._error_flagged = False
         self._turn_start = _TurnStart(self._seq, len(self.history))
 
     # ── frames ──────────────────────────────────────────────────────────────────────────────
@@ -123,6 +124,17 @@ class Session:
     def emit_status(self, **fields: Any) -> None:
         self.emit(protocol.StatusUpdate(data=protocol.StatusUpdateData(**fields)))
 
+    def flag_error(self) -> None:
+        """`status_update {error: true}`, sent alongside the error of a failed reply or tool."""
+        self._error_flagged = True
+        self.emit_status(error=True)
+
+    def clear_error(self) -> None:
+        """A new reply starts: `error: false`, only when the last one had flagged an error."""
+        if self._error_flagged:
+            self._error_flagged = False
+            self.emit_status(error=False)
+
     async def attach_resumed(self, outbox: Outbox, last_seq: str | None) -> None:
         """Send what the client missed, then attach it live, with no gap and no repeat.
 
@@ -135,6 +147,7 @@ class Session:
         rejected = last_seq is not None and (claimed is None or claimed > self._seq)
         after = None if rejected or claimed is None or claimed < self._compacted_seq else claimed
         since = self._turn_start.seq if after is None else after
+        calls = await self._store.tool_calls(self.id) if after is None and self.stored else []
         older = await self._frames_from_store(since)
         # From here to attach() nothing awaits, so no frame can slip between replay and live.
         covered = older[-1][0] if older else since
@@ -147,7 +160,8 @@ class Session:
             refusal = error_frame(GatehouseError("invalid_last_seq"), self.locale)
             outbox.push(protocol.encode(refusal.model_copy(update={"seq": since})))
         if after is None:
-            messages = ui_messages(self.history[: self._turn_start.messages], self.stopped)
+            shown = self.history[: self._turn_start.messages]
+            messages = ui_messages(shown, self.stopped, calls)
             history = protocol.HistoryData.model_validate({"messages": messages})
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
         for text in replay:

@@ -397,6 +397,16 @@ class Store:
             tool_calls=[_stored_call(c) for c in calls],
         )
 
+    async def tool_calls(self, conversation_id: str) -> list[StoredToolCall]:
+        """A conversation's stored calls, oldest first (the history draws their cards)."""
+        async with self._engine.connect() as connection:
+            calls = await connection.execute(
+                select(tool_calls)
+                .where(tool_calls.c.conversation_id == conversation_id)
+                .order_by(tool_calls.c.requested_at)
+            )
+            return [_stored_call(c) for c in calls]
+
     async def list_conversations(
         self, limit: int = 200, after: tuple[float, str] | None = None
     ) -> list[JsonDict]:

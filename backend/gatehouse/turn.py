@@ -186,6 +186,7 @@ class Turn:
                     "model_error", code=err.code, status=err.status, request_id=err.request_id
                 )
             session.emit_error(err)
+            session.flag_error()
         except asyncio.CancelledError:
             if not self._cancel_requested:
                 raise  # the server is stopping: stored state is left for the next start
@@ -195,6 +196,7 @@ class Turn:
             reason = "error"
             log.exception("turn_failed")
             session.emit_error(GatehouseError("internal_error"))
+            session.flag_error()
         finally:
             self._approvals.clear()
             self._requests.clear()
@@ -216,6 +218,7 @@ class Turn:
 
     async def _body(self) -> None:
         session = self._session
+        session.clear_error()  # a new reply: the last one's failure is no longer the state
         session.cut = False  # a new request: a cut reply is continued now or not at all
         if self._continuing:
             session.emit_status(ai_typing=True)
@@ -400,6 +403,7 @@ class Turn:
                 if call.result is None:
                     stopped = _result(call.id, CANCELLED_TEXT, True)
                     call.settle(Status.INTERRUPTED, stopped, DecidedBy.STOP)
+                    self._finished(call, "cancelled")
                     await self._update(call)
             await self._add_results(calls)
             raise
@@ -422,6 +426,7 @@ class Turn:
                 _result(call.id, text, True),
                 DecidedBy.DEADLINE if expired else DecidedBy.RESTART,
             )
+            self._finished(call, code)
             await self._update(call)
             return
         if call.status == Status.APPROVED:
@@ -431,26 +436,33 @@ class Turn:
             self._requests.pop(call.id, None)
         info = self._kit.tools.lookup(call.use["name"])
         log.info("tool_decision", tool_use_id=call.id, decision=decision)
+        code: str | None = None
         if decision == "denied":
             call.settle(Status.DENIED, _result(call.id, DENIED_TEXT, True), DecidedBy.PERSON)
         elif decision == "timeout":
-            session.emit_error(GatehouseError("approval_timeout"), tool_use_id=call.id)
+            code = "approval_timeout"
+            session.emit_error(GatehouseError(code), tool_use_id=call.id)
             call.settle(Status.EXPIRED, _result(call.id, TIMEOUT_TEXT, True), DecidedBy.DEADLINE)
         elif info is None:  # approved, but its server went away meanwhile
             absent = _result(call.id, self._absent_tool(call.use), True)
             call.settle(Status.FAILED, absent, DecidedBy.SERVER)
+            code = "server_unavailable"
         else:
             call.status = Status.RUNNING  # approved, and started at once: one write
             await self._update(call)
-            result = await self._run_tool(call.use, info)
+            result, code = await self._run_tool(call.use, info)
             status = Status.FAILED if result.get("is_error") else Status.DONE
             call.settle(status, result, DecidedBy.TOOL)
+        self._finished(call, code)
         await self._update(call)
 
-    async def _run_tool(self, use: JsonDict, info: ToolInfo) -> JsonDict:
+    async def _run_tool(self, use: JsonDict, info: ToolInfo) -> tuple[JsonDict, str | None]:
+        """Run an approved call: its result, and its error code when it failed."""
         session = self._session
         tool_use_id: str = use["id"]
         relay = _relay(session, use, info)
+        started_frame = protocol.ToolStartedData(tool_use_id=tool_use_id, name=use["name"])
+        session.emit(protocol.ToolStarted(data=started_frame))
         session.emit_status(tool_running=True, file_path=_file_path(use, info))
         started = time.perf_counter()
         try:
@@ -469,13 +481,21 @@ class Turn:
         if outcome.is_error:
             log.warning("tool_failed", tool_use_id=tool_use_id, code=code, message=outcome.message)
             session.emit_error(GatehouseError(code), tool_use_id=tool_use_id)
+            session.flag_error()
         elif relay:
             metrics.TOOL_BYTES_WRITTEN_TOTAL.inc(relay.total)
         result: JsonDict = {"type": "tool_result", "tool_use_id": tool_use_id}
         result["content"] = outcome.content
         if outcome.is_error:
             result["is_error"] = True
-        return result
+        return result, code if outcome.is_error else None
+
+    def _finished(self, call: ToolCall, code: str | None) -> None:
+        """A call shown to the person reached its final status: its card shows which."""
+        data = protocol.ToolFinishedData(
+            tool_use_id=call.id, status=call.status, decided_by=call.decided_by, code=code
+        )
+        self._session.emit(protocol.ToolFinished(data=data))
 
     # ── stored rows ─────────────────────────────────────────────────────────────────────────
     async def _save(
@@ -516,6 +536,7 @@ class Turn:
         unsettled = [call for call in calls if call.result is None]
         for call in unsettled:
             call.settle(status, _result(call.id, text, True), decided_by)
+            self._finished(call, "cancelled" if decided_by == DecidedBy.STOP else "internal_error")
         results: list[JsonDict] = []
         for use in uses:  # a use never screened (the failure came first) is answered here
             call = screened.get(use["id"])

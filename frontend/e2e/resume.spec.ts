@@ -100,3 +100,34 @@ test("a dropped connection resumes from the last frame seen, without repeating",
   await release(gate);
   await expectWholeReplyOnce(page);
 });
+
+test("a reload after a tool call redraws its card, from the replay and from the history", async ({ page }) => {
+  await script("grave e recarregue", {
+    text: ["Vou gravar."],
+    tool_uses: [{ id: "toolu_e2e_reload", name: "create_file", input: { path: "recarga/nota.txt", content: "olá" } }],
+  });
+  await page.goto("/");
+  await ready(page);
+  await send(page, "grave e recarregue");
+  await page.getByRole("dialog").getByRole("button", { name: "Aprovar" }).click();
+  const card = page.getByTestId("tool-output-view");
+  await expect(card).toHaveAttribute("data-state", "done");
+  await ready(page);
+
+  const expectCard = async () => {
+    await expect(card).toHaveCount(1);
+    await expect(card).toHaveAttribute("data-state", "done");
+    await expect(card.getByTestId("tool-path")).toHaveText("recarga/nota.txt");
+  };
+  await page.reload(); // the last reply comes back as its frames
+  await ready(page);
+  await expectCard();
+
+  await send(page, "obrigado");
+  await expect(page.getByTestId("message-assistant")).toHaveCount(2);
+  await ready(page);
+  await page.reload(); // now the reply with the call is in the history
+  await ready(page);
+  await expectCard();
+  await expect(page.getByTestId("message-assistant")).toHaveCount(2);
+});

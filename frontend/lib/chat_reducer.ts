@@ -3,6 +3,7 @@
 // them while one reply streams.
 import { utf8Length } from "./format";
 import { assertNever, type FrameOf, type ServerFrame } from "./protocol";
+import type { HistoryToolCall, ToolCallStatus } from "./ws_events";
 import type {
   AssistantChatMessage,
   AssistantPart,
@@ -93,6 +94,10 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
       return onToolRequest(state, frame);
     case "tool_chunk":
       return onToolChunk(state, frame);
+    case "tool_started":
+      return onToolStarted(state, frame);
+    case "tool_finished":
+      return onToolFinished(state, frame);
     case "error":
       return onError(state, frame);
     case "history":
@@ -260,19 +265,45 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
   };
   for (const item of frame.data.messages) {
     const [id, withId] = takeId(next, "h");
-    next =
-      item.role === "user"
-        ? putMessage(withId, { role: "user", id, text: item.text })
-        : putMessage(withId, {
-            role: "assistant",
-            id,
-            parts: item.text ? [{ type: "text", text: item.text }] : [],
-            streaming: false,
-            reason: item.stopped ? "cancelled" : "ok",
-            stopReason: null,
-          });
+    if (item.role === "user") {
+      next = putMessage(withId, { role: "user", id, text: item.text });
+      continue;
+    }
+    const cards = item.tool_calls ?? [];
+    const parts: AssistantPart[] = item.text ? [{ type: "text", text: item.text }] : [];
+    next = putMessage(withId, {
+      role: "assistant",
+      id,
+      parts: [...parts, ...cards.map((c): AssistantPart => ({ type: "tool", toolUseId: c.id }))],
+      streaming: false,
+      reason: item.stopped ? "cancelled" : "ok",
+      stopReason: null,
+    });
+    for (const card of cards) next = putTool(next, pastCall(card));
   }
   return next;
+}
+
+/** A past call from the history, drawn like the live card it was. */
+function pastCall(card: HistoryToolCall): ToolCall {
+  const base = {
+    id: card.id,
+    name: card.name,
+    server: "",
+    input: {},
+    preview: null,
+    output: card.result ?? "",
+    receivedBytes: utf8Length(card.result ?? ""),
+    filePath: card.summary,
+  };
+  return finalCall(base, card.status, null);
+}
+
+/** The card of a call that reached `status` (the server's ToolCallStatus). */
+function finalCall(call: Omit<ToolCall, "state">, status: ToolCallStatus, code: string | null): ToolCall {
+  if (status === "done") return { ...call, state: "done" };
+  if (status === "denied") return { ...call, state: "denied" };
+  return { ...call, state: "failed", code: code ?? status, message: null };
 }
 
 function newChat(state: ChatState): ChatState {
@@ -354,21 +385,29 @@ function decide(state: ChatState, id: string, approved: boolean): ChatState {
   return putTool(state, { ...call, state: approved ? "approved" : "denied" });
 }
 
+// `status_update.tool_running` is the badge's; which card runs comes from tool_started/finished.
 function startTool(state: ChatState, filePath: string | null): ChatState {
-  const next = { ...state, toolRunning: true, filePath };
-  const id = state.toolOrder.find((t) => state.toolCalls[t]?.state === "approved");
-  const call = id ? state.toolCalls[id] : undefined;
-  if (!call) return next;
-  return putTool(next, { ...call, state: "running", filePath: filePath ?? call.filePath });
+  return { ...state, toolRunning: true, filePath };
 }
 
 function endTool(state: ChatState): ChatState {
-  let next: ChatState = { ...state, toolRunning: false, filePath: null };
-  for (const id of state.toolOrder) {
-    const call = next.toolCalls[id];
-    if (call?.state === "running") next = putTool(next, { ...call, state: "done" });
-  }
-  return next;
+  return { ...state, toolRunning: false, filePath: null };
+}
+
+function onToolStarted(state: ChatState, frame: FrameOf<"tool_started">): ChatState {
+  const call = state.toolCalls[frame.data.tool_use_id];
+  if (call?.state !== "approved" && call?.state !== "requested") return state;
+  return putTool(state, { ...call, state: "running" });
+}
+
+function onToolFinished(state: ChatState, frame: FrameOf<"tool_finished">): ChatState {
+  const { tool_use_id: id, status, code } = frame.data;
+  const call = state.toolCalls[id];
+  if (!call) return state;
+  const next = finalCall(call, status, code ?? null);
+  // A failure the error frame already explained keeps its words.
+  if (next.state === "failed" && call.state === "failed") return state;
+  return putTool(state, next);
 }
 
 function onToolChunk(state: ChatState, frame: FrameOf<"tool_chunk">): ChatState {

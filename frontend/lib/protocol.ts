@@ -6,16 +6,20 @@ export type { ClientFrame, ServerFrame, FilePreview } from "./ws_events";
 export type ServerEvent = ServerFrame["event"];
 export type FrameOf<E extends ServerEvent> = Extract<ServerFrame, { event: E }>;
 
-const SERVER_EVENTS: ReadonlySet<string> = new Set<ServerEvent>([
-  "session_created",
-  "status_update",
-  "ai_chunk",
-  "assistant_message_completed",
-  "tool_request",
-  "tool_chunk",
-  "error",
-  "history",
-] satisfies ServerEvent[]);
+// A Record over the union: an event added to the protocol fails to compile until listed here.
+const KNOWN_EVENTS: Record<ServerEvent, true> = {
+  session_created: true,
+  status_update: true,
+  ai_chunk: true,
+  assistant_message_completed: true,
+  tool_request: true,
+  tool_chunk: true,
+  tool_started: true,
+  tool_finished: true,
+  error: true,
+  history: true,
+};
+const SERVER_EVENTS: ReadonlySet<string> = new Set(Object.keys(KNOWN_EVENTS));
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -22,8 +22,33 @@ export type ServerFrame =
   | AssistantMessageCompleted
   | ToolRequest
   | ToolChunk
+  | ToolStarted
+  | ToolFinished
   | ErrorFrame
   | History;
+/**
+ * Who or what gave a call its final status.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "DecidedBy".
+ */
+export type DecidedBy =
+  "screening" | "person" | "deadline" | "tool" | "stop" | "restart" | "server";
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolCallStatus".
+ */
+export type ToolCallStatus =
+  | "requested"
+  | "invalid"
+  | "pending"
+  | "approved"
+  | "denied"
+  | "expired"
+  | "running"
+  | "done"
+  | "failed"
+  | "interrupted";
 
 export interface GatehouseProtocol {
   client?: ClientFrame;
@@ -212,6 +237,42 @@ export interface ToolChunkData {
 }
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolStarted".
+ */
+export interface ToolStarted {
+  data: ToolStartedData;
+  event: "tool_started";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolStartedData".
+ */
+export interface ToolStartedData {
+  name: string;
+  tool_use_id: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolFinished".
+ */
+export interface ToolFinished {
+  data: ToolFinishedData;
+  event: "tool_finished";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolFinishedData".
+ */
+export interface ToolFinishedData {
+  code?: string | null;
+  decided_by?: DecidedBy | null;
+  status: ToolCallStatus;
+  tool_use_id: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "Error".
  */
 export interface ErrorFrame {
@@ -262,4 +323,19 @@ export interface HistoryMessage {
   role: "user" | "assistant";
   stopped: boolean;
   text: string;
+  tool_calls?: HistoryToolCall[] | null;
+}
+/**
+ * A past call, drawn as its card after a reload: what ran, who decided, what came back.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "HistoryToolCall".
+ */
+export interface HistoryToolCall {
+  decided_by?: DecidedBy | null;
+  id: string;
+  name: string;
+  result?: string;
+  status: ToolCallStatus;
+  summary: string;
 }

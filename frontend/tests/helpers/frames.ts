@@ -1,7 +1,12 @@
 // Server frames for tests, numbered like the server numbers them.
 import type { Locale } from "@/lib/i18n";
 import type { FilePreview, ServerFrame } from "@/lib/protocol";
-import type { ErrorDetail, StatusUpdateData } from "@/lib/ws_events";
+import type {
+  ErrorDetail,
+  HistoryToolCall,
+  StatusUpdateData,
+  ToolFinishedData,
+} from "@/lib/ws_events";
 
 export function frameMaker(startSeq = 0) {
   let seq = startSeq;
@@ -41,13 +46,32 @@ export function frameMaker(startSeq = 0) {
       data: { chunk, tool_use_id: id },
       seq: next(),
     }),
+    toolStarted: (id: string, name = "create_file"): ServerFrame => ({
+      event: "tool_started",
+      data: { tool_use_id: id, name },
+      seq: next(),
+    }),
+    toolFinished: (
+      id: string,
+      status: ToolFinishedData["status"] = "done",
+      code: string | null = null,
+    ): ServerFrame => ({
+      event: "tool_finished",
+      data: { tool_use_id: id, status, code },
+      seq: next(),
+    }),
     error: (message: string, detail: ErrorDetail | null = null): ServerFrame => ({
       event: "error",
       data: { message, detail },
       seq: next(),
     }),
     history: (
-      messages: { role: "user" | "assistant"; text: string; stopped?: boolean }[],
+      messages: {
+        role: "user" | "assistant";
+        text: string;
+        stopped?: boolean;
+        tool_calls?: HistoryToolCall[];
+      }[],
     ): ServerFrame => ({
       event: "history",
       data: { messages: messages.map((m) => ({ stopped: false, ...m })) },

@@ -81,6 +81,7 @@ describe("chat reducer", () => {
 
     state = feed(
       [
+        f.toolStarted("toolu_1"),
         f.status({ tool_running: true, file_path: "notes/a.txt" }),
         f.toolChunk("toolu_1", "línea 1\n"),
       ],
@@ -94,6 +95,7 @@ describe("chat reducer", () => {
       [
         f.toolChunk("toolu_1", "line 2\n"),
         f.status({ tool_running: false }),
+        f.toolFinished("toolu_1", "done"),
         f.status({ ai_typing: true }),
         f.chunk("Done."),
         f.status({ ai_typing: false }),
@@ -248,6 +250,73 @@ describe("chat reducer", () => {
     state = feed([request, f.session(), request], state);
     expect(assistant(state).parts).toHaveLength(1);
     expect(state.toolOrder).toEqual(["t1"]);
+  });
+
+  it("moves the card named by tool_started/tool_finished, not another approved one", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session()), sent("go")]);
+    state = feed([f.toolRequest("t1", { path: "a", content: "a" }), f.toolRequest("t2", { path: "b", content: "b" })], state);
+    state = run(
+      [
+        { type: "approval_sent", toolUseId: "t1", approved: true },
+        { type: "approval_sent", toolUseId: "t2", approved: true },
+      ],
+      state,
+    );
+    state = feed([f.toolStarted("t1"), f.status({ tool_running: true, file_path: "a" })], state);
+    expect([state.toolCalls.t1?.state, state.toolCalls.t2?.state]).toEqual(["running", "approved"]);
+    state = feed([f.status({ tool_running: false }), f.toolFinished("t1", "done")], state);
+    expect([state.toolCalls.t1?.state, state.toolCalls.t2?.state]).toEqual(["done", "approved"]);
+    state = feed([f.toolStarted("t2"), f.status({ tool_running: true, file_path: "b" })], state);
+    expect(state.toolCalls.t2?.state).toBe("running");
+    state = feed([f.status({ tool_running: false }), f.toolFinished("t2", "failed", "write_failed")], state);
+    const t2 = state.toolCalls.t2;
+    expect(t2?.state === "failed" && t2.code).toBe("write_failed");
+  });
+
+  it("finishes an expired call as failed with its code, and keeps a failure's own message", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session()), sent("go")]);
+    state = feed(
+      [
+        f.toolRequest("t1", { path: "a", content: "a" }),
+        f.error("No answer in time.", { code: "approval_timeout", tool_use_id: "t1" }),
+        f.toolFinished("t1", "expired", "approval_timeout"),
+      ],
+      state,
+    );
+    const call = state.toolCalls.t1;
+    expect(call?.state).toBe("failed");
+    expect(call?.state === "failed" && [call.code, call.message]).toEqual(["approval_timeout", "No answer in time."]);
+  });
+
+  it("redraws past tool-call cards from history with their final state and result", () => {
+    const f = frameMaker(7);
+    const state = feed([
+      f.session("s9", true),
+      f.history([
+        { role: "user", text: "write two" },
+        {
+          role: "assistant",
+          text: "Writing both.",
+          tool_calls: [
+            { id: "t1", name: "create_file", summary: "notes/yes.txt", status: "done", decided_by: "tool", result: "Wrote 4 bytes" },
+            { id: "t2", name: "create_file", summary: "notes/no.txt", status: "denied", decided_by: "person", result: "denied" },
+            { id: "t3", name: "create_file", summary: "notes/late.txt", status: "expired", decided_by: "deadline", result: "" },
+          ],
+        },
+      ]),
+    ]);
+    expect(assistant(state, 0).parts).toEqual([
+      { type: "text", text: "Writing both." },
+      { type: "tool", toolUseId: "t1" },
+      { type: "tool", toolUseId: "t2" },
+      { type: "tool", toolUseId: "t3" },
+    ]);
+    expect(state.toolCalls.t1).toMatchObject({ state: "done", filePath: "notes/yes.txt", output: "Wrote 4 bytes" });
+    expect(state.toolCalls.t2?.state).toBe("denied");
+    expect(state.toolCalls.t3).toMatchObject({ state: "failed", code: "expired" });
+    expect(state.status).toBe("idle");
   });
 
   it("fails the calls a stopped reply leaves behind", () => {

@@ -52,15 +52,45 @@ describe("message list", () => {
     expect(card).toHaveAttribute("data-state", "requested");
     expect(screen.getByTestId("status-badge")).toHaveTextContent("Awaiting approval");
     act(() => h.client.decide("t1", true));
-    h.receive(h.f.status({ tool_running: true, file_path: "big.txt" }), h.f.toolChunk("t1", "x".repeat(1024)));
+    h.receive(
+      h.f.toolStarted("t1"),
+      h.f.status({ tool_running: true, file_path: "big.txt" }),
+      h.f.toolChunk("t1", "x".repeat(1024)),
+    );
     expect(card).toHaveAttribute("data-state", "running");
     expect(screen.getByTestId("status-badge")).toHaveTextContent("File being created… big.txt");
     expect(within(card).getByTestId("tool-output")).toHaveTextContent("x".repeat(1024));
     expect(within(card).getByTestId("tool-progress")).toHaveTextContent("1 KB of 2 KB");
     expect(within(card).getByTestId("tool-progress")).toHaveTextContent("50%");
-    h.receive(h.f.toolChunk("t1", "x".repeat(1024)), h.f.status({ tool_running: false }));
+    h.receive(h.f.toolChunk("t1", "x".repeat(1024)), h.f.status({ tool_running: false }), h.f.toolFinished("t1"));
     expect(card).toHaveAttribute("data-state", "done");
     expect(within(card).getByTestId("tool-progress")).toHaveTextContent("100%");
+  });
+});
+
+describe("tool-call cards after a reload", () => {
+  it("draws each past call from history like its live card: name, path, state, result", () => {
+    const h = renderChat(<MessageList />, { locale: "en" });
+    h.receive(
+      h.f.session("s1", true),
+      h.f.history([
+        { role: "user", text: "write two" },
+        {
+          role: "assistant",
+          text: "Writing both.",
+          tool_calls: [
+            { id: "t1", name: "create_file", summary: "notes/yes.txt", status: "done", decided_by: "tool", result: "Wrote notes/yes.txt" },
+            { id: "t2", name: "create_file", summary: "notes/no.txt", status: "denied", decided_by: "person", result: "denied" },
+          ],
+        },
+      ]),
+    );
+    const [done, denied] = screen.getAllByTestId("tool-output-view");
+    expect(done).toHaveAttribute("data-state", "done");
+    expect(within(done!).getByTestId("tool-path")).toHaveTextContent("notes/yes.txt");
+    expect(within(done!).getByTestId("tool-output")).toHaveTextContent("Wrote notes/yes.txt");
+    expect(denied).toHaveAttribute("data-state", "denied");
+    expect(within(denied!).getByTestId("tool-path")).toHaveTextContent("notes/no.txt");
   });
 });
 
