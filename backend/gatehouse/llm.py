@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -39,6 +40,11 @@ TextSink = Callable[[str], None]  # called once per text delta; it must not bloc
 # and a thousand replies at once is a load the server is built for.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
 TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input streams as JSON
+RetrySink = Callable[[bool], None]  # True when the SDK retries a reply's request, False after
+
+# The SDK retries inside its client; the request hook runs in the task of the reply that asked,
+# so this variable tells it whose request is being retried.
+_on_retry: ContextVar[Callable[[], None] | None] = ContextVar("on_retry", default=None)
 
 
 @dataclass(frozen=True)
@@ -70,19 +76,29 @@ class Claude:
         await self._client.close()
 
     async def stream_reply(
-        self, history: Sequence[JsonDict], tools: Sequence[JsonDict], on_text: TextSink
+        self,
+        history: Sequence[JsonDict],
+        tools: Sequence[JsonDict],
+        on_text: TextSink,
+        on_retry: RetrySink | None = None,
     ) -> Reply:
+        """One streamed reply; `on_retry(True)` when the SDK retries its request (a 429, a
+        5xx, a dropped connection) and `on_retry(False)` once an answer comes or it gives up."""
         if not self._has_key:
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome="unauthorized").inc()
             raise ModelError("unauthorized")
         started = time.perf_counter()
+        retrying = _Retrying(on_retry)
+        token = _on_retry.set(retrying.began)
         try:
-            reply = await self._stream(history, tools, on_text, started)
+            reply = await self._stream(history, tools, on_text, started, retrying)
         except (anthropic.APIError, httpx2.TransportError, ModelError) as exc:
             error = classify_model_exception(exc)
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome=error.code).inc()
             raise error from exc
         finally:
+            _on_retry.reset(token)
+            retrying.ended()
             metrics.STREAM_DURATION.observe(time.perf_counter() - started)
         metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome="ok").inc()
         return reply
@@ -93,6 +109,7 @@ class Claude:
         tools: Sequence[JsonDict],
         on_text: TextSink,
         started: float,
+        retrying: _Retrying,
     ) -> Reply:
         settings = self._settings
         blocks = _Blocks()
@@ -108,6 +125,7 @@ class Claude:
             stream=True,
         )
         async with request as response:  # HTTP errors and retries: the SDK's, as ever
+            retrying.ended()  # an answer came
             async for sse in anthropic.AsyncStream.raw_events(response.http_response):
                 match sse.event:  # the event name is the data's "type"
                     case "content_block_delta":
@@ -140,7 +158,35 @@ def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:
     and the trusted CAs (SSL_CERT_FILE) from the environment; aiohttp reads the bytes, for
     about 40% of the CPU per delta of the SDK's default httpx transport
     (`python -m bench.sdk_paths`, bench/results/FINDINGS.md)."""
-    return anthropic.DefaultAioHttpClient(limits=CONNECTION_LIMITS, timeout=timeout)
+    return anthropic.DefaultAioHttpClient(
+        limits=CONNECTION_LIMITS, timeout=timeout, event_hooks={"request": [_notice_retry]}
+    )
+
+
+async def _notice_retry(request: httpx2.Request) -> None:
+    """The SDK numbers each attempt of a request in this header; past 0 it is a retry."""
+    if request.headers.get("x-stainless-retry-count", "0") != "0":
+        callback = _on_retry.get()
+        if callback is not None:
+            callback()
+
+
+class _Retrying:
+    """Tells the sink once when a reply's request is retried, and once when that is over."""
+
+    def __init__(self, sink: RetrySink | None) -> None:
+        self._sink = sink
+        self._told = False
+
+    def began(self) -> None:
+        if self._sink is not None and not self._told:
+            self._told = True
+            self._sink(True)
+
+    def ended(self) -> None:
+        if self._sink is not None and self._told:
+            self._told = False
+            self._sink(False)
 
 
 class _Blocks:

@@ -285,7 +285,10 @@ class Turn:
             log.warning("history_repaired_for_claude", changes=sent.changes)
         try:
             reply = await self._kit.claude.stream_reply(
-                _without_trailing_space(sent.messages), self._kit.tools.tools_for_claude(), on_text
+                _without_trailing_space(sent.messages),
+                self._kit.tools.tools_for_claude(),
+                on_text,
+                on_retry=lambda retrying: session.emit_status(reconnecting=retrying),
             )
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped

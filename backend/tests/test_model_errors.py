@@ -95,6 +95,42 @@ async def test_retried_errors_never_reach_the_person(app: RunningApp, model: Mod
     assert [r.headers["x-stainless-retry-count"] for r in model.requests] == ["0", "1"]
 
 
+async def test_a_retry_is_shown_as_reconnecting_until_the_answer_comes(
+    app: RunningApp, model: ModelServer
+) -> None:
+    model.script({"http_error": {"status": 529, "type": "overloaded_error", "message": "busy"}})
+    model.script({"text": ["back"]})
+    async with Chat(app.ws_url()) as chat:
+        frames = await chat.reply_to("are you there?")
+    flags = [
+        f["data"]["reconnecting"]
+        for f in events(frames, "status_update")
+        if f["data"].get("reconnecting") is not None
+    ]
+    assert flags == [True, False]
+    first_chunk = next(i for i, f in enumerate(frames) if f["event"] == "ai_chunk")
+    cleared = next(i for i, f in enumerate(frames) if f["data"].get("reconnecting") is False)
+    assert cleared < first_chunk
+    assert streamed_text(frames) == "back"
+
+
+async def test_retries_that_run_out_still_clear_reconnecting(
+    app_factory: AppFactory, model: ModelServer
+) -> None:
+    app = app_factory(ANTHROPIC_MAX_RETRIES="1")
+    for _ in range(2):
+        model.script({"http_error": {"status": 503, "type": "api_error", "message": "down"}})
+    async with Chat(app.ws_url()) as chat:
+        frames = await chat.reply_to("hello?")
+    flags = [
+        f["data"]["reconnecting"]
+        for f in events(frames, "status_update")
+        if f["data"].get("reconnecting") is not None
+    ]
+    assert flags == [True, False]
+    assert _only_error(frames)["detail"]["code"] == "service_unavailable"
+
+
 async def test_an_error_event_mid_stream_ends_the_reply_with_an_error(
     app: RunningApp, model: ModelServer
 ) -> None:
