@@ -102,12 +102,7 @@ async def test_a_retry_is_shown_as_reconnecting_until_the_answer_comes(
     model.script({"text": ["back"]})
     async with Chat(app.ws_url()) as chat:
         frames = await chat.reply_to("are you there?")
-    flags = [
-        f["data"]["reconnecting"]
-        for f in events(frames, "status_update")
-        if f["data"].get("reconnecting") is not None
-    ]
-    assert flags == [True, False]
+    assert _reconnecting_flags(frames) == [True, False]
     first_chunk = next(i for i, f in enumerate(frames) if f["event"] == "ai_chunk")
     cleared = next(i for i, f in enumerate(frames) if f["data"].get("reconnecting") is False)
     assert cleared < first_chunk
@@ -122,12 +117,7 @@ async def test_retries_that_run_out_still_clear_reconnecting(
         model.script({"http_error": {"status": 503, "type": "api_error", "message": "down"}})
     async with Chat(app.ws_url()) as chat:
         frames = await chat.reply_to("hello?")
-    flags = [
-        f["data"]["reconnecting"]
-        for f in events(frames, "status_update")
-        if f["data"].get("reconnecting") is not None
-    ]
-    assert flags == [True, False]
+    assert _reconnecting_flags(frames) == [True, False]
     assert _only_error(frames)["detail"]["code"] == "service_unavailable"
 
 
@@ -197,3 +187,8 @@ async def test_history_stays_valid_after_a_failed_turn(app: RunningApp, model: M
             ],
         }
     ]
+
+
+def _reconnecting_flags(frames: list[Frame]) -> list[bool]:
+    updates = events(frames, "status_update")
+    return [f["data"]["reconnecting"] for f in updates if f["data"].get("reconnecting") is not None]

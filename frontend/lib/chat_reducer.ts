@@ -216,28 +216,10 @@ function onCompleted(
   const current = state.streamingId ? state.messages[state.streamingId] : undefined;
   if (current?.role === "assistant") {
     next = putMessage(next, { ...current, streaming: false, reason, stopReason });
-  } else if (reason === "cancelled" && state.turnOpen) {
-    // Stopped before a word came: an empty reply still says it was stopped.
+  } else if ((reason === "cancelled" || stopReason !== null) && state.turnOpen) {
+    // Stopped, cut or declined before a word came: the empty bubble still says so.
     const [id, withId] = takeId(next, "a");
-    next = putMessage(withId, {
-      role: "assistant",
-      id,
-      parts: [],
-      streaming: false,
-      reason,
-      stopReason: null,
-    });
-  } else if (stopReason !== null && state.turnOpen) {
-    // Cut or declined before a word came: the bubble still says so.
-    const [id, withId] = takeId(next, "a");
-    next = putMessage(withId, {
-      role: "assistant",
-      id,
-      parts: [],
-      streaming: false,
-      reason,
-      stopReason,
-    });
+    next = putMessage(withId, { role: "assistant", id, parts: [], streaming: false, reason, stopReason });
   }
   // Calls the reply left unfinished will not go on: say so instead of spinning forever.
   for (const id of state.toolOrder) {
