@@ -114,12 +114,26 @@ class FilePreview(_Frame):
     problem: str | None = None
 
 
+class ToolAnnotations(_Frame):
+    """What the tool's MCP server says about it (MCP `ToolAnnotations`: readOnlyHint, …).
+
+    Hints a server declares, shown to the person as badges; never used to decide anything.
+    A hint the server did not declare (or sent as something other than a boolean) is absent.
+    """
+
+    read_only_hint: bool | None = None
+    destructive_hint: bool | None = None
+    idempotent_hint: bool | None = None
+    open_world_hint: bool | None = None
+
+
 class ToolRequestData(_Frame):
     id: str
     name: str
     input: dict[str, Any]
     server: str
     preview: FilePreview | None = None
+    annotations: ToolAnnotations | None = None  # absent when the server declares no hint
 
 
 class ToolChunkData(_Frame):

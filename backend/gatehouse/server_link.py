@@ -26,6 +26,7 @@ from mcp.types import Implementation, Tool
 
 from gatehouse.mcp_config import HttpServerConfig, ServerConfig, StdioServerConfig
 from gatehouse.metrics import MCP_ERRORS_TOTAL
+from gatehouse.tool_hints import clean_listing
 
 log = structlog.get_logger(__name__)
 
@@ -199,7 +200,7 @@ async def _relay_until_eof(
     try:
         async with sink:
             async for item in source:
-                await sink.send(item)
+                await sink.send(clean_listing(item))
     except (anyio.BrokenResourceError, anyio.ClosedResourceError):
         pass
     finally:

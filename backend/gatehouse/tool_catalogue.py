@@ -20,8 +20,9 @@ from jsonschema.protocols import Validator
 from mcp.types import Tool
 
 from gatehouse.builtin_tools import BuiltinTool
-from gatehouse.protocol import FilePreview
+from gatehouse.protocol import FilePreview, ToolAnnotations
 from gatehouse.sanitise import clean_json, clean_text
+from gatehouse.tool_hints import hints_of
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,7 @@ class ToolInfo:
     builtin: bool
     description: str = ""
     behaviour: BuiltinTool | None = None  # what the app does beyond running it (built-in only)
+    annotations: ToolAnnotations | None = None  # the hints its server declares, for the person
 
     @property
     def streamed_field(self) -> str | None:
@@ -144,6 +146,7 @@ class Catalogue:
             builtin=builtin,
             description=clean_text((tool.description or tool.title or tool.name)[:4096]),
             behaviour=self._builtin_tools.get(tool.name) if builtin else None,
+            annotations=hints_of(tool),
         )
 
 

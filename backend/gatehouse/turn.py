@@ -341,6 +341,7 @@ class Turn:
                 input=use["input"],
                 server=info.server,
                 preview=protocol.FilePreview(**preview) if preview else None,
+                annotations=info.annotations,
             )
         )
         call.status = Status.PENDING

@@ -199,6 +199,7 @@ export interface ToolRequest {
  * via the `definition` "ToolRequestData".
  */
 export interface ToolRequestData {
+  annotations?: ToolAnnotations | null;
   id: string;
   input: {
     [k: string]: unknown | undefined;
@@ -206,6 +207,21 @@ export interface ToolRequestData {
   name: string;
   preview?: FilePreview | null;
   server: string;
+}
+/**
+ * What the tool's MCP server says about it (MCP `ToolAnnotations`: readOnlyHint, …).
+ *
+ * Hints a server declares, shown to the person as badges; never used to decide anything.
+ * A hint the server did not declare (or sent as something other than a boolean) is absent.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolAnnotations".
+ */
+export interface ToolAnnotations {
+  destructive_hint?: boolean | null;
+  idempotent_hint?: boolean | null;
+  open_world_hint?: boolean | null;
+  read_only_hint?: boolean | null;
 }
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
