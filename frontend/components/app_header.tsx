@@ -6,6 +6,7 @@ import { useConversationsSelector } from "@/lib/use_conversations";
 import { useT } from "@/lib/use_preferences";
 import { GateIcon, MenuIcon } from "./icons";
 import { LanguageSwitcher } from "./language_switcher";
+import { SoundToggle } from "./sound_toggle";
 import { StatusBadge } from "./status_badge";
 import { ThemeToggle } from "./theme_toggle";
 
@@ -70,6 +71,7 @@ export function AppHeader({
         <div className="ml-auto flex min-w-0 items-center gap-2 sm:shrink-0">
           <StatusBadge />
           <LanguageSwitcher />
+          <SoundToggle />
           <ThemeToggle />
         </div>
       </div>

@@ -1,5 +1,6 @@
 "use client";
-import { useCallback, useId, useRef } from "react";
+import { useCallback, useId, useRef, type ReactNode } from "react";
+import { APPROVAL_DIALOG_ID } from "@/lib/attention";
 import type { ToolCall } from "@/lib/chat_state";
 import { formatBytes } from "@/lib/format";
 import { useFocusTrap } from "@/lib/use_focus_trap";
@@ -8,14 +9,18 @@ import { ApprovalDetail as Detail } from "./approval_detail";
 import { ContentPreview } from "./content_preview";
 import { VisiblePath } from "./visible_path";
 import { ShieldIcon, WarningIcon } from "./icons";
+import { DestructiveWarning, ToolHintBadges } from "./tool_hints";
 
 export function ApprovalDialog({
   call,
   queued,
+  queue = null,
   onDecide,
 }: {
   call: ToolCall;
   queued: number;
+  /** The list of every waiting call, when several wait (components/approval_queue.tsx). */
+  queue?: ReactNode;
   onDecide: (approved: boolean) => void;
 }) {
   const t = useT();
@@ -34,6 +39,7 @@ export function ApprovalDialog({
     <div className="fixed inset-0 z-50 flex items-end justify-center bg-zinc-950/30 p-0 sm:items-start sm:px-6 sm:pt-16 dark:bg-black/50">
       <div
         ref={ref}
+        id={APPROVAL_DIALOG_ID}
         role="dialog"
         aria-modal="true"
         aria-labelledby={titleId}
@@ -52,14 +58,17 @@ export function ApprovalDialog({
             </h2>
             <p id={descriptionId} className="mt-0.5 text-sm text-zinc-600 dark:text-zinc-400">
               {t("approval.description")}
-              {queued > 0 && (
+              {queued > 0 && !queue && (
                 <span className="ml-2 rounded-full bg-zinc-100 px-2 py-0.5 text-xs font-medium dark:bg-zinc-800">
                   {t("approval.queue", { n: queued })}
                 </span>
               )}
             </p>
+            <ToolHintBadges call={call} />
           </div>
         </div>
+        <DestructiveWarning call={call} />
+        {queue}
 
         <div className="min-h-0 flex-1 space-y-4 overflow-y-auto px-6 py-4">
           <dl

@@ -1,18 +1,21 @@
 "use client";
-import { useCallback } from "react";
-import { selectPendingTool, type ChatState } from "@/lib/chat_state";
+import { useCallback, useState } from "react";
+import { pendingToolsSelector } from "@/lib/chat_state";
 import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { ApprovalDialog } from "./approval_dialog";
+import { ApprovalQueue } from "./approval_queue";
 
-function countPending(state: ChatState): number {
-  return state.toolOrder.filter((id) => state.toolCalls[id]?.state === "requested").length;
-}
-
-/** Asks about the oldest tool call still waiting; the next one follows once it is decided. */
+/**
+ * Asks about the calls still waiting: the oldest one (or the one the person picked from the
+ * list) in full; when several wait, the list of them all, each with its own decision, and
+ * approve all / deny all.
+ */
 export function ApprovalModal() {
   const client = useChatClient();
-  const call = useChatSelector(selectPendingTool);
-  const pending = useChatSelector(countPending);
+  const selectPending = useState(pendingToolsSelector)[0];
+  const calls = useChatSelector(selectPending);
+  const [picked, setPicked] = useState<string | null>(null);
+  const call = calls.find((waiting) => waiting.id === picked) ?? calls[0] ?? null;
   const id = call?.id;
   const decide = useCallback(
     (approved: boolean) => {
@@ -20,6 +23,29 @@ export function ApprovalModal() {
     },
     [client, id],
   );
+  const decideOne = useCallback(
+    (toolUseId: string, approved: boolean) => client.decide(toolUseId, approved),
+    [client],
+  );
+  const decideAll = useCallback((approved: boolean) => client.decideAll(approved), [client]);
   if (!call) return null;
-  return <ApprovalDialog key={call.id} call={call} queued={pending - 1} onDecide={decide} />;
+  const queue =
+    calls.length > 1 ? (
+      <ApprovalQueue
+        calls={calls}
+        shownId={call.id}
+        onShow={setPicked}
+        onDecide={decideOne}
+        onDecideAll={decideAll}
+      />
+    ) : null;
+  return (
+    <ApprovalDialog
+      key={call.id}
+      call={call}
+      queued={calls.length - 1}
+      queue={queue}
+      onDecide={decide}
+    />
+  );
 }

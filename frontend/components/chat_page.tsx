@@ -10,6 +10,7 @@ import { useMediaQuery, WIDE_QUERY } from "@/lib/use_media_query";
 import { useLocale } from "@/lib/use_preferences";
 import { useStickToBottom } from "@/lib/use_stick_to_bottom";
 import { AppHeader } from "./app_header";
+import { ApprovalAttention } from "./approval_attention";
 import { ApprovalModal } from "./approval_modal";
 import { Composer } from "./composer";
 import { ConversationSidebar } from "./conversation_sidebar";
@@ -49,6 +50,7 @@ export function ChatPage() {
       <ConversationsContext.Provider value={conversations}>
         <ChatLayout />
         <ApprovalModal />
+        <ApprovalAttention />
         <DeleteConversationDialog />
       </ConversationsContext.Provider>
     </ChatContext.Provider>

@@ -84,6 +84,17 @@ export class ChatClient {
     this.send({ event: "tool_approval", data: { tool_use_id: toolUseId, approved } });
   }
 
+  /** Decide every call still waiting; approving leaves out a call that cannot run (a bad path). */
+  decideAll(approved: boolean): void {
+    const state = this.store.current;
+    for (const id of state.toolOrder) {
+      const call = state.toolCalls[id];
+      if (call?.state !== "requested") continue;
+      if (approved && call.preview && !call.preview.valid_path) continue;
+      this.decide(id, approved);
+    }
+  }
+
   cancel(): void {
     if (this.store.current.turnOpen) this.send({ event: "cancel", data: {} });
   }

@@ -1,5 +1,5 @@
 // The chat's state: plain data, built only by the reducer (lib/chat_reducer.ts).
-import type { FilePreview } from "./protocol";
+import type { FilePreview, ToolAnnotations } from "./protocol";
 
 export type ChatStatus = "idle" | "streaming" | "awaiting_approval" | "tool_running" | "error";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -45,6 +45,8 @@ interface ToolCallBase {
   server: string;
   input: Record<string, unknown>;
   preview: FilePreview | null;
+  /** The hints its MCP server declares (read-only, destructive…); null when none. */
+  annotations: ToolAnnotations | null;
   /** The `tool_chunk` text received so far, concatenated. */
   output: string;
   receivedBytes: number;
@@ -136,6 +138,23 @@ export function selectPendingTool(state: ChatState): ToolCall | null {
     if (call?.state === "requested") return call;
   }
   return null;
+}
+
+/**
+ * Every call still waiting for the person, oldest first. Memoized per selector: the same array
+ * while the waiting calls are the same objects (a chunk of another call changes nothing).
+ */
+export function pendingToolsSelector(): (state: ChatState) => ToolCall[] {
+  let last: ToolCall[] = [];
+  return (state) => {
+    const calls = state.toolOrder.flatMap((id) => {
+      const call = state.toolCalls[id];
+      return call?.state === "requested" ? [call] : [];
+    });
+    const same = calls.length === last.length && calls.every((call, i) => call === last[i]);
+    if (!same) last = calls;
+    return last;
+  };
 }
 
 export function selectCanSend(state: ChatState): boolean {

@@ -73,6 +73,26 @@ const ptBR = {
   "approval.deny": "Negar",
   "approval.escHint": "para negar",
   "approval.queue": "+{n} pedido(s) na fila",
+  "approval.destructive": "Esta ferramenta pode apagar ou sobrescrever dados. Aprove só se tiver certeza.",
+  "approval.hintsDeclared": "O que o servidor “{server}” declara sobre esta ferramenta (não verificado)",
+  "approval.several": "{n} chamadas aguardam a sua decisão",
+  "approval.approveAll": "Aprovar todas",
+  "approval.denyAll": "Negar todas",
+  "approval.show": "Ver {name}",
+  "approval.approveOne": "Aprovar {name}",
+  "approval.denyOne": "Negar {name}",
+  "hint.readOnly": "Só leitura",
+  "hint.destructive": "Destrutiva",
+  "hint.additive": "Não destrutiva",
+  "hint.idempotent": "Idempotente",
+  "hint.openWorld": "Acessa o mundo externo",
+  "hint.closedWorld": "Sem acesso externo",
+  "attention.title.one": "({n}) Aprovação pendente — {app}",
+  "attention.title.other": "({n}) Aprovações pendentes — {app}",
+  "attention.body.one": "{tool} ({server}) aguarda a sua aprovação.",
+  "attention.body.other": "{n} chamadas de ferramenta aguardam a sua aprovação.",
+  "sound.enable": "Tocar um som quando uma ferramenta pedir aprovação",
+  "sound.disable": "Silenciar o som dos pedidos de aprovação",
   "tool.state.requested": "Aguardando aprovação",
   "tool.state.approved": "Aprovada",
   "tool.state.running": "Escrevendo…",
@@ -166,6 +186,26 @@ const en: Dictionary = {
   "approval.deny": "Deny",
   "approval.escHint": "to deny",
   "approval.queue": "+{n} more waiting",
+  "approval.destructive": "This tool can delete or overwrite data. Approve only if you are sure.",
+  "approval.hintsDeclared": "What the server “{server}” declares about this tool (not verified)",
+  "approval.several": "{n} calls are waiting for your decision",
+  "approval.approveAll": "Approve all",
+  "approval.denyAll": "Deny all",
+  "approval.show": "Show {name}",
+  "approval.approveOne": "Approve {name}",
+  "approval.denyOne": "Deny {name}",
+  "hint.readOnly": "Read-only",
+  "hint.destructive": "Destructive",
+  "hint.additive": "Non-destructive",
+  "hint.idempotent": "Idempotent",
+  "hint.openWorld": "Reaches the outside world",
+  "hint.closedWorld": "No outside access",
+  "attention.title.one": "({n}) Approval pending — {app}",
+  "attention.title.other": "({n}) Approvals pending — {app}",
+  "attention.body.one": "{tool} ({server}) is waiting for your approval.",
+  "attention.body.other": "{n} tool calls are waiting for your approval.",
+  "sound.enable": "Play a sound when a tool asks for approval",
+  "sound.disable": "Mute the sound of approval requests",
   "tool.state.requested": "Awaiting approval",
   "tool.state.approved": "Approved",
   "tool.state.running": "Writing…",
@@ -226,4 +266,9 @@ const WORDED_CODES = ["invalid_json", "invalid_payload", "conversation_deleted"]
 
 function isWordedCode(code: string): code is (typeof WORDED_CODES)[number] {
   return (WORDED_CODES as readonly string[]).includes(code);
+}
+
+/** CLDR's plural category of `n` in `locale`, narrowed to the two forms our texts have. */
+export function pluralForm(locale: Locale, n: number): "one" | "other" {
+  return new Intl.PluralRules(locale).select(n) === "one" ? "one" : "other";
 }

@@ -6,6 +6,7 @@ export type Theme = "light" | "dark";
 
 const LOCALE_KEY = "gatehouse.locale";
 const THEME_KEY = "gatehouse.theme";
+const SOUND_KEY = "gatehouse.sound";
 
 interface Preference<T> {
   get: () => T;
@@ -119,6 +120,13 @@ export const themePreference = preference<Theme>(
       document.documentElement.classList.toggle("dark", value === "dark");
     }
   },
+);
+
+/** A chime when a tool asks for approval: off unless the person turns it on. */
+export const soundPreference = preference<boolean>(
+  () => storage()?.getItem(SOUND_KEY) === "on",
+  false,
+  (value) => storage()?.setItem(SOUND_KEY, value ? "on" : "off"),
 );
 
 /**

@@ -1,7 +1,7 @@
 // Helpers over the generated protocol types (lib/ws_events.ts is generated, never edited).
 import type { ClientFrame, ServerFrame } from "./ws_events";
 
-export type { ClientFrame, ServerFrame, FilePreview } from "./ws_events";
+export type { ClientFrame, ServerFrame, FilePreview, ToolAnnotations } from "./ws_events";
 
 export type ServerEvent = ServerFrame["event"];
 export type FrameOf<E extends ServerEvent> = Extract<ServerFrame, { event: E }>;

@@ -1,7 +1,7 @@
 "use client";
 import { useMemo, useSyncExternalStore } from "react";
 import { translator, type Locale, type Translate } from "./i18n";
-import { localePreference, themePreference, type Theme } from "./preferences";
+import { localePreference, soundPreference, themePreference, type Theme } from "./preferences";
 
 export function useLocale(): Locale {
   return useSyncExternalStore(
@@ -18,4 +18,8 @@ export function useT(): Translate {
 
 export function useTheme(): Theme {
   return useSyncExternalStore(themePreference.subscribe, themePreference.get, themePreference.getServer);
+}
+
+export function useSound(): boolean {
+  return useSyncExternalStore(soundPreference.subscribe, soundPreference.get, soundPreference.getServer);
 }

@@ -6,6 +6,7 @@ import type {
   HistoryToolCall,
   StatusUpdateData,
   ToolFinishedData,
+  ToolRequestData,
 } from "@/lib/ws_events";
 
 export function frameMaker(startSeq = 0) {
@@ -36,9 +37,10 @@ export function frameMaker(startSeq = 0) {
       id: string,
       input: Record<string, unknown>,
       preview: FilePreview | null = null,
+      extra: Partial<ToolRequestData> = {},
     ): ServerFrame => ({
       event: "tool_request",
-      data: { id, name: "create_file", input, server: "workspace", preview },
+      data: { id, name: "create_file", input, server: "workspace", preview, ...extra },
       seq: next(),
     }),
     toolChunk: (id: string, chunk: string): ServerFrame => ({

@@ -105,7 +105,7 @@ describe("approval modal", () => {
   it("asks about parallel calls one after the other", async () => {
     const h = openModal();
     h.receive(h.f.toolRequest("toolu_2", { path: "b.txt", content: "b" }, preview("b.txt", "b")));
-    expect(screen.getByText("+1 pedido(s) na fila")).toBeInTheDocument();
+    expect(screen.getByTestId("approval-queue")).toHaveTextContent("2 chamadas aguardam a sua decisão");
     await h.user.click(screen.getByRole("button", { name: "Aprovar" }));
     expect(screen.getByTestId("approval-path")).toHaveTextContent("b.txt");
     await h.user.click(screen.getByRole("button", { name: "Negar" }));
