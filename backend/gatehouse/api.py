@@ -1,4 +1,4 @@
-"""HTTP routes under /api: the conversation list the sidebar shows.
+"""HTTP routes under /api: the conversation list the sidebar shows, and attachments' bytes.
 
 The list is paged: newest first, `limit` rows at a time; when more follow, the response has a
 `X-Next-Cursor` header to pass back as `?cursor=`. The cursor is the (updated_at, id) of the
@@ -14,14 +14,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, FiniteFloat, StringConstraints, TypeAdapter, ValidationError
 
-from gatehouse.history import ui_messages
+from gatehouse.attachments import message_file
+from gatehouse.history import ui_messages, usage_frame
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
 from gatehouse.tool_call import ToolCallStatus
+from gatehouse.usage import Usage, total
 
 
 class ConversationSummary(BaseModel):
@@ -34,6 +36,7 @@ class ConversationSummary(BaseModel):
 class ConversationDetail(ConversationSummary):
     messages: list[dict[str, Any]]
     pending_tool_calls: list[str]
+    usage: dict[str, Any] | None = None  # every reply's usage together (README, Usage and cost)
 
 
 def require_token(request: Request, token: str | None) -> None:
@@ -77,11 +80,36 @@ def conversations_router(settings: Settings) -> APIRouter:
         if stored is None:
             raise HTTPException(status_code=404, detail="conversation not found")
         pending = [call.id for call in stored.tool_calls if call.status == ToolCallStatus.PENDING]
+        usage = [Usage.from_json(u) if u else None for u in stored.usage]
+        spent = usage_frame(total(usage))
         return ConversationDetail(
             **_summary(stored.__dict__).model_dump(),
-            messages=ui_messages(stored.history, stored.stopped, stored.tool_calls),
+            messages=ui_messages(
+                stored.history,
+                stored.stopped,
+                stored.tool_calls,
+                usage,
+                stored.attachments,
+                stored.id,
+            ),
             pending_tool_calls=pending,
+            usage=spent.model_dump(exclude_none=True) if spent else None,
         )
+
+    @router.get("/conversations/{conversation_id}/messages/{position}/attachments/{index}")
+    async def get_attachment(
+        request: Request,
+        conversation_id: Annotated[str, StringConstraints(max_length=64)],
+        position: Annotated[int, Path(ge=0)],
+        index: Annotated[int, Path(ge=0, le=100)],
+    ) -> Response:
+        store, _ = guard(request)
+        message = await store.load_message(conversation_id, position)
+        found = message_file(message, index) if message is not None else None
+        if found is None:
+            raise HTTPException(status_code=404, detail="attachment not found")
+        raw, media_type = found
+        return Response(raw, media_type=media_type, headers=ATTACHMENT_HEADERS)
 
     @router.delete("/conversations/{conversation_id}", status_code=204)
     async def delete_conversation(request: Request, conversation_id: str) -> None:
@@ -92,6 +120,14 @@ def conversations_router(settings: Settings) -> APIRouter:
     return router
 
 
+# The bytes were checked to be an image or a PDF; the browser must not guess otherwise, nor
+# run anything a PDF carries, nor let another site embed them.
+ATTACHMENT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "Cache-Control": "private, max-age=86400",
+    "Cross-Origin-Resource-Policy": "same-site",
+}
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 NEXT_CURSOR_HEADER = "X-Next-Cursor"

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from gatehouse import metrics, origins
+from gatehouse import attachments, metrics, origins
 from gatehouse.api import conversations_router, require_token
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
@@ -44,8 +44,17 @@ def create_app(settings: Settings) -> FastAPI:
         claude = Claude(settings)
         store = await Store.open(settings.database_url)
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
+            limits = attachments.Limits(
+                settings.max_attachments,
+                settings.max_attachments_bytes,
+                settings.max_conversation_attachments_bytes,
+            )
             turns = Turns(
-                claude, tools, settings.tool_approval_timeout_s, settings.max_message_chars
+                claude,
+                tools,
+                settings.tool_approval_timeout_s,
+                settings.max_message_chars,
+                limits,
             )
             sessions = Sessions(store, settings.resume_grace_s, turns)
             gateway = Gateway(settings, turns, sessions)

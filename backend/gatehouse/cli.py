@@ -53,7 +53,7 @@ def _serve(settings: Settings) -> None:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        ws_max_size=settings.max_frame_bytes,
+        ws_max_size=settings.ws_max_frame_bytes,
         ws_per_message_deflate=settings.ws_compression,
         access_log=False,
         log_level="warning",

@@ -20,6 +20,7 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gatehouse import metrics, protocol
+from gatehouse.attachments import Upload
 from gatehouse.errors import GatehouseError
 from gatehouse.i18n import parse_locale
 from gatehouse.rate_limit import RateLimiter, Verdict
@@ -32,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 WS_1001_GOING_AWAY = 1001
 WS_1008_POLICY_VIOLATION = 1008
+WS_1009_MESSAGE_TOO_BIG = 1009
 WS_1011_INTERNAL_ERROR = 1011
 WS_1013_TRY_AGAIN_LATER = 1013
 
@@ -218,7 +220,10 @@ class Gateway:
                 raw = message.get("text")
                 if raw is None:
                     raw = message.get("bytes") or b""
-                self._handle(session, raw)
+                oversized = len(raw) > self.settings.max_frame_bytes
+                if not self._handle(session, raw, oversized=oversized):
+                    connection.close(WS_1009_MESSAGE_TOO_BIG)
+                    return
         except WebSocketDisconnect:
             return
 
@@ -233,17 +238,24 @@ class Gateway:
             session.emit_error(GatehouseError("too_many_messages"))
         return True
 
-    def _handle(self, session: Session, raw: str | bytes) -> None:
+    def _handle(self, session: Session, raw: str | bytes, *, oversized: bool = False) -> bool:
+        """Act on one frame; False when it is over `MAX_FRAME_BYTES` without being a message
+        with attachments (the socket is closed with 1009, as for any frame too large)."""
         try:
             frame = protocol.parse_client_frame(raw)
         except protocol.FrameRejected as rejected:
+            if oversized:
+                return False
             metrics.INVALID_FRAMES_TOTAL.labels(error=rejected.reason).inc()
             log.info("frame_rejected", reason=rejected.reason, errors=rejected.errors)
             session.emit_error(GatehouseError(rejected.reason), errors=rejected.errors)
-            return
+            return True
+        if oversized and not (isinstance(frame, protocol.UserMessage) and frame.data.attachments):
+            return False
         match frame:
             case protocol.UserMessage(data=data):
-                self._user_message(session, data.text)
+                uploads = [Upload(a.name, a.data) for a in data.attachments or []]
+                self.turns.reply(session, data.text, uploads)
             case protocol.ToolApproval(data=data):
                 if not session.decide(data.tool_use_id, data.approved):
                     log.warning("unknown_tool_approval", tool_use_id=data.tool_use_id)
@@ -256,9 +268,7 @@ class Gateway:
                 self.turns.continue_reply(session)
             case _:
                 assert_never(frame)
-
-    def _user_message(self, session: Session, text: str) -> None:
-        self.turns.reply(session, text)
+        return True
 
 
 def _bearer(websocket: WebSocket) -> str:

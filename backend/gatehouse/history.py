@@ -12,8 +12,11 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
+from gatehouse import protocol
+from gatehouse.attachments import FILE_BLOCKS
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_call import ToolCallStatus
+from gatehouse.usage import Usage, total
 
 JsonDict = dict[str, Any]
 SUMMARY_CHARS = 120
@@ -25,24 +28,76 @@ def ui_messages(
     history: Sequence[JsonDict],
     stopped: Sequence[bool],
     calls: Sequence[StoredToolCall] = (),
+    usage: Sequence[Usage | None] = (),
+    attachments: Sequence[Sequence[JsonDict]] = (),
+    conversation_id: str = "",
 ) -> list[JsonDict]:
     rows = {row.id: row for row in calls}
     bubbles: list[JsonDict] = []
+    spent: list[Usage | None] = []  # the usages of the last assistant bubble's messages
     for index, message in enumerate(history):
         text = _text(message["content"])
         was_stopped = index < len(stopped) and stopped[index]
         if message["role"] == "user":
-            if text:  # a turn of tool results only is not something the person said
-                bubbles.append({"role": "user", "text": text, "stopped": False})
+            files = _attachments(conversation_id, index, attachments, message["content"])
+            if text or files:  # a turn of tool results only is not something the person said
+                bubble: JsonDict = {"role": "user", "text": text, "stopped": False}
+                if files:
+                    bubble["attachments"] = files
+                bubbles.append(bubble)
             continue
         if not (bubbles and bubbles[-1]["role"] == "assistant"):
             bubbles.append({"role": "assistant", "text": "", "stopped": False})
+            spent = []
         bubble = bubbles[-1]
         bubble["text"] += text
         bubble["stopped"] = bubble["stopped"] or was_stopped
         if cards := _tool_calls(message["content"], rows):  # absent when none: the seed's shape
             bubble["tool_calls"] = [*bubble.get("tool_calls", []), *cards]
+        spent.append(usage[index] if index < len(usage) else None)
+        if frame := usage_frame(total(spent)):
+            bubble["usage"] = frame.model_dump(exclude_none=True)
     return bubbles
+
+
+def usage_frame(usage: Usage | None) -> protocol.MessageUsage | None:
+    if usage is None:
+        return None
+    return protocol.MessageUsage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_input_tokens=usage.cache_read_input_tokens,
+        cache_creation_input_tokens=usage.cache_creation_input_tokens,
+        cost_usd=None if usage.cost_usd is None else float(usage.cost_usd),
+        model=usage.model,
+    )
+
+
+def attachment_url(conversation_id: str, position: int, index: int) -> str:
+    return f"/api/conversations/{conversation_id}/messages/{position}/attachments/{index}"
+
+
+def _attachments(
+    conversation_id: str, position: int, names: Sequence[Sequence[JsonDict]], content: Any
+) -> list[JsonDict]:
+    """A person's message's files, as named when they came (or by their type, if unnamed)."""
+    if isinstance(content, str):
+        return []
+    named: Sequence[JsonDict] = names[position] if position < len(names) else ()
+    files: list[JsonDict] = []
+    for n, block in enumerate(b for b in content if b.get("type") in FILE_BLOCKS):
+        source: JsonDict = block.get("source") or {}
+        about: JsonDict = dict(named[n]) if n < len(named) else {}
+        media_type = str(about.get("media_type") or source.get("media_type") or "")
+        files.append(
+            {
+                "name": str(about.get("name") or block["type"]),
+                "media_type": media_type,
+                "bytes": int(about.get("bytes") or 0),
+                "url": attachment_url(conversation_id, position, n),
+            }
+        )
+    return files
 
 
 def _tool_calls(content: Any, rows: dict[str, StoredToolCall]) -> list[JsonDict]:

@@ -65,6 +65,22 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "Mensagem longa demais.",
         "en": "Message too long.",
     },
+    "attachment_type": {
+        "pt-BR": "Anexo recusado: só imagens PNG, JPEG, GIF ou WebP e PDFs são aceitos.",
+        "en": "Attachment refused: only PNG, JPEG, GIF or WebP images and PDFs are accepted.",
+    },
+    "attachment_too_large": {
+        "pt-BR": "Anexo grande demais (imagens: até 5 MB e 8000 pixels de lado).",
+        "en": "Attachment too large (images: up to 5 MB and 8000 pixels a side).",
+    },
+    "too_many_attachments": {
+        "pt-BR": "Anexos demais em uma mensagem.",
+        "en": "Too many attachments in one message.",
+    },
+    "attachments_too_large": {
+        "pt-BR": "Os anexos passam do total permitido nesta conversa. Comece outra.",
+        "en": "The attachments exceed the total allowed in this conversation. Start a new one.",
+    },
     "invalid_last_seq": {
         "pt-BR": "Não foi possível retomar de onde você parou; a conversa foi carregada de novo.",
         "en": "Could not resume where you left off; the conversation was loaded again.",

@@ -26,12 +26,13 @@ from typing import Any, cast
 import anthropic
 import httpx2
 import orjson
-from anthropic.types import MessageParam, ToolParam
+from anthropic.types import MessageParam, TextBlockParam, ToolParam
 
 from gatehouse import metrics
 from gatehouse.errors import ModelError, classify_model_exception
 from gatehouse.sanitise import clean_text
 from gatehouse.settings import Settings
+from gatehouse.usage import Usage
 
 JsonDict = dict[str, Any]
 TextSink = Callable[[str], None]  # called once per text delta; it must not block
@@ -41,6 +42,8 @@ TextSink = Callable[[str], None]  # called once per text delta; it must not bloc
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
 TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input streams as JSON
 RetrySink = Callable[[bool], None]  # True when the SDK retries a reply's request, False after
+
+EPHEMERAL: JsonDict = {"type": "ephemeral"}  # the 5-minute prompt cache
 
 # The SDK retries inside its client; the request hook runs in the task of the reply that asked,
 # so this variable tells it whose request is being retried.
@@ -53,6 +56,7 @@ class Reply:
 
     content: list[JsonDict]
     stop_reason: str | None
+    usage: Usage | None = None  # None when the stream reported none
 
     def tool_uses(self) -> list[JsonDict]:
         return [block for block in self.content if block.get("type") == "tool_use"]
@@ -114,14 +118,16 @@ class Claude:
         settings = self._settings
         blocks = _Blocks()
         stop_reason: str | None = None
+        usage: Usage | None = None
         completed = False
         first_token = True
+        prompt = cached_prompt(settings.system_prompt, tools, history, settings.prompt_caching)
         request = self._client.messages.with_streaming_response.create(
             model=settings.anthropic_model,
             max_tokens=settings.max_tokens,
-            system=settings.system_prompt,
-            messages=cast(list[MessageParam], list(history)),  # plain dicts of that shape
-            tools=cast(list[ToolParam], list(tools)) if tools else anthropic.omit,
+            system=cast(str | list[TextBlockParam], prompt.system),
+            messages=cast(list[MessageParam], prompt.messages),  # plain dicts of that shape
+            tools=cast(list[ToolParam], prompt.tools) if prompt.tools else anthropic.omit,
             stream=True,
         )
         async with request as response:  # HTTP errors and retries: the SDK's, as ever
@@ -140,16 +146,67 @@ class Claude:
                         event = _json(sse.data)
                         blocks.start(event["index"], event["content_block"])
                     case "message_delta":
-                        stop_reason = _json(sse.data)["delta"].get("stop_reason")
+                        event = _json(sse.data)
+                        stop_reason = event["delta"].get("stop_reason")
+                        if usage is not None and event.get("usage"):
+                            usage = usage.updated(event["usage"])
+                    case "message_start":
+                        message = _json(sse.data)["message"]
+                        model = message.get("model") or settings.anthropic_model
+                        usage = Usage.from_api(message.get("usage") or {}, model)
                     case "message_stop":
                         completed = True
                     case "error":  # as the SDK's own stream would raise it
                         raise ModelError("stream_error", status=200, request_id=response.request_id)
-                    case _:  # message_start, content_block_stop, ping, events of a later API
+                    case _:  # content_block_stop, ping, events of a later API
                         pass
         if not completed:
             raise ModelError("stream_interrupted")
-        return Reply(content=blocks.content(), stop_reason=stop_reason)
+        if usage is not None:
+            usage = usage.priced(settings.prices)
+            metrics.count_usage(usage)
+        return Reply(content=blocks.content(), stop_reason=stop_reason, usage=usage)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str | list[JsonDict]
+    tools: list[JsonDict]
+    messages: list[JsonDict]
+
+
+def cached_prompt(
+    system: str, tools: Sequence[JsonDict], history: Sequence[JsonDict], caching: bool
+) -> Prompt:
+    """The request's prompt, with prompt-cache breakpoints when `caching`: one on the last
+    tool, one on the system prompt (the two change only with the configuration), and one on
+    the last block of the latest turn, so the next request reads the whole conversation so
+    far from the cache and pays full price only for what is new. The history is not changed:
+    the marked blocks are copies."""
+    if not caching:
+        return Prompt(system, list(tools), list(history))
+    marked_tools = [*tools[:-1], {**tools[-1], "cache_control": EPHEMERAL}] if tools else []
+    marked_system = [{"type": "text", "text": system, "cache_control": EPHEMERAL}]
+    messages = list(history)
+    if messages:
+        last = messages[-1]
+        content: list[JsonDict] = (
+            [{"type": "text", "text": last["content"]}]
+            if isinstance(last["content"], str)
+            else list(last["content"])
+        )
+        if content and _cacheable(content[-1]):
+            content[-1] = {**content[-1], "cache_control": EPHEMERAL}
+            messages[-1] = {**last, "content": content}
+    return Prompt(marked_system, marked_tools, messages)
+
+
+def _cacheable(block: JsonDict) -> bool:
+    """Thinking blocks take no breakpoint of their own; an empty text block none either."""
+    kind = block.get("type")
+    return kind not in ("thinking", "redacted_thinking") and not (
+        kind == "text" and not block.get("text")
+    )
 
 
 def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:

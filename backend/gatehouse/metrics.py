@@ -5,7 +5,12 @@ All metrics live in one registry owned by this module so the names are easy to f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from gatehouse.usage import Usage
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -118,3 +123,35 @@ MCP_ERRORS_TOTAL = Counter(
 
 def render() -> bytes:
     return generate_latest(REGISTRY)
+
+
+TOKENS_TOTAL = Counter(
+    "gatehouse_tokens",
+    "Tokens of Claude's replies, by kind (input, output, cache_read, cache_creation) and model.",
+    ["kind", "model"],
+    registry=REGISTRY,
+)
+COST_USD_TOTAL = Counter(
+    "gatehouse_cost_usd",
+    "Cost of Claude's replies in USD, by model (replies of an unpriced model are not counted).",
+    ["model"],
+    registry=REGISTRY,
+)
+UNPRICED_REPLIES_TOTAL = Counter(
+    "gatehouse_unpriced_replies",
+    "Replies of a model with no price in the table (their cost is unknown), by model.",
+    ["model"],
+    registry=REGISTRY,
+)
+
+
+def count_usage(usage: Usage) -> None:
+    model = usage.model or "unknown"
+    TOKENS_TOTAL.labels(kind="input", model=model).inc(usage.input_tokens)
+    TOKENS_TOTAL.labels(kind="output", model=model).inc(usage.output_tokens)
+    TOKENS_TOTAL.labels(kind="cache_read", model=model).inc(usage.cache_read_input_tokens)
+    TOKENS_TOTAL.labels(kind="cache_creation", model=model).inc(usage.cache_creation_input_tokens)
+    if usage.cost_usd is None:
+        UNPRICED_REPLIES_TOTAL.labels(model=model).inc()
+    else:
+        COST_USD_TOTAL.labels(model=model).inc(float(usage.cost_usd))

@@ -12,7 +12,7 @@ import json
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from gatehouse.settings import Locale
 from gatehouse.tool_call import DecidedBy, ToolCallStatus
@@ -30,8 +30,24 @@ class _ClientFrame(BaseModel):
 # ── client → server ──────────────────────────────────────────────────────────────────────────
 
 
+class AttachmentUpload(_ClientFrame):
+    """A file the person attached: its name, and its bytes as base64. `media_type` is what
+    the browser guessed; the server reads the type from the bytes and never trusts it."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    media_type: Annotated[str, Field(max_length=100)] = ""
+    data: Annotated[str, Field(min_length=1)]
+
+
 class UserMessageData(_ClientFrame):
-    text: Annotated[str, Field(min_length=1)]
+    text: str  # may be empty only when there are attachments
+    attachments: list[AttachmentUpload] | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> UserMessageData:
+        if not self.text and not self.attachments:
+            raise ValueError("text must not be empty without attachments")
+        return self
 
 
 class UserMessage(_ClientFrame):
@@ -99,11 +115,24 @@ class AiChunkData(_Frame):
     text: str
 
 
+class MessageUsage(_Frame):
+    """A reply's tokens, all its requests together, and their cost in USD (absent: unknown,
+    a model without a price)."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_input_tokens: int
+    cache_creation_input_tokens: int
+    cost_usd: float | None = None
+    model: str | None = None
+
+
 class AssistantMessageCompletedData(_Frame):
     reason: Literal["ok", "error", "cancelled"] = "ok"
     # Why Claude ended an "ok" reply, when the person should know: cut at the token limit
     # (a `continue` frame continues it), or declined. Absent for an ordinary end.
     stop_reason: Literal["max_tokens", "refusal"] | None = None
+    usage: MessageUsage | None = None  # the reply so far; absent when Claude reported none
 
 
 class FilePreview(_Frame):
@@ -177,11 +206,20 @@ class HistoryToolCall(_Frame):
     result: str = ""  # the start of the result's text
 
 
+class HistoryAttachment(_Frame):
+    name: str
+    media_type: str
+    bytes: int
+    url: str  # GET it (with the token, when one is set) for the file itself
+
+
 class HistoryMessage(_Frame):
     role: Literal["user", "assistant"]
     text: str
     stopped: bool = False
     tool_calls: list[HistoryToolCall] | None = None  # absent when the reply made no call
+    usage: MessageUsage | None = None  # a reply's, when known
+    attachments: list[HistoryAttachment] | None = None  # a person's message's files
 
 
 class HistoryData(_Frame):

@@ -25,6 +25,7 @@ from gatehouse.errors import GatehouseError, error_frame
 from gatehouse.history import ui_messages
 from gatehouse.settings import Locale
 from gatehouse.store import Store, StoredConversation
+from gatehouse.usage import Usage, total
 
 JsonDict = dict[str, Any]
 RECENT_FRAMES = 4096  # replayed from memory; older frames come from the store
@@ -77,6 +78,11 @@ class Session:
         self.locale: Locale = locale
         self.history: list[JsonDict] = list(stored.history) if stored else []
         self.stopped: list[bool] = list(stored.stopped) if stored else []
+        # Beside each message: its usage (a reply's), its attachments' names (the person's)
+        self.usage: list[Usage | None] = (
+            [Usage.from_json(u) if u else None for u in stored.usage] if stored else []
+        )
+        self.attachments: list[list[JsonDict]] = list(stored.attachments) if stored else []
         self.cut = False  # the last reply stopped at the token limit: `continue` goes on with it
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
@@ -161,7 +167,9 @@ class Session:
             outbox.push(protocol.encode(refusal.model_copy(update={"seq": since})))
         if after is None:
             shown = self.history[: self._turn_start.messages]
-            messages = ui_messages(shown, self.stopped, calls)
+            messages = ui_messages(
+                shown, self.stopped, calls, self.usage, self.attachments, self.id
+            )
             history = protocol.HistoryData.model_validate({"messages": messages})
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
         for text in replay:
@@ -179,11 +187,34 @@ class Session:
         return await self._store.frames_after(self.id, since)
 
     # ── history ─────────────────────────────────────────────────────────────────────────────
-    async def add_message(self, message: JsonDict, *, stopped: bool = False) -> None:
+    async def add_message(
+        self, message: JsonDict, *, stopped: bool = False, usage: Usage | None = None
+    ) -> None:
         self._append(message, stopped)
-        await self._store.save_message(self.id, len(self.history) - 1, message, stopped=stopped)
+        self.usage[-1] = usage
+        await self._save(len(self.history) - 1)
 
-    async def extend_last_message(self, content: list[JsonDict], *, stopped: bool = False) -> None:
+    async def _save(self, position: int) -> None:
+        usage = self.usage[position]
+        await self._store.save_message(
+            self.id,
+            position,
+            self.history[position],
+            stopped=self.stopped[position],
+            usage=usage.to_json() if usage else None,
+            attachments=self.attachments[position],
+        )
+
+    def reply_usage(self) -> Usage | None:
+        """The usage of the latest reply: its assistant messages since the person spoke."""
+        start = len(self.history)
+        while start > 0 and not _said_by_person(self.history[start - 1]):
+            start -= 1
+        return total(self.usage[start:])
+
+    async def extend_last_message(
+        self, content: list[JsonDict], *, stopped: bool = False, usage: Usage | None = None
+    ) -> None:
         """Claude continued the last (assistant) message: a paused or cut reply. Text that
         goes on from text joins its block, as Claude wrote them as one."""
         last = self.history[-1]
@@ -193,33 +224,42 @@ class Session:
             blocks[-1] = {**blocks[-1], "text": blocks[-1]["text"] + more.pop(0)["text"]}
         last["content"] = blocks + more
         self.stopped[-1] = self.stopped[-1] or stopped
-        position = len(self.history) - 1
-        await self._store.save_message(self.id, position, last, stopped=self.stopped[-1])
+        self.usage[-1] = total([self.usage[-1], usage])
+        await self._save(len(self.history) - 1)
 
     def _append(self, message: JsonDict, stopped: bool) -> None:
         self.history.append(message)
         self.stopped.append(stopped)
+        self.usage.append(None)
+        self.attachments.append([])
 
-    def add_user_text(self, text: str) -> asyncio.Task[None]:
-        """Add the person's text now; return its store write for the turn to await later, so
-        the request to Claude need not wait for the commit. After a failed turn the last
-        message may already be theirs."""
-        block = {"type": "text", "text": text}
+    def add_user_text(
+        self,
+        text: str,
+        files: list[JsonDict] | None = None,
+        names: list[JsonDict] | None = None,
+    ) -> asyncio.Task[None]:
+        """Add the person's text, after the content blocks of their attachments (`files`,
+        named by `names`), now; return its store write for the turn to await later, so the
+        request to Claude need not wait for the commit. After a failed turn the last message
+        may already be theirs."""
+        blocks = [*(files or []), *([{"type": "text", "text": text}] if text else [])]
         if self.history and self.history[-1]["role"] == "user":
-            self.history[-1]["content"] = [*self.history[-1]["content"], block]
+            self.history[-1]["content"] = [*self.history[-1]["content"], *blocks]
         else:
-            self._append({"role": "user", "content": [block]}, stopped=False)
+            self._append({"role": "user", "content": blocks}, stopped=False)
+        self.attachments[-1] = [*self.attachments[-1], *(names or [])]
         self._turn_start.messages = len(self.history)
         position = len(self.history) - 1
-        return asyncio.ensure_future(self._save_user_message(position, self.history[-1]))
+        return asyncio.ensure_future(self._save_user_message(position))
 
-    async def _save_user_message(self, position: int, message: JsonDict) -> None:
+    async def _save_user_message(self, position: int) -> None:
         if not self.stored:  # the first message: the conversation begins to exist now
             await self._store.create_conversation(self.id, self.locale)
             self.stored = True
             for seq, frame in self._recent:  # what this session sent before, in order
                 self._store.log_frame(self.id, seq, frame)
-        await self._store.save_message(self.id, position, message)
+        await self._save(position)
 
     # ── turns ───────────────────────────────────────────────────────────────────────────────
     @property
@@ -270,6 +310,14 @@ class Session:
                 outbox.close(code)
         if self._turn is not None:
             await self._turn.close()
+
+
+def _said_by_person(message: JsonDict) -> bool:
+    """A user message with something the person said (not only tool results)."""
+    content = message["content"]
+    if message["role"] != "user":
+        return False
+    return isinstance(content, str) or any(b.get("type") != "tool_result" for b in content)
 
 
 def read_last_seq(raw: str | None) -> int | None:

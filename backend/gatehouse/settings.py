@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gatehouse.origins import canonical_origin, host_pattern
+from gatehouse.usage import DEFAULT_PRICES, ModelPrice
 
 Locale = Literal["pt-BR", "en"]
 
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
         "You are Gatehouse, a helpful assistant. You may create files in the user's workspace "
         "with the create_file tool; every call is shown to the user, who approves or denies it."
     )
+    # cache_control on the tools + system prompt and on the latest turn (README, Usage and cost)
+    prompt_caching: bool = True
+    # USD per million tokens, by model id or family prefix, over the defaults (gatehouse/usage.py)
+    model_prices: dict[str, ModelPrice] = Field(default_factory=dict[str, ModelPrice])
 
     # Server
     host: str = "127.0.0.1"
@@ -49,6 +54,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_message_chars: int = Field(default=32_000, ge=1)
     max_frame_bytes: int = Field(default=1_048_576, ge=1024)
+    # attachments (gatehouse/attachments.py): per message, their base64 together, per conversation
+    max_attachments: int = Field(default=5, ge=0, le=100)
+    max_attachments_bytes: int = Field(default=10 * 1_048_576, ge=0, le=32 * 1_048_576)
+    max_conversation_attachments_bytes: int = Field(default=24 * 1_048_576, ge=0, le=32 * 1_048_576)
     outbox_frames: int = Field(default=10_000, ge=16)
     ws_compression: bool = False  # permessage-deflate: less bandwidth, more CPU and memory
     rate_limit_per_s: float = Field(default=10.0, gt=0)
@@ -109,6 +118,16 @@ class Settings(BaseSettings):
         """The origins listed besides the app's own, as browsers write them; may hold `*`."""
         entries = _entries(self.ws_allowed_origins)
         return frozenset(e if e == "*" else canonical_origin(e) for e in entries)
+
+    @property
+    def ws_max_frame_bytes(self) -> int:
+        """The largest frame the socket takes: a message with its attachments. Any other frame
+        is still held to `max_frame_bytes` (gateway)."""
+        return self.max_frame_bytes + (self.max_attachments_bytes if self.max_attachments else 0)
+
+    @property
+    def prices(self) -> dict[str, ModelPrice]:
+        return {**DEFAULT_PRICES, **self.model_prices}
 
     @property
     def allowed_host_names(self) -> list[str]:

@@ -81,6 +81,8 @@ messages = Table(
     Column("role", String(16), nullable=False),
     Column("content", JSON, nullable=False),
     Column("stopped", Boolean, nullable=False),
+    Column("usage", JSON, nullable=True),  # an assistant message's Usage.to_json()
+    Column("attachments", JSON, nullable=True),  # a person's message: [{name, media_type, bytes}]
 )
 tool_calls = Table(
     "tool_calls",
@@ -134,6 +136,8 @@ class StoredConversation:
     history: list[JsonDict]
     stopped: list[bool]
     tool_calls: list[StoredToolCall]
+    usage: list[JsonDict | None] = field(default_factory=lambda: list[JsonDict | None]())
+    attachments: list[list[JsonDict]] = field(default_factory=lambda: list[list[JsonDict]]())
 
 
 WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
@@ -395,7 +399,17 @@ class Store:
             history=[{"role": m.role, "content": m.content} for m in message_rows],
             stopped=[m.stopped for m in message_rows],
             tool_calls=[_stored_call(c) for c in calls],
+            usage=[m.usage for m in message_rows],
+            attachments=[m.attachments or [] for m in message_rows],
         )
+
+    async def load_message(self, conversation_id: str, position: int) -> JsonDict | None:
+        query = select(messages.c.role, messages.c.content).where(
+            messages.c.conversation_id == conversation_id, messages.c.position == position
+        )
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return None if row is None else {"role": row.role, "content": row.content}
 
     async def tool_calls(self, conversation_id: str) -> list[StoredToolCall]:
         """A conversation's stored calls, oldest first (the history draws their cards)."""
@@ -442,11 +456,24 @@ class Store:
 
     # ── messages ────────────────────────────────────────────────────────────────────────────
     async def save_message(
-        self, conversation_id: str, position: int, message: JsonDict, *, stopped: bool = False
+        self,
+        conversation_id: str,
+        position: int,
+        message: JsonDict,
+        *,
+        stopped: bool = False,
+        usage: JsonDict | None = None,
+        attachments: list[JsonDict] | None = None,
     ) -> None:
         """Insert or replace the message at `position` (the last one may grow after a failure)."""
         key = (messages.c.conversation_id == conversation_id) & (messages.c.position == position)
-        values = {"role": message["role"], "content": message["content"], "stopped": stopped}
+        values = {
+            "role": message["role"],
+            "content": message["content"],
+            "stopped": stopped,
+            "usage": usage,
+            "attachments": attachments or None,
+        }
 
         async def step(connection: AsyncConnection) -> None:
             changed = await connection.execute(update(messages).where(key).values(**values))

@@ -20,10 +20,12 @@ from typing import Literal, cast
 
 import structlog
 
-from gatehouse import metrics, protocol
+from gatehouse import attachments, metrics, protocol
 from gatehouse.approvals import Approvals
+from gatehouse.attachments import Upload
 from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError
+from gatehouse.history import usage_frame
 from gatehouse.history_repair import (
     PreparedReply,
     for_claude,
@@ -36,6 +38,7 @@ from gatehouse.session import Session
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_call import OPEN, DecidedBy, ToolCall, ToolCallStatus
 from gatehouse.tool_hub import ToolHub, ToolInfo
+from gatehouse.usage import Usage
 
 log = structlog.get_logger(__name__)
 
@@ -64,10 +67,11 @@ class Turns:
     tools: ToolHub
     approval_timeout_s: float
     max_message_chars: int
+    attachment_limits: attachments.Limits = attachments.DEFAULT_LIMITS
 
-    def reply(self, session: Session, text: str) -> bool:
+    def reply(self, session: Session, text: str, uploads: list[Upload] | None = None) -> bool:
         """Answer the person's message; False when a reply runs (the person is told: busy)."""
-        return session.start_turn(Turn(self, session, text=text))
+        return session.start_turn(Turn(self, session, text=text, uploads=uploads))
 
     def continue_reply(self, session: Session) -> bool:
         """Continue a reply cut at the token limit; refused when the last reply was not cut."""
@@ -96,11 +100,19 @@ class Turn:
     """One reply of one conversation, from its first request to its completion frame."""
 
     def __init__(
-        self, kit: Turns, session: Session, *, text: str | None = None, continuing: bool = False
+        self,
+        kit: Turns,
+        session: Session,
+        *,
+        text: str | None = None,
+        uploads: list[Upload] | None = None,
+        continuing: bool = False,
     ) -> None:
         self._kit = kit
         self._session = session
         self._text = text
+        self._uploads = uploads or []
+        self._kept = False  # Claude's content was stored: the completion tells its usage
         self._continuing = continuing  # the last reply was cut: Claude continues it
         self._cut_short: CutShort | None = None
         self._restored: list[ToolCall] = []
@@ -210,11 +222,11 @@ class Turn:
             self._busy_signalled = False
             session.emit_status(busy=False)
         stop_reason = self._cut_short if reason == "ok" else None
-        session.emit(
-            protocol.AssistantMessageCompleted(
-                data=protocol.AssistantMessageCompletedData(reason=reason, stop_reason=stop_reason)
-            )
+        usage = session.reply_usage() if self._kept else None  # this reply's bubble, all of it
+        data = protocol.AssistantMessageCompletedData(
+            reason=reason, stop_reason=stop_reason, usage=usage_frame(usage)
         )
+        session.emit(protocol.AssistantMessageCompleted(data=data))
 
     async def _body(self) -> None:
         session = self._session
@@ -231,13 +243,23 @@ class Turn:
             return
         if len(self._text) > self._kit.max_message_chars:
             raise GatehouseError("message_too_long")
+        checked = await self._checked_uploads()
         await self._close_open_round()
-        saving = session.add_user_text(self._text)
+        saving = session.add_user_text(self._text, checked.blocks, checked.names)
         session.emit_status(ai_typing=True)
         try:
             await self._converse()
         finally:
             await saving  # the person's message is stored before the turn ends
+
+    async def _checked_uploads(self) -> attachments.Checked:
+        """The person's attachments as content blocks; decoding and checking an image is CPU
+        work, done off the event loop."""
+        if not self._uploads:
+            return attachments.Checked([], [])
+        held = attachments.held_bytes(self._session.history)
+        limits = self._kit.attachment_limits
+        return await asyncio.to_thread(attachments.check, self._uploads, limits, held)
 
     async def _converse(self) -> None:
         session = self._session
@@ -299,16 +321,21 @@ class Turn:
             content = [b for b in content if b.get("type") != "tool_use"]
         prepared = prepare_reply(content, session.history)
         if prepared.content:
-            await self._keep(prepared.content)
+            await self._keep(prepared.content, usage=reply.usage)
         return prepared, reply.stop_reason
 
-    async def _keep(self, content: list[JsonDict], *, stopped: bool = False) -> None:
-        """Store Claude's content; a paused or cut reply it continues grows in place."""
+    async def _keep(
+        self, content: list[JsonDict], *, stopped: bool = False, usage: Usage | None = None
+    ) -> None:
+        """Store Claude's content with what it cost; a paused or cut reply it continues grows
+        in place (and so does its usage)."""
         session = self._session
+        self._kept = True
         if session.history and session.history[-1]["role"] == "assistant":
-            await session.extend_last_message(content, stopped=stopped)
+            await session.extend_last_message(content, stopped=stopped, usage=usage)
         else:
-            await session.add_message({"role": "assistant", "content": content}, stopped=stopped)
+            message = {"role": "assistant", "content": content}
+            await session.add_message(message, stopped=stopped, usage=usage)
 
     # ── one round of tool calls ─────────────────────────────────────────────────────────────
     def _absent_tool(self, use: JsonDict) -> str:

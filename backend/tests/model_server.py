@@ -10,7 +10,7 @@ Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
     POST /_control/script  {"match": <substring of the last user turn>?, "reply": {}, "times": n?}
     POST /_control/reset    GET /_control/requests    POST /_control/release {"gate": name}
 Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason (any value:
-max_tokens, refusal, pause_turn), delay_ms,
+max_tokens, refusal, pause_turn), delay_ms, usage (counts that replace the reported ones),
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
 stall_after, hold_after + gate, no_message_stop, close_after (close the connection once the
 reply is sent, with no `connection: close` header); for load tests, deltas ({count, min_bytes,
@@ -18,6 +18,10 @@ max_bytes}: generated text instead of `text`), sse (a recorded event stream, sen
 one event per chunk) and stamp (true: each text delta starts with
 `@<time.time_ns() when sent>@`, the first with `@<sent>@<request received>@`).
 Unscripted requests get an echo of the last user turn.
+
+`usage` is reported as the API does (tests/model_usage.py): `cache_control` breakpoints (at
+most 4) write and read prompt-cache prefixes, `input_tokens` is the rest, `output_tokens` an
+estimate of the reply's size; image and document blocks are checked as the API checks them.
 
 Every request body is checked against the rules the real API enforces on a conversation
 (`request_problems`: the person first, alternating roles, each `tool_use` answered once at the
@@ -41,6 +45,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from tests.model_usage import PromptCache, attachment_problems, estimate_tokens
+
 JsonDict = dict[str, Any]
 
 
@@ -49,6 +55,7 @@ class Recorded:
     headers: dict[str, str]
     body: JsonDict
     client_port: int = 0  # the same port on two requests: one kept-alive connection
+    usage: JsonDict = field(default_factory=lambda: dict[str, Any]())  # as reported to it
 
 
 @dataclass
@@ -71,6 +78,7 @@ class ModelServer:
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.Server | None = None
+    cache: PromptCache = field(default_factory=PromptCache)  # what prompt caching has written
 
     # ── scripting (thread-safe) ─────────────────────────────────────────────────────────────
     def script(self, reply: JsonDict, *, match: str | None = None, times: int = 1) -> None:
@@ -82,6 +90,7 @@ class ModelServer:
             self._scripts.clear()
             self.requests.clear()
             self.violations.clear()
+        self.cache.clear()
 
     def release(self, gate: str) -> None:
         loop = self._loop
@@ -180,13 +189,17 @@ class ModelServer:
     ) -> bool:
         received_ns = time.time_ns()
         request_id = f"req_test_{next(self._ids):04d}"
+        recorded = Recorded(headers, body, writer.get_extra_info("peername")[1])
         with self._lock:
-            self.requests.append(Recorded(headers, body, writer.get_extra_info("peername")[1]))
+            self.requests.append(recorded)
         if not (headers.get("authorization") or headers.get("x-api-key")):
             error = _error_body("authentication_error", "x-api-key header is required")
             await _send_json(writer, 401, error, request_id)
             return True
-        if problems := request_problems(body):
+        problems = request_problems(body) + attachment_problems(body)
+        if breakpoints := self.cache.breakpoint_problem(body):
+            problems.append(breakpoints)
+        if problems:
             with self._lock:
                 self.violations.extend(f"{request_id}: {problem}" for problem in problems)
             error = _error_body("invalid_request_error", problems[0], request_id)
@@ -201,7 +214,9 @@ class ModelServer:
             return True
         if "sse" in reply:
             return await _send_recorded(writer, reply["sse"], request_id)
-        return await self._stream(writer, body, reply, request_id, received_ns)
+        usage = {**self.cache.usage(body), **reply.get("usage", {})}
+        recorded.usage = usage
+        return await self._stream(writer, body, {**reply, "usage": usage}, request_id, received_ns)
 
     async def _stream(
         self,
@@ -431,7 +446,7 @@ def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
                 "model": body.get("model", "test"),
                 "stop_reason": None,
                 "stop_sequence": None,
-                "usage": {"input_tokens": 10, "output_tokens": 1},
+                "usage": {**_start_usage(reply), "output_tokens": 1},
             },
         }
     ]
@@ -460,12 +475,29 @@ def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
         {
             "type": "message_delta",
             "delta": {"stop_reason": stop, "stop_sequence": None},
-            "usage": {"output_tokens": 5 + len(texts)},
+            "usage": {"output_tokens": _output_tokens(reply, texts, tool_uses)},
         }
     )
     if not reply.get("no_message_stop"):
         events.append({"type": "message_stop"})
     return events
+
+
+def _start_usage(reply: JsonDict) -> JsonDict:
+    """`message_start`'s usage: what the cache reported for the request, or what was scripted."""
+    usage: JsonDict = reply.get("usage") or {}
+    return {
+        "input_tokens": usage.get("input_tokens", 10),
+        "cache_creation_input_tokens": usage.get("cache_creation_input_tokens", 0),
+        "cache_read_input_tokens": usage.get("cache_read_input_tokens", 0),
+    }
+
+
+def _output_tokens(reply: JsonDict, texts: list[str], tool_uses: list[JsonDict]) -> int:
+    usage: JsonDict = reply.get("usage") or {}
+    if "output_tokens" in usage:
+        return usage["output_tokens"]
+    return estimate_tokens("".join(texts)) + sum(estimate_tokens(use) for use in tool_uses)
 
 
 def _interruption(reply: JsonDict, sent: int) -> list[Any]:

@@ -1,6 +1,8 @@
 "use client";
 import type { Ref } from "react";
+import { useMemo } from "react";
 import type { ChatState } from "@/lib/chat_state";
+import { totalUsage } from "@/lib/usage";
 import { useChatSelector } from "@/lib/use_chat";
 import { useConversationsSelector } from "@/lib/use_conversations";
 import { useT } from "@/lib/use_preferences";
@@ -9,6 +11,7 @@ import { LanguageSwitcher } from "./language_switcher";
 import { SoundToggle } from "./sound_toggle";
 import { StatusBadge } from "./status_badge";
 import { ThemeToggle } from "./theme_toggle";
+import { UsageTotal } from "./usage_line";
 
 /** What the server will call the conversation: its first message, until the list says. */
 function firstUserText(state: ChatState): string | null {
@@ -35,6 +38,12 @@ export function AppHeader({
     (s) => s.items.find((item) => item.id === sessionId)?.title ?? null,
   );
   const title = listedTitle ?? firstText?.split(/\s+/).join(" ") ?? t("header.newChat");
+  const messages = useChatSelector((s) => s.messages);
+  const messageIds = useChatSelector((s) => s.messageIds);
+  const usage = useMemo(
+    () => totalUsage(messageIds.flatMap((id) => messages[id] ?? [])),
+    [messages, messageIds],
+  );
 
   return (
     <header className="border-b border-zinc-200/70 bg-white/80 backdrop-blur dark:border-zinc-800/70 dark:bg-zinc-900/60">
@@ -69,6 +78,7 @@ export function AppHeader({
           {title}
         </h1>
         <div className="ml-auto flex min-w-0 items-center gap-2 sm:shrink-0">
+          {usage && <UsageTotal usage={usage} />}
           <StatusBadge />
           <LanguageSwitcher />
           <SoundToggle />

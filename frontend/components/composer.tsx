@@ -1,13 +1,25 @@
 "use client";
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import {
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type ClipboardEvent,
+  type DragEvent,
+  type FormEvent,
+  type KeyboardEvent,
+} from "react";
+import { ACCEPTED_TYPES, MAX_FILES, readFiles, type PendingFile } from "@/lib/attachments";
 import { selectCanSend } from "@/lib/chat_state";
 import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { useT } from "@/lib/use_preferences";
-import { SendIcon, StopIcon } from "./icons";
+import { AttachmentList } from "./attachment_list";
+import { CloseIcon, PaperclipIcon, SendIcon, StopIcon } from "./icons";
 
 const MAX_HEIGHT_PX = 200;
 
-/** Enter sends, Shift+Enter adds a line; nothing is sent while a reply runs or when empty. */
+/** Enter sends, Shift+Enter adds a line; nothing is sent while a reply runs or when empty.
+ * Images and PDFs come by the attach button, by dropping them on the composer, or by pasting. */
 export function Composer({ onSent }: { onSent?: () => void }) {
   const t = useT();
   const client = useChatClient();
@@ -15,7 +27,10 @@ export function Composer({ onSent }: { onSent?: () => void }) {
   const turnOpen = useChatSelector((s) => s.turnOpen);
   const online = useChatSelector((s) => s.connection === "open");
   const [text, setText] = useState("");
+  const [files, setFiles] = useState<PendingFile[]>([]);
+  const [dragging, setDragging] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
 
   useLayoutEffect(() => {
@@ -36,10 +51,34 @@ export function Composer({ onSent }: { onSent?: () => void }) {
     if (ended && idle) ref.current?.focus();
   }, [turnOpen]);
 
+  const addFiles = (chosen: Iterable<File>) => {
+    void readFiles(chosen).then((read) => {
+      if (read.length) setFiles((held) => [...held, ...read].slice(0, MAX_FILES));
+    });
+  };
+
+  const removeFile = (index: number) => {
+    setFiles((held) => held.filter((_, n) => n !== index));
+  };
+
   const submit = () => {
-    if (!text.trim() || !client.sendMessage(text)) return;
+    if ((!text.trim() && !files.length) || !client.sendMessage(text, files)) return;
     setText("");
+    setFiles([]);
     onSent?.();
+  };
+
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setDragging(false);
+    if (!turnOpen) addFiles(event.dataTransfer.files);
+  };
+
+  const onPaste = (event: ClipboardEvent) => {
+    if (event.clipboardData.files.length) {
+      event.preventDefault();
+      addFiles(event.clipboardData.files);
+    }
   };
 
   const onSubmit = (event: FormEvent) => {
@@ -61,8 +100,63 @@ export function Composer({ onSent }: { onSent?: () => void }) {
       : t("composer.placeholderOffline");
 
   return (
-    <form ref={formRef} onSubmit={onSubmit} data-testid="composer">
-      <div className="flex items-end gap-2 rounded-2xl border border-zinc-300 bg-white p-2 shadow-sm transition focus-within:border-indigo-400 focus-within:ring-4 focus-within:ring-indigo-500/10 dark:border-zinc-700 dark:bg-zinc-900 dark:focus-within:border-indigo-500">
+    <form
+      ref={formRef}
+      onSubmit={onSubmit}
+      onDragOver={(event) => {
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+      data-testid="composer"
+    >
+      {files.length > 0 && (
+        <div className="mb-2 flex flex-wrap justify-end gap-2" data-testid="pending-attachments">
+          {files.map((file, index) => (
+            <div key={file.url} className="relative">
+              <AttachmentList files={[file]} />
+              <button
+                type="button"
+                onClick={() => removeFile(index)}
+                aria-label={t("composer.removeFile", { name: file.name })}
+                title={t("composer.removeFile", { name: file.name })}
+                className="absolute -top-2 -right-2 grid size-5 place-items-center rounded-full bg-zinc-900 text-[10px] text-white dark:bg-zinc-100 dark:text-zinc-900"
+              >
+                <CloseIcon />
+              </button>
+            </div>
+          ))}
+        </div>
+      )}
+      <div
+        data-dragging={dragging}
+        className="flex items-end gap-2 rounded-2xl border border-zinc-300 bg-white p-2 shadow-sm transition focus-within:border-indigo-400 focus-within:ring-4 focus-within:ring-indigo-500/10 data-[dragging=true]:border-indigo-500 data-[dragging=true]:ring-4 data-[dragging=true]:ring-indigo-500/20 dark:border-zinc-700 dark:bg-zinc-900 dark:focus-within:border-indigo-500"
+      >
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          accept={ACCEPTED_TYPES.join(",")}
+          className="sr-only"
+          tabIndex={-1}
+          data-testid="attach-input"
+          onChange={(event) => {
+            if (event.target.files) addFiles(event.target.files);
+            event.target.value = "";
+          }}
+        />
+        <button
+          type="button"
+          onClick={() => fileInput.current?.click()}
+          disabled={turnOpen || files.length >= MAX_FILES}
+          data-testid="attach-button"
+          aria-label={t("composer.attach")}
+          title={t("composer.attach")}
+          className="grid size-10 shrink-0 place-items-center rounded-xl text-lg text-zinc-500 transition hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:opacity-50 dark:text-zinc-400 dark:hover:bg-zinc-800"
+        >
+          <PaperclipIcon />
+        </button>
         <label htmlFor="composer-input" className="sr-only">
           {t("composer.label")}
         </label>
@@ -73,6 +167,7 @@ export function Composer({ onSent }: { onSent?: () => void }) {
           value={text}
           onChange={(event) => setText(event.target.value)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           disabled={turnOpen}
           placeholder={placeholder}
           data-testid="composer-input"
@@ -93,7 +188,7 @@ export function Composer({ onSent }: { onSent?: () => void }) {
         ) : (
           <button
             type="submit"
-            disabled={!canSend || !text.trim()}
+            disabled={!canSend || (!text.trim() && !files.length)}
             data-testid="send-button"
             aria-label={t("composer.send")}
             title={t("composer.send")}

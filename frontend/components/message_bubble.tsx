@@ -9,8 +9,10 @@ import {
 import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { useT } from "@/lib/use_preferences";
 import { AssistantAvatar } from "./assistant_avatar";
+import { AttachmentList } from "./attachment_list";
 import { AssistantPartView } from "./assistant_part_view";
 import { StopIcon } from "./icons";
+import { UsageLine } from "./usage_line";
 
 export const MessageBubble = memo(function MessageBubble({ id }: { id: string }) {
   const message = useChatSelector((s) => s.messages[id]);
@@ -25,14 +27,17 @@ export const MessageBubble = memo(function MessageBubble({ id }: { id: string })
 function UserBubble({ message }: { message: UserChatMessage }) {
   const t = useT();
   return (
-    <li className="flex justify-end" data-testid="message-user">
+    <li className="flex flex-col items-end gap-2" data-testid="message-user">
       <span className="sr-only">{t("message.you")}: </span>
-      <div
-        data-testid="message-content"
-        className="max-w-[85%] rounded-2xl rounded-br-md bg-indigo-600 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap break-words text-white shadow-sm shadow-indigo-600/20"
-      >
-        {message.text}
-      </div>
+      {message.attachments?.length ? <AttachmentList files={message.attachments} /> : null}
+      {message.text && (
+        <div
+          data-testid="message-content"
+          className="max-w-[85%] rounded-2xl rounded-br-md bg-indigo-600 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap break-words text-white shadow-sm shadow-indigo-600/20"
+        >
+          {message.text}
+        </div>
+      )}
     </li>
   );
 }
@@ -77,6 +82,7 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
           </p>
         )}
         {message.stopReason === "max_tokens" && <CutNotice id={message.id} />}
+        {message.usage && !message.streaming && <UsageLine usage={message.usage} />}
       </div>
     </li>
   );

@@ -25,6 +25,8 @@ export type Reply =
       hold_after?: number;
       gate?: string;
       stop_reason?: "end_turn" | "max_tokens" | "refusal" | "pause_turn";
+      /** Counts reported instead of the model server's own estimate. */
+      usage?: Record<string, number>;
     }
   | { deltas: { count: number; min_bytes: number; max_bytes: number }; delay_ms?: number }
   | { http_error: { status: number; type: string; message: string } };

@@ -37,3 +37,7 @@ export function createBrowserConversationList(): ConversationList {
     }),
   );
 }
+
+/** Where attachments' server paths are fetched from, and with which token (AUTH_TOKEN). */
+export const attachmentBase = () => (typeof window === "undefined" ? "" : apiBase(pageSocketBase()));
+export const attachmentToken = () => (typeof window === "undefined" ? null : pageToken(window.location.search));

@@ -1,4 +1,5 @@
 // The chat, wired: a store fed by a socket transport, and the few things a person can do.
+import type { PendingFile } from "./attachments";
 import type { ChatAction } from "./chat_reducer";
 import { selectCanSend, selectContinuable } from "./chat_state";
 import { ChatStore, type ChatStoreOptions } from "./chat_store";
@@ -68,12 +69,15 @@ export class ChatClient {
     this.transport.stop();
   }
 
-  /** Send a message; false (and nothing sent) when it is empty or a reply is running. */
-  sendMessage(text: string): boolean {
+  /** Send a message (text, files or both); false (and nothing sent) when it is empty or a
+   * reply is running. */
+  sendMessage(text: string, files: PendingFile[] = []): boolean {
     const trimmed = text.trim();
-    if (!trimmed || !selectCanSend(this.store.current)) return false;
-    this.dispatch({ type: "user_sent", text: trimmed });
-    this.send({ event: "user_message", data: { text: trimmed } });
+    if ((!trimmed && !files.length) || !selectCanSend(this.store.current)) return false;
+    const attachments = files.map(({ name, mediaType, bytes, url }) => ({ name, mediaType, bytes, url }));
+    this.dispatch({ type: "user_sent", text: trimmed, attachments });
+    const uploads = files.map(({ name, mediaType, data }) => ({ name, media_type: mediaType, data }));
+    this.send({ event: "user_message", data: files.length ? { text: trimmed, attachments: uploads } : { text: trimmed } });
     return true;
   }
 

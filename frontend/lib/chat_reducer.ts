@@ -3,7 +3,8 @@
 // them while one reply streams.
 import { utf8Length } from "./format";
 import { assertNever, type FrameOf, type ServerFrame } from "./protocol";
-import type { HistoryToolCall, ToolCallStatus } from "./ws_events";
+import type { ChatAttachment } from "./attachments";
+import type { HistoryAttachment, HistoryToolCall, MessageUsage, ToolCallStatus } from "./ws_events";
 import type {
   AssistantChatMessage,
   AssistantPart,
@@ -14,11 +15,12 @@ import type {
   ConnectionState,
   CutShort,
   ToolCall,
+  UserChatMessage,
 } from "./chat_state";
 import { initialChatState, selectContinuable } from "./chat_state";
 
 export type LocalAction =
-  | { type: "user_sent"; text: string }
+  | { type: "user_sent"; text: string; attachments?: ChatAttachment[] }
   | { type: "approval_sent"; toolUseId: string; approved: boolean }
   /** Continue the reply cut at the token limit: its text goes on in the same bubble. */
   | { type: "continue_sent" }
@@ -37,7 +39,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case "frame":
       return reduceFrame(state, action.frame);
     case "user_sent":
-      return finish(addUserMessage(state, action.text));
+      return finish(addUserMessage(state, action.text, action.attachments ?? []));
     case "approval_sent":
       return finish(decide(state, action.toolUseId, action.approved));
     case "continue_sent":
@@ -89,7 +91,7 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
     case "ai_chunk":
       return onAiChunk(state, frame);
     case "assistant_message_completed":
-      return onCompleted(state, frame.data.reason, frame.data.stop_reason ?? null);
+      return onCompleted(state, frame.data.reason, frame.data.stop_reason ?? null, frame.data.usage ?? null);
     case "tool_request":
       return onToolRequest(state, frame);
     case "tool_chunk":
@@ -139,10 +141,11 @@ function putMessage(state: ChatState, message: ChatMessage): ChatState {
   };
 }
 
-function addUserMessage(state: ChatState, text: string): ChatState {
+function addUserMessage(state: ChatState, text: string, attachments: ChatAttachment[]): ChatState {
   const [id, next] = takeId(state, "u");
+  const message: UserChatMessage = attachments.length ? { role: "user", id, text, attachments } : { role: "user", id, text };
   return {
-    ...putMessage(next, { role: "user", id, text }),
+    ...putMessage(next, message),
     turnOpen: true,
     lastReason: null,
     serverError: false,
@@ -203,6 +206,7 @@ function onCompleted(
   state: ChatState,
   reason: CompletionReason,
   stopReason: CutShort | null = null,
+  usage: MessageUsage | null = null,
 ): ChatState {
   let next: ChatState = {
     ...state,
@@ -215,7 +219,7 @@ function onCompleted(
   };
   const current = state.streamingId ? state.messages[state.streamingId] : undefined;
   if (current?.role === "assistant") {
-    next = putMessage(next, { ...current, streaming: false, reason, stopReason });
+    next = putMessage(next, { ...current, streaming: false, reason, stopReason, ...(usage ? { usage } : {}) });
   } else if ((reason === "cancelled" || stopReason !== null) && state.turnOpen) {
     // Stopped, cut or declined before a word came: the empty bubble still says so.
     const [id, withId] = takeId(next, "a");
@@ -248,7 +252,8 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
   for (const item of frame.data.messages) {
     const [id, withId] = takeId(next, "h");
     if (item.role === "user") {
-      next = putMessage(withId, { role: "user", id, text: item.text });
+      const files = (item.attachments ?? []).map(pastAttachment);
+      next = putMessage(withId, files.length ? { role: "user", id, text: item.text, attachments: files } : { role: "user", id, text: item.text });
       continue;
     }
     const cards = item.tool_calls ?? [];
@@ -260,10 +265,15 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
       streaming: false,
       reason: item.stopped ? "cancelled" : "ok",
       stopReason: null,
+      ...(item.usage ? { usage: item.usage } : {}),
     });
     for (const card of cards) next = putTool(next, pastCall(card));
   }
   return next;
+}
+
+function pastAttachment(file: HistoryAttachment): ChatAttachment {
+  return { name: file.name, mediaType: file.media_type, bytes: file.bytes, url: file.url };
 }
 
 /** A past call from the history, drawn like the live card it was. */

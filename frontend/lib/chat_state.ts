@@ -1,5 +1,7 @@
 // The chat's state: plain data, built only by the reducer (lib/chat_reducer.ts).
+import type { ChatAttachment } from "./attachments";
 import type { FilePreview, ToolAnnotations } from "./protocol";
+import type { MessageUsage } from "./ws_events";
 
 export type ChatStatus = "idle" | "streaming" | "awaiting_approval" | "tool_running" | "error";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -26,6 +28,7 @@ export interface UserChatMessage {
   role: "user";
   id: string;
   text: string;
+  attachments?: ChatAttachment[];
 }
 export interface AssistantChatMessage {
   role: "assistant";
@@ -36,6 +39,8 @@ export interface AssistantChatMessage {
   reason: CompletionReason | null;
   /** Cut at the token limit (Continue goes on with it) or declined; null otherwise. */
   stopReason: CutShort | null;
+  /** Tokens and cost of the whole reply, once it is complete (when the server knows them). */
+  usage?: MessageUsage | null;
 }
 export type ChatMessage = UserChatMessage | AssistantChatMessage;
 

@@ -67,7 +67,20 @@ export interface UserMessage {
  * via the `definition` "UserMessageData".
  */
 export interface UserMessageData {
+  attachments?: AttachmentUpload[] | null;
   text: string;
+}
+/**
+ * A file the person attached: its name, and its bytes as base64. `media_type` is what
+ * the browser guessed; the server reads the type from the bytes and never trusts it.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "AttachmentUpload".
+ */
+export interface AttachmentUpload {
+  data: string;
+  media_type?: string;
+  name: string;
 }
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
@@ -184,6 +197,22 @@ export interface AssistantMessageCompleted {
 export interface AssistantMessageCompletedData {
   reason: "ok" | "error" | "cancelled";
   stop_reason?: ("max_tokens" | "refusal") | null;
+  usage?: MessageUsage | null;
+}
+/**
+ * A reply's tokens, all its requests together, and their cost in USD (absent: unknown,
+ * a model without a price).
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "MessageUsage".
+ */
+export interface MessageUsage {
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cost_usd?: number | null;
+  input_tokens: number;
+  model?: string | null;
+  output_tokens: number;
 }
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
@@ -336,10 +365,22 @@ export interface HistoryData {
  * via the `definition` "HistoryMessage".
  */
 export interface HistoryMessage {
+  attachments?: HistoryAttachment[] | null;
   role: "user" | "assistant";
   stopped: boolean;
   text: string;
   tool_calls?: HistoryToolCall[] | null;
+  usage?: MessageUsage | null;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "HistoryAttachment".
+ */
+export interface HistoryAttachment {
+  bytes: number;
+  media_type: string;
+  name: string;
+  url: string;
 }
 /**
  * A past call, drawn as its card after a reload: what ran, who decided, what came back.
