@@ -11,5 +11,7 @@ export default defineConfig({
     include: ["tests/**/*.test.{ts,tsx}"],
     setupFiles: ["tests/setup.ts"],
     restoreMocks: true,
+    // a deadline for a hung test, not a speed limit: on a loaded machine jsdom renders slowly
+    testTimeout: 30_000,
   },
 });
