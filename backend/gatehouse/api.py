@@ -79,7 +79,13 @@ def conversations_router(settings: Settings) -> APIRouter:
         pending = [call.id for call in stored.tool_calls if call.status == ToolCallStatus.PENDING]
         return ConversationDetail(
             **_summary(stored.__dict__).model_dump(),
-            messages=ui_messages(stored.history, stored.stopped, stored.tool_calls),
+            messages=ui_messages(
+                stored.history,
+                stored.stopped,
+                stored.tool_calls,
+                stored.stop_reasons,
+                stored.hidden,
+            ),
             pending_tool_calls=pending,
         )
 

@@ -18,7 +18,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from gatehouse import protocol
 from gatehouse.errors import GatehouseError, error_frame
@@ -27,6 +27,7 @@ from gatehouse.settings import Locale
 from gatehouse.store import Store, StoredConversation
 
 JsonDict = dict[str, Any]
+_Mark = TypeVar("_Mark")
 RECENT_FRAMES = 4096  # replayed from memory; older frames come from the store
 LAST_SEQ_MAX_DIGITS = 19  # every 64-bit seq fits; longer is refused before int() parses it
 
@@ -77,7 +78,12 @@ class Session:
         self.locale: Locale = locale
         self.history: list[JsonDict] = list(stored.history) if stored else []
         self.stopped: list[bool] = list(stored.stopped) if stored else []
-        self.cut = False  # the last reply stopped at the token limit: `continue` goes on with it
+        # per message: Claude's max_tokens or refusal, and whether Gatehouse wrote it for Claude
+        count = len(self.history)
+        self.stop_reasons: list[str | None] = _padded(
+            stored.stop_reasons if stored else [], None, count
+        )
+        self.hidden: list[bool] = _padded(stored.hidden if stored else [], False, count)
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
         self._seq = stored.last_seq if stored else 0
@@ -161,7 +167,7 @@ class Session:
             outbox.push(protocol.encode(refusal.model_copy(update={"seq": since})))
         if after is None:
             shown = self.history[: self._turn_start.messages]
-            messages = ui_messages(shown, self.stopped, calls)
+            messages = ui_messages(shown, self.stopped, calls, self.stop_reasons, self.hidden)
             history = protocol.HistoryData.model_validate({"messages": messages})
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
         for text in replay:
@@ -179,13 +185,39 @@ class Session:
         return await self._store.frames_after(self.id, since)
 
     # ── history ─────────────────────────────────────────────────────────────────────────────
-    async def add_message(self, message: JsonDict, *, stopped: bool = False) -> None:
-        self._append(message, stopped)
-        await self._store.save_message(self.id, len(self.history) - 1, message, stopped=stopped)
+    @property
+    def cut(self) -> bool:
+        """The last reply stopped at the token limit: `continue` goes on with it."""
+        return (
+            bool(self.history)
+            and self.history[-1]["role"] == "assistant"
+            and (self.stop_reasons[-1] == "max_tokens")
+        )
 
-    async def extend_last_message(self, content: list[JsonDict], *, stopped: bool = False) -> None:
+    async def add_message(
+        self,
+        message: JsonDict,
+        *,
+        stopped: bool = False,
+        stop_reason: str | None = None,
+        hidden: bool = False,
+    ) -> None:
+        self._append(message, stopped, stop_reason, hidden)
+        await self._store.save_message(
+            self.id,
+            len(self.history) - 1,
+            message,
+            stopped=stopped,
+            stop_reason=stop_reason,
+            hidden=hidden,
+        )
+
+    async def extend_last_message(
+        self, content: list[JsonDict], *, stopped: bool = False, stop_reason: str | None = None
+    ) -> None:
         """Claude continued the last (assistant) message: a paused or cut reply. Text that
-        goes on from text joins its block, as Claude wrote them as one."""
+        goes on from text joins its block, as Claude wrote them as one; the message now ends
+        the way its continuation did (`stop_reason`)."""
         last = self.history[-1]
         blocks: list[JsonDict] = list(last["content"])
         more = list(content)
@@ -193,19 +225,26 @@ class Session:
             blocks[-1] = {**blocks[-1], "text": blocks[-1]["text"] + more.pop(0)["text"]}
         last["content"] = blocks + more
         self.stopped[-1] = self.stopped[-1] or stopped
+        self.stop_reasons[-1] = stop_reason
         position = len(self.history) - 1
-        await self._store.save_message(self.id, position, last, stopped=self.stopped[-1])
+        await self._store.save_message(
+            self.id, position, last, stopped=self.stopped[-1], stop_reason=stop_reason
+        )
 
-    def _append(self, message: JsonDict, stopped: bool) -> None:
+    def _append(
+        self, message: JsonDict, stopped: bool, stop_reason: str | None = None, hidden: bool = False
+    ) -> None:
         self.history.append(message)
         self.stopped.append(stopped)
+        self.stop_reasons.append(stop_reason)
+        self.hidden.append(hidden)
 
     def add_user_text(self, text: str) -> asyncio.Task[None]:
         """Add the person's text now; return its store write for the turn to await later, so
         the request to Claude need not wait for the commit. After a failed turn the last
         message may already be theirs."""
         block = {"type": "text", "text": text}
-        if self.history and self.history[-1]["role"] == "user":
+        if self.history and self.history[-1]["role"] == "user" and not self.hidden[-1]:
             self.history[-1]["content"] = [*self.history[-1]["content"], block]
         else:
             self._append({"role": "user", "content": [block]}, stopped=False)
@@ -270,6 +309,11 @@ class Session:
                 outbox.close(code)
         if self._turn is not None:
             await self._turn.close()
+
+
+def _padded(values: list[_Mark], filler: _Mark, length: int) -> list[_Mark]:
+    """One value per message (a conversation stored before a mark existed has none)."""
+    return [*values[:length], *[filler] * (length - len(values))]
 
 
 def read_last_seq(raw: str | None) -> int | None:

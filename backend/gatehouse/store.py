@@ -44,6 +44,7 @@ from sqlalchemy import (
     Text,
     delete,
     event,
+    false,
     func,
     insert,
     select,
@@ -81,6 +82,8 @@ messages = Table(
     Column("role", String(16), nullable=False),
     Column("content", JSON, nullable=False),
     Column("stopped", Boolean, nullable=False),
+    Column("stop_reason", String(16), nullable=True),  # max_tokens or refusal: the person sees it
+    Column("hidden", Boolean, nullable=False, server_default=false()),  # written for Claude only
 )
 tool_calls = Table(
     "tool_calls",
@@ -134,6 +137,8 @@ class StoredConversation:
     history: list[JsonDict]
     stopped: list[bool]
     tool_calls: list[StoredToolCall]
+    stop_reasons: list[str | None] = field(default_factory=lambda: list[str | None]())
+    hidden: list[bool] = field(default_factory=lambda: list[bool]())
 
 
 WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
@@ -395,6 +400,8 @@ class Store:
             history=[{"role": m.role, "content": m.content} for m in message_rows],
             stopped=[m.stopped for m in message_rows],
             tool_calls=[_stored_call(c) for c in calls],
+            stop_reasons=[m.stop_reason for m in message_rows],
+            hidden=[m.hidden for m in message_rows],
         )
 
     async def tool_calls(self, conversation_id: str) -> list[StoredToolCall]:
@@ -442,11 +449,24 @@ class Store:
 
     # ── messages ────────────────────────────────────────────────────────────────────────────
     async def save_message(
-        self, conversation_id: str, position: int, message: JsonDict, *, stopped: bool = False
+        self,
+        conversation_id: str,
+        position: int,
+        message: JsonDict,
+        *,
+        stopped: bool = False,
+        stop_reason: str | None = None,
+        hidden: bool = False,
     ) -> None:
         """Insert or replace the message at `position` (the last one may grow after a failure)."""
         key = (messages.c.conversation_id == conversation_id) & (messages.c.position == position)
-        values = {"role": message["role"], "content": message["content"], "stopped": stopped}
+        values = {
+            "role": message["role"],
+            "content": message["content"],
+            "stopped": stopped,
+            "stop_reason": stop_reason,
+            "hidden": hidden,
+        }
 
         async def step(connection: AsyncConnection) -> None:
             changed = await connection.execute(update(messages).where(key).values(**values))

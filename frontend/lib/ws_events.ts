@@ -321,6 +321,7 @@ export interface HistoryData {
  */
 export interface HistoryMessage {
   role: "user" | "assistant";
+  stop_reason?: ("max_tokens" | "refusal") | null;
   stopped: boolean;
   text: string;
   tool_calls?: HistoryToolCall[] | null;
