@@ -91,6 +91,8 @@ def conversations_router(settings: Settings) -> APIRouter:
                 usage,
                 stored.attachments,
                 stored.id,
+                stored.stop_reasons,
+                stored.hidden,
             ),
             pending_tool_calls=pending,
             usage=spent.model_dump(exclude_none=True) if spent else None,

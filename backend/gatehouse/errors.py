@@ -2,6 +2,7 @@
 
     GatehouseError (code, status, request_id)
     ├── ModelError        Claude's call failed: HTTP status, stream cut, timeout, missing key
+    │   └── PrefillRefused   the model does not go on from its own message (a 400)
     └── ToolCallError     a tool call failed or was refused: invalid_path, write_failed, …
 
 Codes are stable and travel in `detail.code`; the text people read comes from `i18n`.
@@ -32,6 +33,11 @@ class ModelError(GatehouseError):
     """Claude could not give a complete reply."""
 
 
+class PrefillRefused(ModelError):
+    """The model refuses a request that ends with its own message (Claude 4.6 and later):
+    a cut reply is then continued from a user turn instead."""
+
+
 class ToolCallError(GatehouseError):
     """A tool call could not run or failed."""
 
@@ -51,6 +57,8 @@ def classify_model_exception(exc: BaseException) -> ModelError:
         return exc
     if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
         return ModelError("timeout")
+    if isinstance(exc, anthropic.BadRequestError) and "prefill" in exc.message.lower():
+        return PrefillRefused("bad_request", status=400, request_id=exc.request_id)
     if isinstance(exc, anthropic.APIStatusError):
         return ModelError(_status_code(exc), status=exc.status_code, request_id=exc.request_id)
     if isinstance(exc, httpx2.TransportError):  # the stream was cut after it started

@@ -3,7 +3,9 @@
 The UI shows one bubble per person's message and one per reply; a reply that went through
 tool calls spans several assistant messages in Claude's history and becomes one bubble here.
 Each bubble lists the calls its reply made, with their stored status, so a reload redraws
-their cards; a call screened out (`invalid`) was never shown, so it is not listed.
+their cards; a call screened out (`invalid`) was never shown, so it is not listed. A reply cut
+at the token limit or declined keeps that mark; a message Gatehouse wrote for Claude (asking it
+to go on with a cut reply) is not shown, so the continuation joins the cut reply's bubble.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from gatehouse.usage import Usage, total
 JsonDict = dict[str, Any]
 SUMMARY_CHARS = 120
 RESULT_CHARS = 2000
+CUT_SHORT = frozenset({"max_tokens", "refusal"})  # the stop reasons the person is shown
 PATH_KEYS = ("path", "file_path", "filename")  # what a file tool's input names its file by
 
 
@@ -31,11 +34,15 @@ def ui_messages(
     usage: Sequence[Usage | None] = (),
     attachments: Sequence[Sequence[JsonDict]] = (),
     conversation_id: str = "",
+    stop_reasons: Sequence[str | None] = (),
+    hidden: Sequence[bool] = (),
 ) -> list[JsonDict]:
     rows = {row.id: row for row in calls}
     bubbles: list[JsonDict] = []
     spent: list[Usage | None] = []  # the usages of the last assistant bubble's messages
     for index, message in enumerate(history):
+        if index < len(hidden) and hidden[index]:
+            continue  # written for Claude: what follows joins the reply before it
         text = _text(message["content"])
         was_stopped = index < len(stopped) and stopped[index]
         if message["role"] == "user":
@@ -52,6 +59,12 @@ def ui_messages(
         bubble = bubbles[-1]
         bubble["text"] += text
         bubble["stopped"] = bubble["stopped"] or was_stopped
+        # the reply ends as its last message did: cut or declined, or neither once continued
+        stop_reason = stop_reasons[index] if index < len(stop_reasons) else None
+        if stop_reason in CUT_SHORT:
+            bubble["stop_reason"] = stop_reason
+        else:
+            bubble.pop("stop_reason", None)
         if cards := _tool_calls(message["content"], rows):  # absent when none: the seed's shape
             bubble["tool_calls"] = [*bubble.get("tool_calls", []), *cards]
         spent.append(usage[index] if index < len(usage) else None)

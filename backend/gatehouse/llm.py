@@ -17,6 +17,7 @@ by tests/test_stream_blocks.py.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -29,7 +30,7 @@ import orjson
 from anthropic.types import MessageParam, TextBlockParam, ToolParam
 
 from gatehouse import metrics
-from gatehouse.errors import ModelError, classify_model_exception
+from gatehouse.errors import ModelError, PrefillRefused, classify_model_exception
 from gatehouse.sanitise import clean_text
 from gatehouse.settings import Settings
 from gatehouse.usage import Usage
@@ -44,6 +45,10 @@ TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input st
 RetrySink = Callable[[bool], None]  # True when the SDK retries a reply's request, False after
 
 EPHEMERAL: JsonDict = {"type": "ephemeral"}  # the 5-minute prompt cache
+# Claude 4.6 and later refuse an assistant prefill (a request ending with Claude's own message):
+# `claude-<family>-<major>[-<minor>]`, bare or inside a platform's id (`us.anthropic.…-v1`).
+_MODEL_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?!\d)")
+FIRST_WITHOUT_PREFILL = (4, 6)
 
 # The SDK retries inside its client; the request hook runs in the task of the reply that asked,
 # so this variable tells it whose request is being retried.
@@ -67,6 +72,7 @@ class Claude:
         key = settings.anthropic_api_key
         self._has_key = key is not None
         self._settings = settings
+        self._refuse_prefill: set[str] = set()  # models that answered a prefill with a 400
         timeout = httpx2.Timeout(settings.anthropic_timeout_s, connect=10.0)
         self._client = anthropic.AsyncAnthropic(
             api_key=key.get_secret_value() if key is not None else "unset",
@@ -78,6 +84,12 @@ class Claude:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+    def takes_prefill(self, model: str | None = None) -> bool:
+        """Whether a request may end with Claude's own message for it to go on with: not for
+        a model known to refuse one, nor for one that already did."""
+        model = model or self._settings.anthropic_model
+        return model not in self._refuse_prefill and not _refuses_prefill_by_version(model)
 
     async def stream_reply(
         self,
@@ -98,6 +110,8 @@ class Claude:
             reply = await self._stream(history, tools, on_text, started, retrying)
         except (anthropic.APIError, httpx2.TransportError, ModelError) as exc:
             error = classify_model_exception(exc)
+            if isinstance(error, PrefillRefused):
+                self._refuse_prefill.add(self._settings.anthropic_model)
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome=error.code).inc()
             raise error from exc
         finally:
@@ -207,6 +221,14 @@ def _cacheable(block: JsonDict) -> bool:
     return kind not in ("thinking", "redacted_thinking") and not (
         kind == "text" and not block.get("text")
     )
+
+
+def _refuses_prefill_by_version(model: str) -> bool:
+    found = _MODEL_VERSION.search(model)
+    if found is None:
+        return False
+    version = (int(found[1]), int(found[2] or 0))
+    return version >= FIRST_WITHOUT_PREFILL
 
 
 def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:

@@ -217,6 +217,8 @@ class HistoryMessage(_Frame):
     role: Literal["user", "assistant"]
     text: str
     stopped: bool = False
+    # a reply cut at the token limit (the last one can be continued) or declined
+    stop_reason: Literal["max_tokens", "refusal"] | None = None
     tool_calls: list[HistoryToolCall] | None = None  # absent when the reply made no call
     usage: MessageUsage | None = None  # a reply's, when known
     attachments: list[HistoryAttachment] | None = None  # a person's message's files

@@ -18,7 +18,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from gatehouse import protocol
 from gatehouse.errors import GatehouseError, error_frame
@@ -28,6 +28,7 @@ from gatehouse.store import Store, StoredConversation
 from gatehouse.usage import Usage, total
 
 JsonDict = dict[str, Any]
+_Mark = TypeVar("_Mark")
 RECENT_FRAMES = 4096  # replayed from memory; older frames come from the store
 LAST_SEQ_MAX_DIGITS = 19  # every 64-bit seq fits; longer is refused before int() parses it
 
@@ -78,12 +79,17 @@ class Session:
         self.locale: Locale = locale
         self.history: list[JsonDict] = list(stored.history) if stored else []
         self.stopped: list[bool] = list(stored.stopped) if stored else []
-        # Beside each message: its usage (a reply's), its attachments' names (the person's)
+        # Beside each message: its usage (a reply's), its attachments' names (the person's),
+        # Claude's max_tokens or refusal, and whether Gatehouse wrote it for Claude only
         self.usage: list[Usage | None] = (
             [Usage.from_json(u) if u else None for u in stored.usage] if stored else []
         )
         self.attachments: list[list[JsonDict]] = list(stored.attachments) if stored else []
-        self.cut = False  # the last reply stopped at the token limit: `continue` goes on with it
+        count = len(self.history)
+        self.stop_reasons: list[str | None] = _padded(
+            stored.stop_reasons if stored else [], None, count
+        )
+        self.hidden: list[bool] = _padded(stored.hidden if stored else [], False, count)
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
         self._seq = stored.last_seq if stored else 0
@@ -168,7 +174,14 @@ class Session:
         if after is None:
             shown = self.history[: self._turn_start.messages]
             messages = ui_messages(
-                shown, self.stopped, calls, self.usage, self.attachments, self.id
+                shown,
+                self.stopped,
+                calls,
+                self.usage,
+                self.attachments,
+                self.id,
+                self.stop_reasons,
+                self.hidden,
             )
             history = protocol.HistoryData.model_validate({"messages": messages})
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
@@ -187,10 +200,25 @@ class Session:
         return await self._store.frames_after(self.id, since)
 
     # ── history ─────────────────────────────────────────────────────────────────────────────
+    @property
+    def cut(self) -> bool:
+        """The last reply stopped at the token limit: `continue` goes on with it."""
+        return (
+            bool(self.history)
+            and self.history[-1]["role"] == "assistant"
+            and (self.stop_reasons[-1] == "max_tokens")
+        )
+
     async def add_message(
-        self, message: JsonDict, *, stopped: bool = False, usage: Usage | None = None
+        self,
+        message: JsonDict,
+        *,
+        stopped: bool = False,
+        usage: Usage | None = None,
+        stop_reason: str | None = None,
+        hidden: bool = False,
     ) -> None:
-        self._append(message, stopped)
+        self._append(message, stopped, stop_reason, hidden)
         self.usage[-1] = usage
         await self._save(len(self.history) - 1)
 
@@ -203,20 +231,31 @@ class Session:
             stopped=self.stopped[position],
             usage=usage.to_json() if usage else None,
             attachments=self.attachments[position],
+            stop_reason=self.stop_reasons[position],
+            hidden=self.hidden[position],
         )
 
     def reply_usage(self) -> Usage | None:
-        """The usage of the latest reply: its assistant messages since the person spoke."""
+        """The usage of the latest reply: its assistant messages since the person spoke (a
+        hidden turn asking Claude to go on is part of the reply)."""
         start = len(self.history)
-        while start > 0 and not _said_by_person(self.history[start - 1]):
+        while start > 0 and (
+            self.hidden[start - 1] or not _said_by_person(self.history[start - 1])
+        ):
             start -= 1
         return total(self.usage[start:])
 
     async def extend_last_message(
-        self, content: list[JsonDict], *, stopped: bool = False, usage: Usage | None = None
+        self,
+        content: list[JsonDict],
+        *,
+        stopped: bool = False,
+        usage: Usage | None = None,
+        stop_reason: str | None = None,
     ) -> None:
         """Claude continued the last (assistant) message: a paused or cut reply. Text that
-        goes on from text joins its block, as Claude wrote them as one."""
+        goes on from text joins its block, as Claude wrote them as one; the message now ends
+        the way its continuation did (`stop_reason`)."""
         last = self.history[-1]
         blocks: list[JsonDict] = list(last["content"])
         more = list(content)
@@ -225,13 +264,18 @@ class Session:
         last["content"] = blocks + more
         self.stopped[-1] = self.stopped[-1] or stopped
         self.usage[-1] = total([self.usage[-1], usage])
+        self.stop_reasons[-1] = stop_reason
         await self._save(len(self.history) - 1)
 
-    def _append(self, message: JsonDict, stopped: bool) -> None:
+    def _append(
+        self, message: JsonDict, stopped: bool, stop_reason: str | None = None, hidden: bool = False
+    ) -> None:
         self.history.append(message)
         self.stopped.append(stopped)
         self.usage.append(None)
         self.attachments.append([])
+        self.stop_reasons.append(stop_reason)
+        self.hidden.append(hidden)
 
     def add_user_text(
         self,
@@ -244,7 +288,7 @@ class Session:
         request to Claude need not wait for the commit. After a failed turn the last message
         may already be theirs."""
         blocks = [*(files or []), *([{"type": "text", "text": text}] if text else [])]
-        if self.history and self.history[-1]["role"] == "user":
+        if self.history and self.history[-1]["role"] == "user" and not self.hidden[-1]:
             self.history[-1]["content"] = [*self.history[-1]["content"], *blocks]
         else:
             self._append({"role": "user", "content": blocks}, stopped=False)
@@ -318,6 +362,11 @@ def _said_by_person(message: JsonDict) -> bool:
     if message["role"] != "user":
         return False
     return isinstance(content, str) or any(b.get("type") != "tool_result" for b in content)
+
+
+def _padded(values: list[_Mark], filler: _Mark, length: int) -> list[_Mark]:
+    """One value per message (a conversation stored before a mark existed has none)."""
+    return [*values[:length], *[filler] * (length - len(values))]
 
 
 def read_last_seq(raw: str | None) -> int | None:

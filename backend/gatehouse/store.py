@@ -44,6 +44,7 @@ from sqlalchemy import (
     Text,
     delete,
     event,
+    false,
     func,
     insert,
     select,
@@ -83,6 +84,8 @@ messages = Table(
     Column("stopped", Boolean, nullable=False),
     Column("usage", JSON, nullable=True),  # an assistant message's Usage.to_json()
     Column("attachments", JSON, nullable=True),  # a person's message: [{name, media_type, bytes}]
+    Column("stop_reason", String(16), nullable=True),  # max_tokens or refusal: the person sees it
+    Column("hidden", Boolean, nullable=False, server_default=false()),  # written for Claude only
 )
 tool_calls = Table(
     "tool_calls",
@@ -138,6 +141,8 @@ class StoredConversation:
     tool_calls: list[StoredToolCall]
     usage: list[JsonDict | None] = field(default_factory=lambda: list[JsonDict | None]())
     attachments: list[list[JsonDict]] = field(default_factory=lambda: list[list[JsonDict]]())
+    stop_reasons: list[str | None] = field(default_factory=lambda: list[str | None]())
+    hidden: list[bool] = field(default_factory=lambda: list[bool]())
 
 
 WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
@@ -401,6 +406,8 @@ class Store:
             tool_calls=[_stored_call(c) for c in calls],
             usage=[m.usage for m in message_rows],
             attachments=[m.attachments or [] for m in message_rows],
+            stop_reasons=[m.stop_reason for m in message_rows],
+            hidden=[m.hidden for m in message_rows],
         )
 
     async def load_message(self, conversation_id: str, position: int) -> JsonDict | None:
@@ -464,6 +471,8 @@ class Store:
         stopped: bool = False,
         usage: JsonDict | None = None,
         attachments: list[JsonDict] | None = None,
+        stop_reason: str | None = None,
+        hidden: bool = False,
     ) -> None:
         """Insert or replace the message at `position` (the last one may grow after a failure)."""
         key = (messages.c.conversation_id == conversation_id) & (messages.c.position == position)
@@ -473,6 +482,8 @@ class Store:
             "stopped": stopped,
             "usage": usage,
             "attachments": attachments or None,
+            "stop_reason": stop_reason,
+            "hidden": hidden,
         }
 
         async def step(connection: AsyncConnection) -> None:

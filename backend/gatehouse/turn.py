@@ -24,7 +24,7 @@ from gatehouse import attachments, metrics, protocol
 from gatehouse.approvals import Approvals
 from gatehouse.attachments import Upload
 from gatehouse.chunk_relay import ChunkRelay
-from gatehouse.errors import GatehouseError, ModelError
+from gatehouse.errors import GatehouseError, ModelError, PrefillRefused
 from gatehouse.history import usage_frame
 from gatehouse.history_repair import (
     PreparedReply,
@@ -57,6 +57,12 @@ CANCELLED_TEXT = "The user stopped the reply; this tool call did not complete."
 INTERRUPTED_TEXT = "The server restarted while this tool call ran; it may not have completed."
 FAILED_TEXT = "[tool_error] Gatehouse failed while handling this call; it may not have run."
 ABANDONED_TEXT = "This call was never decided (its turn ended early); it did not run."
+# Sent (and stored, hidden from the person) when the model refuses a prefill.
+CONTINUE_TEXT = (
+    "Your previous reply was cut off at the output token limit. Continue it exactly where it "
+    "stopped, without repeating anything and without any preamble: what you write now is "
+    "joined to it as it is."
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,8 @@ class Turn:
         self._uploads = uploads or []
         self._kept = False  # Claude's content was stored: the completion tells its usage
         self._continuing = continuing  # the last reply was cut: Claude continues it
+        # A message for Claude after the history, stored (hidden) just before its answer.
+        self._lead_in: JsonDict | None = None
         self._cut_short: CutShort | None = None
         self._restored: list[ToolCall] = []
         self._approvals = Approvals()
@@ -141,21 +149,22 @@ class Turn:
         return list(self._requests.values())
 
     def decide(self, tool_use_id: str, approved: bool) -> bool:
-        """The person's answer. An approval is stored at once, so a call approved while an
-        earlier one of its round runs still runs after a restart (it never started)."""
+        """The person's answer, stored at once: a call approved while an earlier one of its
+        round runs still runs after a restart (it never started), and one denied meanwhile
+        is not asked about again."""
         if not self._approvals.decide(tool_use_id, approved):
             return False
-        if approved:
-            write = self._session.store.update_tool_call(
-                self._session.id,
-                tool_use_id,
-                status=Status.APPROVED,
-                decided_by=DecidedBy.PERSON,
-                only_if=(Status.PENDING,),  # the turn may have moved it on already
-            )
-            task = asyncio.ensure_future(write)
-            self._writes.add(task)
-            task.add_done_callback(self._written)
+        write = self._session.store.update_tool_call(
+            self._session.id,
+            tool_use_id,
+            status=Status.APPROVED if approved else Status.DENIED,
+            result=None if approved else _result(tool_use_id, DENIED_TEXT, True),
+            decided_by=DecidedBy.PERSON,
+            only_if=(Status.PENDING,),  # the turn may have moved it on already
+        )
+        task = asyncio.ensure_future(write)
+        self._writes.add(task)
+        task.add_done_callback(self._written)
         return True
 
     def _written(self, task: asyncio.Future[bool]) -> None:
@@ -231,10 +240,9 @@ class Turn:
     async def _body(self) -> None:
         session = self._session
         session.clear_error()  # a new reply: the last one's failure is no longer the state
-        session.cut = False  # a new request: a cut reply is continued now or not at all
         if self._continuing:
             session.emit_status(ai_typing=True)
-            await self._converse()
+            await self._continue_cut()
             return
         if self._text is None:
             await self._finish_round(self._restored)
@@ -261,6 +269,20 @@ class Turn:
         limits = self._kit.attachment_limits
         return await asyncio.to_thread(attachments.check, self._uploads, limits, held)
 
+    async def _continue_cut(self) -> None:
+        """Claude goes on with its cut reply: from the reply itself (a prefill) where the model
+        takes one, else asked to in a user turn, hidden from the person; the continuation
+        joins the cut reply's bubble either way."""
+        claude = self._kit.claude
+        if claude.takes_prefill():
+            try:
+                await self._converse()
+                return
+            except PrefillRefused:  # refused before anything streamed; remembered for next time
+                log.info("prefill_refused")
+        self._lead_in = {"role": "user", "content": [_text_block(CONTINUE_TEXT)]}
+        await self._converse()
+
     async def _converse(self) -> None:
         session = self._session
         pauses = 0
@@ -274,7 +296,6 @@ class Turn:
                 log.warning("pause_turn_limit", pauses=pauses)
             if stop_reason == "max_tokens" or stop_reason == "refusal":
                 self._cut_short = stop_reason
-                session.cut = stop_reason == "max_tokens"
                 return
             uses = reply.tool_uses()
             if not uses:
@@ -305,9 +326,13 @@ class Turn:
         sent = for_claude(session.history)
         if sent.changes:  # a history this app wrote needs none: worth a look when it happens
             log.warning("history_repaired_for_claude", changes=sent.changes)
+        if self._lead_in is None:
+            messages = _without_trailing_space(sent.messages)
+        else:  # the cut reply is not the last message: it goes as it was written
+            messages = [*sent.messages, self._lead_in]
         try:
             reply = await self._kit.claude.stream_reply(
-                _without_trailing_space(sent.messages),
+                messages,
                 self._kit.tools.tools_for_claude(),
                 on_text,
                 on_retry=lambda retrying: session.emit_status(reconnecting=retrying),
@@ -321,21 +346,35 @@ class Turn:
             content = [b for b in content if b.get("type") != "tool_use"]
         prepared = prepare_reply(content, session.history)
         if prepared.content:
-            await self._keep(prepared.content, usage=reply.usage)
+            cut_short = reply.stop_reason if reply.stop_reason in CUT_SHORT else None
+            await self._keep(prepared.content, usage=reply.usage, stop_reason=cut_short)
         return prepared, reply.stop_reason
 
     async def _keep(
-        self, content: list[JsonDict], *, stopped: bool = False, usage: Usage | None = None
+        self,
+        content: list[JsonDict],
+        *,
+        stopped: bool = False,
+        usage: Usage | None = None,
+        stop_reason: str | None = None,
     ) -> None:
         """Store Claude's content with what it cost; a paused or cut reply it continues grows
-        in place (and so does its usage)."""
+        in place (and so does its usage), unless Claude was asked to go on in a user turn,
+        stored now, before its answer."""
         session = self._session
         self._kept = True
+        if self._lead_in is not None:
+            lead_in, self._lead_in = self._lead_in, None
+            await session.add_message(lead_in, hidden=True)
         if session.history and session.history[-1]["role"] == "assistant":
-            await session.extend_last_message(content, stopped=stopped, usage=usage)
+            await session.extend_last_message(
+                content, stopped=stopped, usage=usage, stop_reason=stop_reason
+            )
         else:
             message = {"role": "assistant", "content": content}
-            await session.add_message(message, stopped=stopped, usage=usage)
+            await session.add_message(
+                message, stopped=stopped, usage=usage, stop_reason=stop_reason
+            )
 
     # ── one round of tool calls ─────────────────────────────────────────────────────────────
     def _absent_tool(self, use: JsonDict) -> str:
@@ -408,7 +447,7 @@ class Turn:
             elif row.status == Status.APPROVED:
                 call.status = Status.APPROVED  # decided and never started: it runs now
             elif row.status != Status.PENDING:
-                call.status, call.result = row.status, row.result
+                call.status, call.result, call.decided_by = row.status, row.result, row.decided_by
             elif row.expires_at is not None and row.expires_at <= now:
                 call.status = Status.EXPIRED
             elif row.request_frame is None:
@@ -446,6 +485,8 @@ class Turn:
     async def _settle(self, call: ToolCall) -> None:
         session = self._session
         if call.settled:
+            if call.status == Status.DENIED and call in self._restored:
+                self._finished(call, None)  # denied before a restart, while another call ran
             return
         if call.status in (Status.INTERRUPTED, Status.EXPIRED):  # found so after a restart
             expired = call.status == Status.EXPIRED

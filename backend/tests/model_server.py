@@ -25,9 +25,14 @@ estimate of the reply's size; image and document blocks are checked as the API c
 
 Every request body is checked against the rules the real API enforces on a conversation
 (`request_problems`: the person first, alternating roles, each `tool_use` answered once at the
-start of the next message, unique ids, valid Unicode). A request that breaks one is answered
-400 `invalid_request_error`, as the API would, and recorded in `violations`; the `model`
-fixture fails any test that leaves one.
+start of the next message, unique ids, valid Unicode, and every `thinking` or
+`redacted_thinking` block handed back exactly as this server sent it, signature included). A
+request that breaks one is answered 400 `invalid_request_error`, as the API would, and recorded
+in `violations`; the `model` fixture fails any test that leaves one.
+
+The models of `NO_PREFILL_MODELS` refuse an assistant prefill (a request whose last message is
+Claude's, unless it is a paused server-tool turn handed back) with the API's 400. That answer
+is part of the API's contract, not a violation: `prefill_refusals` counts them.
 
 Run alone: python -m tests.model_server --port 0   (prints "ready <port>")
 """
@@ -48,6 +53,21 @@ from typing import Any, cast
 from tests.model_usage import PromptCache, attachment_problems, estimate_tokens
 
 JsonDict = dict[str, Any]
+
+# Claude 4.6 and later answer a prefill with this 400; `claude-test-no-prefill` is one the app
+# has no rule for, so it learns from the answer.
+NO_PREFILL_MODELS = frozenset(
+    {"claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-7", "claude-test-no-prefill"}
+)
+PREFILL_REFUSED = (
+    "This model does not support assistant message prefill. "
+    "The conversation must end with a user message."
+)
+THINKING_CHANGED = (
+    "`thinking` or `redacted_thinking` blocks in the latest assistant message cannot be "
+    "modified. These blocks must remain as they were in the original response."
+)
+THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
 
 
 @dataclass
@@ -72,6 +92,9 @@ class ModelServer:
     tls: ssl.SSLContext | None = None  # HTTPS with this server-side context
     requests: list[Recorded] = field(default_factory=lambda: list[Recorded]())
     violations: list[str] = field(default_factory=lambda: list[str]())
+    prefill_refusals: int = 0
+    # every thinking block sent, by signature (redacted: by data), as it was sent
+    issued_thinking: dict[str, JsonDict] = field(default_factory=lambda: dict[str, JsonDict]())
     _scripts: list[_Script] = field(default_factory=lambda: list[_Script]())
     _gates: dict[str, asyncio.Event] = field(default_factory=lambda: dict[str, asyncio.Event]())
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,6 +113,8 @@ class ModelServer:
             self._scripts.clear()
             self.requests.clear()
             self.violations.clear()
+            self.issued_thinking.clear()
+            self.prefill_refusals = 0
         self.cache.clear()
 
     def release(self, gate: str) -> None:
@@ -196,7 +221,15 @@ class ModelServer:
             error = _error_body("authentication_error", "x-api-key header is required")
             await _send_json(writer, 401, error, request_id)
             return True
-        problems = request_problems(body) + attachment_problems(body)
+        if _refuses_prefill(body):
+            with self._lock:
+                self.prefill_refusals += 1
+            error = _error_body("invalid_request_error", PREFILL_REFUSED, request_id)
+            await _send_json(writer, 400, error, request_id)
+            return True
+        with self._lock:
+            issued = dict(self.issued_thinking)
+        problems = request_problems(body, issued) + attachment_problems(body)
         if breakpoints := self.cache.breakpoint_problem(body):
             problems.append(breakpoints)
         if problems:
@@ -213,10 +246,32 @@ class ModelServer:
             await _send_json(writer, spec["status"], error, request_id, extra)
             return True
         if "sse" in reply:
+            self._issue_thinking(_recorded_events(reply["sse"]))
             return await _send_recorded(writer, reply["sse"], request_id)
         usage = {**self.cache.usage(body), **reply.get("usage", {})}
         recorded.usage = usage
         return await self._stream(writer, body, {**reply, "usage": usage}, request_id, received_ns)
+
+    def _issue_thinking(self, events: list[Any]) -> None:
+        """Remember the thinking blocks of a stream, as a client accumulates them."""
+        blocks: dict[int, JsonDict] = {}
+        for event in events:
+            if not isinstance(event, dict):
+                continue  # a cut, a stall or a hold
+            event = cast(JsonDict, event)
+            index: int = event.get("index", -1)
+            if event.get("type") == "content_block_start":
+                blocks[index] = dict(event["content_block"])
+            elif event.get("type") == "content_block_delta" and index in blocks:
+                block, delta = blocks[index], event["delta"]
+                if delta.get("type") == "thinking_delta":
+                    block["thinking"] = block.get("thinking", "") + delta["thinking"]
+                elif delta.get("type") == "signature_delta":
+                    block["signature"] = delta["signature"]
+        with self._lock:
+            for block in blocks.values():
+                if key := _thinking_key(block):
+                    self.issued_thinking[key] = block
 
     async def _stream(
         self,
@@ -229,7 +284,9 @@ class ModelServer:
         _write_stream_head(writer, request_id)
         delay = reply.get("delay_ms", 0) / 1000
         stamp = f"@{received_ns}@" if reply.get("stamp") else ""
-        for n, event in enumerate(_events(body, reply)):
+        events = _events(body, reply)
+        self._issue_thinking(events)
+        for n, event in enumerate(events):
             if event is _CUT:
                 writer.transport.abort()  # no terminating chunk: the peer sees a broken body
                 return False
@@ -250,6 +307,15 @@ class ModelServer:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return not reply.get("close_after")  # then the client learns it only from the EOF
+
+
+def _recorded_events(recorded: str) -> list[JsonDict]:
+    events: list[JsonDict] = []
+    for event in recorded.strip().split("\n\n"):
+        for line in event.splitlines():
+            if line.startswith("data:"):
+                events.append(json.loads(line[5:]))
+    return events
 
 
 async def _send_recorded(writer: asyncio.StreamWriter, recorded: str, request_id: str) -> bool:
@@ -277,8 +343,11 @@ def _write_stream_head(writer: asyncio.StreamWriter, request_id: str) -> None:
 _TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]+")
 
 
-def request_problems(body: JsonDict) -> list[str]:
-    """Why the Messages API would refuse this request's conversation (empty: it would not)."""
+def request_problems(body: JsonDict, issued: dict[str, JsonDict] | None = None) -> list[str]:
+    """Why the Messages API would refuse this request's conversation (empty: it would not).
+
+    With `issued` (the thinking blocks sent, by `_thinking_key`), each thinking block handed
+    back must be one of them, unchanged."""
     problems = [f"{where}: not valid Unicode (a lone surrogate)" for where in _unencodable(body)]
     messages: list[JsonDict] = body.get("messages") or []
     if not messages or messages[0].get("role") != "user":
@@ -305,6 +374,7 @@ def request_problems(body: JsonDict) -> list[str]:
                 problems.append(_unanswered(index - 1, asked))
             asked = [b.get("id", "") for b in blocks if b.get("type") == "tool_use"]
             problems += _tool_use_problems(where, blocks, seen_ids)
+            problems += _thinking_problems(where, blocks, issued)
     if asked:
         problems.append(_unanswered(len(messages) - 1, asked))
     return problems + _prefill_problems(messages)
@@ -322,6 +392,40 @@ def _prefill_problems(messages: list[JsonDict]) -> list[str]:
     ):
         return ["final assistant content cannot end with trailing whitespace"]
     return []
+
+
+def _refuses_prefill(body: JsonDict) -> bool:
+    """A model of NO_PREFILL_MODELS asked to go on from a final assistant message; a paused
+    server-tool turn handed back as-is is how the API itself asks to be continued."""
+    messages: list[JsonDict] = body.get("messages") or []
+    if body.get("model") not in NO_PREFILL_MODELS or not messages:
+        return False
+    last = messages[-1]
+    blocks = _content_blocks(last.get("content"))
+    paused = any(block.get("type") == "server_tool_use" for block in blocks)
+    return last.get("role") == "assistant" and not paused
+
+
+def _thinking_key(block: JsonDict) -> str | None:
+    if block.get("type") == "thinking":
+        return f"thinking:{block.get('signature')}"
+    if block.get("type") == "redacted_thinking":
+        return f"redacted_thinking:{block.get('data')}"
+    return None
+
+
+def _thinking_problems(
+    where: str, blocks: list[JsonDict], issued: dict[str, JsonDict] | None
+) -> list[str]:
+    problems: list[str] = []
+    for n, block in enumerate(blocks):
+        if block.get("type") not in THINKING_TYPES:
+            continue
+        if block.get("type") == "thinking" and not block.get("signature"):
+            problems.append(f"{where}.content.{n}.thinking.signature: Field required")
+        elif issued is not None and issued.get(_thinking_key(block) or "") != block:
+            problems.append(f"{where}.content.{n}: {THINKING_CHANGED}")
+    return problems
 
 
 def _tool_use_problems(where: str, blocks: list[JsonDict], seen_ids: set[str]) -> list[str]:

@@ -1,15 +1,23 @@
-"""Claude's stop_reason acted on, end to end: a reply cut at the token limit (and Continue), a
-refusal, and a paused turn continued by itself. Real app, real SDK, local model server."""
+"""Claude's stop_reason acted on, end to end: a reply cut at the token limit (and Continue, with
+a prefill or, for a model that refuses one, from a user turn), a refusal, both marks kept
+across a restart, and a paused turn continued by itself. Real app, real SDK, local model
+server (whose default model, like the app's, refuses a prefill)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from gatehouse.turn import MAX_PAUSES
+from gatehouse.turn import CONTINUE_TEXT, MAX_PAUSES
 from tests.model_server import ModelServer
-from tests.running_app import Chat, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
 
 pytestmark = pytest.mark.anyio
+
+TAKES_PREFILL = "claude-sonnet-4-5"  # a model before 4.6: it goes on from its own message
+STREAMS = Path(__file__).parent / "streams"
 
 
 def _user(text: str) -> dict[str, object]:
@@ -20,9 +28,20 @@ def _assistant(text: str) -> dict[str, object]:
     return {"role": "assistant", "content": [{"type": "text", "text": text}]}
 
 
+def _bubbles(history: Frame) -> list[dict[str, object]]:
+    assert history["event"] == "history", history
+    return history["data"]["messages"]
+
+
+@pytest.fixture
+def prefill_app(app_factory: AppFactory) -> RunningApp:
+    return app_factory(ANTHROPIC_MODEL=TAKES_PREFILL)
+
+
 async def test_a_reply_cut_at_max_tokens_is_marked_and_continue_goes_on_with_it(
-    app: RunningApp, model: ModelServer
+    prefill_app: RunningApp, model: ModelServer
 ) -> None:
+    app = prefill_app
     model.script({"text": ["The answer ", "is "], "stop_reason": "max_tokens"})
     model.script({"text": ["forty-two."]})
     async with Chat(app.ws_url()) as chat:
@@ -44,8 +63,9 @@ async def test_a_reply_cut_at_max_tokens_is_marked_and_continue_goes_on_with_it(
 
 
 async def test_a_tool_call_cut_at_max_tokens_never_runs_and_the_history_stays_valid(
-    app: RunningApp, model: ModelServer
+    prefill_app: RunningApp, model: ModelServer
 ) -> None:
+    app = prefill_app
     cut_call = {"id": "toolu_cut", "name": "create_file", "input": {"path": "a.txt"}}
     model.script({"text": ["Writing it"], "tool_uses": [cut_call], "stop_reason": "max_tokens"})
     async with Chat(app.ws_url()) as chat:
@@ -87,25 +107,11 @@ async def test_a_refusal_is_marked_and_cannot_be_continued(
     ]
 
 
-async def test_a_paused_turn_is_continued_with_its_content_as_is(
-    app: RunningApp, model: ModelServer
-) -> None:
-    model.script({"text": ["Searching."], "stop_reason": "pause_turn"})
-    model.script({"text": [" Found it."]})
-    async with Chat(app.ws_url()) as chat:
-        frames = await chat.reply_to("look it up")
-    assert len(events(frames, "assistant_message_completed")) == 1
-    assert frames[-1]["data"] == {"reason": "ok"}
-    assert streamed_text(frames) == "Searching. Found it."
-    # No user message is added: the paused content goes back as the last message.
-    assert model.requests[1].body["messages"] == [_user("look it up"), _assistant("Searching.")]
-    assert len(model.requests) == 2
-
-
 async def test_a_turn_that_keeps_pausing_is_continued_a_bounded_number_of_times(
     app: RunningApp, model: ModelServer
 ) -> None:
-    model.script({"text": ["more."], "stop_reason": "pause_turn"}, times=MAX_PAUSES + 5)
+    paused = (STREAMS / "web_search_paused.sse").read_text()
+    model.script({"sse": paused}, times=MAX_PAUSES + 5)
     async with Chat(app.ws_url()) as chat:
         frames = await chat.reply_to("loop")
     assert frames[-1]["data"] == {"reason": "ok"}
@@ -125,3 +131,110 @@ async def test_a_paused_reply_that_asks_for_a_tool_gets_the_call_first(
     assert events(asked, "tool_request")[0]["data"]["id"] == "toolu_paused"
     assert frames[-1]["data"] == {"reason": "ok"}
     assert model.requests[1].body["messages"][-1]["content"][0]["tool_use_id"] == "toolu_paused"
+
+
+async def test_continue_for_a_model_that_refuses_prefill_asks_in_a_hidden_user_turn(
+    app: RunningApp, model: ModelServer
+) -> None:
+    model.script({"text": ["The answer ", "is "], "stop_reason": "max_tokens"})
+    model.script({"text": ["forty-two."]})
+    async with Chat(app.ws_url()) as chat:
+        await chat.reply_to("question")
+        await chat.send("continue", {})
+        continued = await chat.recv_until("assistant_message_completed")
+        await chat.reply_to("next")
+    async with Chat(app.ws_url(session_id=chat.session_id)) as reloaded:
+        history = await reloaded.recv()
+    assert continued[-1]["data"] == {"reason": "ok"}
+    assert not events(continued, "error")
+    assert streamed_text(continued) == "forty-two."
+    # The app's model is known to refuse a prefill: it was never sent one.
+    assert model.prefill_refusals == 0
+    asked = {"role": "user", "content": [{"type": "text", "text": CONTINUE_TEXT}]}
+    assert model.requests[1].body["messages"] == [
+        _user("question"),
+        _assistant("The answer is "),
+        asked,
+    ]
+    assert model.requests[2].body["messages"] == [
+        _user("question"),
+        _assistant("The answer is "),
+        asked,
+        _assistant("forty-two."),
+        _user("next"),
+    ]
+    # The person never sees the request to go on: the continuation joins the cut reply. (The
+    # last turn, "next", comes after the history, as its frames.)
+    assert _bubbles(history) == [
+        {"role": "user", "text": "question", "stopped": False},
+        {"role": "assistant", "text": "The answer is forty-two.", "stopped": False},
+        {"role": "user", "text": "next", "stopped": False},
+    ]
+
+
+async def test_a_prefill_refused_with_a_400_is_retried_from_a_user_turn_and_remembered(
+    app_factory: AppFactory, model: ModelServer
+) -> None:
+    app = app_factory(ANTHROPIC_MODEL="claude-test-no-prefill")  # no rule names this model
+    model.script({"text": ["One, "], "stop_reason": "max_tokens"})
+    model.script({"text": ["two, "], "stop_reason": "max_tokens"})
+    model.script({"text": ["three."]})
+    async with Chat(app.ws_url()) as chat:
+        await chat.reply_to("count")
+        await chat.send("continue", {})
+        first = await chat.recv_until("assistant_message_completed")
+        await chat.send("continue", {})
+        second = await chat.recv_until("assistant_message_completed")
+    assert first[-1]["data"] == {"reason": "ok", "stop_reason": "max_tokens"}
+    assert second[-1]["data"] == {"reason": "ok"}
+    assert not events(first + second, "error")
+    assert streamed_text(first + second) == "two, three."
+    # One prefill was tried and refused; the second Continue went straight to a user turn.
+    assert model.prefill_refusals == 1
+    assert len(model.requests) == 4
+    assert model.requests[1].body["messages"][-1] == _assistant("One,")
+    asked = {"role": "user", "content": [{"type": "text", "text": CONTINUE_TEXT}]}
+    assert model.requests[3].body["messages"] == [
+        _user("count"),
+        _assistant("One, "),
+        asked,
+        _assistant("two, "),
+        asked,
+    ]
+
+
+async def test_cut_and_refusal_marks_survive_a_restart_and_continue_works_after_it(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'marks.db'}"}
+    model.script({"text": ["I will not"], "stop_reason": "refusal"}, match="bad")
+    model.script({"text": ["Once upon "], "stop_reason": "max_tokens"}, match="story")
+    first = app_factory(**env)
+    async with Chat(first.ws_url()) as chat:
+        await chat.reply_to("something bad")
+        await chat.reply_to("a story")
+    first.stop()
+
+    second = app_factory(**env)
+    model.script({"text": ["a time."]})
+    async with Chat(second.ws_url(session_id=chat.session_id)) as back:
+        restored = await back.recv()
+        await back.send("continue", {})
+        continued = await back.recv_until("assistant_message_completed")
+    status, body = second.get(f"/api/conversations/{chat.session_id}")
+    assert _bubbles(restored) == [
+        {"role": "user", "text": "something bad", "stopped": False},
+        {"role": "assistant", "text": "I will not", "stopped": False, "stop_reason": "refusal"},
+        {"role": "user", "text": "a story", "stopped": False},
+        {"role": "assistant", "text": "Once upon ", "stopped": False, "stop_reason": "max_tokens"},
+    ]
+    assert continued[-1]["data"] == {"reason": "ok"}
+    assert streamed_text(continued) == "a time."
+    # As stored: the request to go on is not shown, the continuation joins the cut reply.
+    assert status == 200
+    after = json.loads(body)["messages"]
+    assert after[1]["stop_reason"] == "refusal"
+    assert after[2:] == [
+        {"role": "user", "text": "a story", "stopped": False},
+        {"role": "assistant", "text": "Once upon a time.", "stopped": False},
+    ]

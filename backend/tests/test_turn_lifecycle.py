@@ -117,3 +117,116 @@ async def test_a_restart_interrupts_the_running_call_and_runs_the_approved_one(
         "toolu_long": ("interrupted", "restart"),
         "toolu_next": ("done", "tool"),
     }
+
+
+async def test_a_stop_while_a_call_is_still_streaming_keeps_the_text_and_no_call(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "turn.db"
+    app = app_factory(DATABASE_URL=f"sqlite:///{database}")
+    gate = "lifecycle-requested"
+    use = create_file("toolu_streaming", "r.txt", "x")
+    model.script({"text": ["Let me ", "write."], "tool_uses": [use], "hold_after": 1, "gate": gate})
+    try:
+        async with Chat(app.ws_url(locale="en")) as chat:
+            await chat.say("write r.txt")
+            frames = await chat.recv_until("ai_chunk")
+            await chat.send("cancel", {})
+            frames += await chat.recv_until("assistant_message_completed")
+            after = await chat.reply_to("and now?")
+    finally:
+        model.release(gate)
+    assert [f["data"] for f in completions(frames)] == [{"reason": "cancelled"}]
+    assert not events(frames, "tool_request")
+    assert completions(after)[-1]["data"] == {"reason": "ok"}
+    assert stored_calls(database) == {}
+    assert model.requests[-1].body["messages"][1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Let me "}],
+    }
+
+
+async def test_a_stop_while_an_approved_call_waits_its_turn_interrupts_both(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "turn.db"
+    app = app_factory(DATABASE_URL=f"sqlite:///{database}", **SLOW_WRITES)
+    uses = [create_file("toolu_first", "f.txt", BIG), create_file("toolu_waits", "w.txt", "ok")]
+    model.script({"text": ["Two files."], "tool_uses": uses})
+    async with Chat(app.ws_url(locale="en")) as chat:
+        await chat.say("write both files")
+        await chat.recv_until("tool_request", id="toolu_waits")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_first", "approved": True})
+        await chat.recv_until("tool_chunk")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_waits", "approved": True})
+        await wait_until(lambda: stored_calls(database)["toolu_waits"][0] == "approved")
+        await chat.send("cancel", {})
+        frames = await chat.recv_until("assistant_message_completed")
+        await chat.reply_to("and now?")
+    assert [f["data"] for f in completions(frames)] == [{"reason": "cancelled"}]
+    finished = {f["data"]["tool_use_id"]: f["data"] for f in events(frames, "tool_finished")}
+    assert finished["toolu_waits"]["status"] == "interrupted"
+    assert stored_calls(database) == {
+        "toolu_first": ("interrupted", "stop"),
+        "toolu_waits": ("interrupted", "stop"),
+    }
+    assert [text_of(told) for told in results_told(model, "and now?")] == [
+        "The user stopped the reply; this tool call did not complete."
+    ] * 2
+    assert list(app.workspace.iterdir()) == []
+
+
+async def test_a_restart_keeps_each_settled_call_and_does_not_ask_about_a_denied_one_again(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    database = tmp_path / "turn.db"
+    env = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "WORKSPACE_DIR": str(tmp_path / "ws"),
+        **SLOW_WRITES,
+    }
+    uses = [
+        create_file("toolu_invalid", "../outside.txt", "no"),
+        create_file("toolu_done", "done.txt", "ok"),
+        create_file("toolu_long", "long.txt", BIG),
+        create_file("toolu_denied", "denied.txt", "no"),
+    ]
+    model.script({"text": ["Four files."], "tool_uses": uses})
+    first = app_factory(**env)
+    async with Chat(first.ws_url(locale="en")) as chat:
+        await chat.say("write four files")
+        await chat.recv_until("tool_request", id="toolu_denied")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_done", "approved": True})
+        await chat.send("tool_approval", {"tool_use_id": "toolu_long", "approved": True})
+        await chat.recv_until("tool_chunk", tool_use_id="toolu_long")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_denied", "approved": False})
+        await wait_until(lambda: stored_calls(database)["toolu_denied"][0] == "denied")
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(15)
+
+    second = app_factory(**env)
+    url = second.ws_url(session_id=chat.session_id, locale="en")
+    async with Chat(url) as back:
+        frames = await back.recv_until("assistant_message_completed")
+    assert completions(frames)[-1]["data"] == {"reason": "ok"}
+    assert not events(frames, "tool_request")  # the denial was kept: nothing is asked again
+    finished = {f["data"]["tool_use_id"]: f["data"] for f in events(frames, "tool_finished")}
+    assert finished["toolu_long"]["status"] == "interrupted"
+    assert finished["toolu_denied"] == {
+        "tool_use_id": "toolu_denied",
+        "status": "denied",
+        "decided_by": "person",
+    }
+    assert stored_calls(database) == {
+        "toolu_invalid": ("invalid", "screening"),
+        "toolu_done": ("done", "tool"),
+        "toolu_long": ("interrupted", "restart"),
+        "toolu_denied": ("denied", "person"),
+    }
+    told = {r["tool_use_id"]: r for r in results_told(model, "write four files")}
+    assert list(told) == ["toolu_invalid", "toolu_done", "toolu_long", "toolu_denied"]
+    assert text_of(told["toolu_invalid"]).startswith("invalid_path")
+    assert "is_error" not in told["toolu_done"]
+    assert "restarted while this tool call ran" in text_of(told["toolu_long"])
+    assert text_of(told["toolu_denied"]) == "The tool call was denied by the user; it did not run."
+    assert sorted(path.name for path in (tmp_path / "ws").iterdir()) == ["done.txt"]

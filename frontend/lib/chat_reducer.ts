@@ -264,7 +264,7 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
       parts: [...parts, ...cards.map((c): AssistantPart => ({ type: "tool", toolUseId: c.id }))],
       streaming: false,
       reason: item.stopped ? "cancelled" : "ok",
-      stopReason: null,
+      stopReason: item.stop_reason ?? null, // cut (the last one can be continued) or declined
       ...(item.usage ? { usage: item.usage } : {}),
     });
     for (const card of cards) next = putTool(next, pastCall(card));

@@ -367,6 +367,7 @@ export interface HistoryData {
 export interface HistoryMessage {
   attachments?: HistoryAttachment[] | null;
   role: "user" | "assistant";
+  stop_reason?: ("max_tokens" | "refusal") | null;
   stopped: boolean;
   text: string;
   tool_calls?: HistoryToolCall[] | null;

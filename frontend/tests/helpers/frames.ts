@@ -72,6 +72,7 @@ export function frameMaker(startSeq = 0) {
         role: "user" | "assistant";
         text: string;
         stopped?: boolean;
+        stop_reason?: "max_tokens" | "refusal";
         tool_calls?: HistoryToolCall[];
       }[],
     ): ServerFrame => ({

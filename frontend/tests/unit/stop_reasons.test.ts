@@ -66,4 +66,30 @@ describe("stop reasons", () => {
       expect.objectContaining({ parts: [], reason: "ok", stopReason: "refusal" }),
     ]);
   });
+
+  it("keeps the cut and refusal marks of a history, and the last cut reply can be continued", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session("s1", true))]);
+    state = feed(
+      [
+        f.history([
+          { role: "user", text: "bad" },
+          { role: "assistant", text: "I will not", stop_reason: "refusal" },
+          { role: "user", text: "a story" },
+          { role: "assistant", text: "Once upon ", stop_reason: "max_tokens" },
+        ]),
+      ],
+      state,
+    );
+    const [refused, cut] = assistants(state);
+    expect(refused).toMatchObject({ stopReason: "refusal", streaming: false });
+    expect(cut).toMatchObject({ stopReason: "max_tokens", streaming: false });
+    expect(selectContinuable(state)).toBe(cut!.id);
+
+    state = run([continued], state);
+    state = feed([f.chunk("a time."), f.done("ok")], state);
+    expect(assistants(state)).toHaveLength(2);
+    expect(textOf(assistants(state)[1]!)).toBe("Once upon a time.");
+    expect(selectContinuable(state)).toBeNull();
+  });
 });
