@@ -138,8 +138,7 @@ export function Composer({ onSent }: { onSent?: () => void }) {
           type="file"
           multiple
           accept={ACCEPTED_TYPES.join(",")}
-          className="sr-only"
-          tabIndex={-1}
+          hidden
           data-testid="attach-input"
           onChange={(event) => {
             if (event.target.files) addFiles(event.target.files);

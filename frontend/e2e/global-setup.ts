@@ -13,7 +13,7 @@ const FRONTEND = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const REPO = resolve(FRONTEND, "..");
 const BACKEND = join(REPO, "backend");
 const VENV = process.env.GATEHOUSE_VENV || join(REPO, ".venv");
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 180_000; // a loaded machine imports the backend slowly
 
 function freePort(): Promise<number> {
   return new Promise((done, fail) => {
