@@ -1,4 +1,5 @@
-"""HTTP routes under /api: the conversation list the sidebar shows.
+"""HTTP routes under /api: the conversation list the sidebar shows, and the models a
+conversation may pick.
 
 The list is paged: newest first, `limit` rows at a time; when more follow, the response has a
 `X-Next-Cursor` header to pass back as `?cursor=`. The cursor is the (updated_at, id) of the
@@ -18,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, FiniteFloat, StringConstraints, TypeAdapter, ValidationError
 
 from gatehouse.history import ui_messages
+from gatehouse.model_list import ModelList
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
@@ -34,6 +36,17 @@ class ConversationSummary(BaseModel):
 class ConversationDetail(ConversationSummary):
     messages: list[dict[str, Any]]
     pending_tool_calls: list[str]
+
+
+class ModelEntry(BaseModel):
+    id: str
+    display_name: str
+
+
+class ModelsAnswer(BaseModel):
+    models: list[ModelEntry]
+    default: str  # ANTHROPIC_MODEL, a new conversation's model
+    fallback: bool  # the API's list was unavailable: only the default is offered
 
 
 def require_token(request: Request, token: str | None) -> None:
@@ -88,6 +101,24 @@ def conversations_router(settings: Settings) -> APIRouter:
         _, sessions = guard(request)
         if not await sessions.delete(conversation_id):
             raise HTTPException(status_code=404, detail="conversation not found")
+
+    return router
+
+
+def models_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+
+    @router.get("/models")
+    async def list_models(request: Request) -> ModelsAnswer:
+        require_token(request, token)
+        model_list: ModelList = request.app.state.models
+        current = await model_list.current()
+        return ModelsAnswer(
+            models=[ModelEntry(id=m.id, display_name=m.display_name) for m in current.models],
+            default=current.default,
+            fallback=current.fallback,
+        )
 
     return router
 

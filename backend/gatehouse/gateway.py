@@ -22,6 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from gatehouse import metrics, protocol
 from gatehouse.errors import GatehouseError
 from gatehouse.i18n import parse_locale
+from gatehouse.model_list import ModelList
 from gatehouse.rate_limit import RateLimiter, Verdict
 from gatehouse.session import Session, new_session_frame
 from gatehouse.sessions import Sessions
@@ -101,6 +102,7 @@ class Gateway:
     settings: Settings
     turns: Turns
     sessions: Sessions
+    models: ModelList
     connections: set[Connection] = field(default_factory=lambda: set[Connection]())
     per_client: Counter[str] = field(default_factory=lambda: Counter[str]())  # open, by address
 
@@ -218,7 +220,7 @@ class Gateway:
                 raw = message.get("text")
                 if raw is None:
                     raw = message.get("bytes") or b""
-                self._handle(session, raw)
+                await self._handle(session, raw)
         except WebSocketDisconnect:
             return
 
@@ -233,7 +235,7 @@ class Gateway:
             session.emit_error(GatehouseError("too_many_messages"))
         return True
 
-    def _handle(self, session: Session, raw: str | bytes) -> None:
+    async def _handle(self, session: Session, raw: str | bytes) -> None:
         try:
             frame = protocol.parse_client_frame(raw)
         except protocol.FrameRejected as rejected:
@@ -254,8 +256,18 @@ class Gateway:
                 session.cancel_turn()
             case protocol.Continue():
                 self.turns.continue_reply(session)
+            case protocol.Configure(data=data):
+                # Awaited here, so a message sent right after it gets the new settings.
+                await self._configure(session, data)
             case _:
                 assert_never(frame)
+
+    async def _configure(self, session: Session, data: protocol.ConfigureData) -> None:
+        if data.model is not None and not await self.models.offers(data.model):
+            log.info("unknown_model_refused", model=data.model[:80])
+            session.emit_error(GatehouseError("unknown_model"))
+            return
+        await session.configure(data.model, data.thinking)
 
     def _user_message(self, session: Session, text: str) -> None:
         self.turns.reply(session, text)

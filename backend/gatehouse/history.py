@@ -3,7 +3,8 @@
 The UI shows one bubble per person's message and one per reply; a reply that went through
 tool calls spans several assistant messages in Claude's history and becomes one bubble here.
 Each bubble lists the calls its reply made, with their stored status, so a reload redraws
-their cards; a call screened out (`invalid`) was never shown, so it is not listed.
+their cards; a call screened out (`invalid`) was never shown, so it is not listed. A reply's
+thinking (its `thinking` blocks' text) comes with it, so a reload shows its block.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def ui_messages(
             bubbles.append({"role": "assistant", "text": "", "stopped": False})
         bubble = bubbles[-1]
         bubble["text"] += text
+        if thinking := _thinking(message["content"]):  # absent when none: the seed's shape
+            bubble["thinking"] = "\n\n".join(filter(None, [bubble.get("thinking"), thinking]))
         bubble["stopped"] = bubble["stopped"] or was_stopped
         if cards := _tool_calls(message["content"], rows):  # absent when none: the seed's shape
             bubble["tool_calls"] = [*bubble.get("tool_calls", []), *cards]
@@ -83,6 +86,14 @@ def _summary(tool_input: Any) -> str:
             if isinstance(value, str):
                 return value[:SUMMARY_CHARS]
     return json.dumps(tool_input, ensure_ascii=False)[:SUMMARY_CHARS]
+
+
+def _thinking(content: Any) -> str:
+    if isinstance(content, str):
+        return ""
+    return "\n\n".join(
+        b["thinking"] for b in content if b.get("type") == "thinking" and b.get("thinking")
+    )
 
 
 def _text(content: Any) -> str:

@@ -14,6 +14,7 @@ a round can be finished after a restart.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -46,6 +47,7 @@ CUT_SHORT: frozenset[str] = frozenset({"max_tokens", "refusal"})
 # Bounded, so a server that keeps pausing cannot hold a reply open for ever.
 MAX_PAUSES = 8
 Status = ToolCallStatus
+THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 
 DENIED_TEXT = "The tool call was denied by the user; it did not run."
 TIMEOUT_TEXT = "The user did not answer in time, so the tool call was denied; it did not run."
@@ -102,6 +104,8 @@ class Turn:
         self._session = session
         self._text = text
         self._continuing = continuing  # the last reply was cut: Claude continues it
+        # The conversation's settings when the reply began: a change applies to the next one.
+        self._options = session.reply_options
         self._cut_short: CutShort | None = None
         self._restored: list[ToolCall] = []
         self._approvals = Approvals()
@@ -283,12 +287,18 @@ class Turn:
         sent = for_claude(session.history)
         if sent.changes:  # a history this app wrote needs none: worth a look when it happens
             log.warning("history_repaired_for_claude", changes=sent.changes)
+        messages = _without_trailing_space(sent.messages)
+        options = self._options
+        if options.thinking and not _thinking_fits(messages):
+            options = dataclasses.replace(options, thinking=False)
         try:
             reply = await self._kit.claude.stream_reply(
-                _without_trailing_space(sent.messages),
+                messages,
                 self._kit.tools.tools_for_claude(),
                 on_text,
                 on_retry=lambda retrying: session.emit_status(reconnecting=retrying),
+                options=options,
+                on_thinking=session.emit_thinking,
             )
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped
@@ -601,6 +611,27 @@ def _result(tool_use_id: str, text: str, is_error: bool) -> JsonDict:
     if is_error:
         block["is_error"] = True
     return block
+
+
+def _thinking_fits(messages: list[JsonDict]) -> bool:
+    """With thinking on, the API refuses a request whose reply goes on from an assistant
+    message (a round of tool results, a reply continued) unless that message starts with its
+    thinking: a reply begun with thinking off finishes without it."""
+    last = messages[-1] if messages else None
+    if last is None:
+        return True
+    if last["role"] == "user":
+        kinds = [block.get("type") for block in _blocks_of(last)]
+        if "tool_result" not in kinds or len(messages) < 2:
+            return True
+        last = messages[-2]
+    blocks = _blocks_of(last)
+    return bool(blocks) and blocks[0].get("type") in THINKING_BLOCKS
+
+
+def _blocks_of(message: JsonDict) -> list[JsonDict]:
+    content = message["content"]
+    return [] if isinstance(content, str) else cast(list[JsonDict], content)
 
 
 def _without_trailing_space(messages: list[JsonDict]) -> list[JsonDict]:

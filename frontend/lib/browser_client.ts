@@ -5,6 +5,7 @@
 import { ChatClient } from "./chat_client";
 import { ConversationList } from "./conversation_list";
 import { apiBase, httpConversationsApi, pageToken } from "./conversations_api";
+import { httpModelsApi, type ModelsApi } from "./models_api";
 import { localePreference } from "./preferences";
 import { socketBase } from "./ws_url";
 
@@ -36,4 +37,11 @@ export function createBrowserConversationList(): ConversationList {
       token: () => pageToken(window.location.search),
     }),
   );
+}
+
+export function createBrowserModelsApi(): ModelsApi {
+  return httpModelsApi({
+    base: () => apiBase(pageSocketBase()),
+    token: () => pageToken(window.location.search),
+  });
 }
