@@ -1,4 +1,5 @@
-"""HTTP routes under /api: the conversation list the sidebar shows, and attachments' bytes.
+"""HTTP routes under /api: the conversation list the sidebar shows, attachments' bytes, and
+the models a conversation may pick.
 
 The list is paged: newest first, `limit` rows at a time; when more follow, the response has a
 `X-Next-Cursor` header to pass back as `?cursor=`. The cursor is the (updated_at, id) of the
@@ -19,6 +20,7 @@ from pydantic import BaseModel, FiniteFloat, StringConstraints, TypeAdapter, Val
 
 from gatehouse.attachments import message_file
 from gatehouse.history import ui_messages, usage_frame
+from gatehouse.model_list import ModelList
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
@@ -37,6 +39,17 @@ class ConversationDetail(ConversationSummary):
     messages: list[dict[str, Any]]
     pending_tool_calls: list[str]
     usage: dict[str, Any] | None = None  # every reply's usage together (README, Usage and cost)
+
+
+class ModelEntry(BaseModel):
+    id: str
+    display_name: str
+
+
+class ModelsAnswer(BaseModel):
+    models: list[ModelEntry]
+    default: str  # ANTHROPIC_MODEL, a new conversation's model
+    fallback: bool  # the API's list was unavailable: only the default is offered
 
 
 def require_token(request: Request, token: str | None) -> None:
@@ -130,6 +143,26 @@ ATTACHMENT_HEADERS = {
     "Cache-Control": "private, max-age=86400",
     "Cross-Origin-Resource-Policy": "same-site",
 }
+
+
+def models_router(settings: Settings) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    token = settings.auth_token.get_secret_value() if settings.auth_token else None
+
+    @router.get("/models")
+    async def list_models(request: Request) -> ModelsAnswer:
+        require_token(request, token)
+        model_list: ModelList = request.app.state.models
+        current = await model_list.current()
+        return ModelsAnswer(
+            models=[ModelEntry(id=m.id, display_name=m.display_name) for m in current.models],
+            default=current.default,
+            fallback=current.fallback,
+        )
+
+    return router
+
+
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 NEXT_CURSOR_HEADER = "X-Next-Cursor"

@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gatehouse import attachments, metrics, origins
-from gatehouse.api import conversations_router, require_token
+from gatehouse.api import conversations_router, models_router, require_token
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
 from gatehouse.mcp_config import load_mcp_config
+from gatehouse.model_list import ModelList
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
@@ -57,8 +58,9 @@ def create_app(settings: Settings) -> FastAPI:
                 limits,
             )
             sessions = Sessions(store, settings.resume_grace_s, turns)
-            gateway = Gateway(settings, turns, sessions)
-            app.state.gateway, app.state.tools = gateway, tools
+            models = ModelList(claude, settings.anthropic_model, settings.models_cache_s)
+            gateway = Gateway(settings, turns, sessions, models)
+            app.state.gateway, app.state.tools, app.state.models = gateway, tools, models
             app.state.store, app.state.sessions = store, sessions
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
@@ -97,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.include_router(conversations_router(settings))
+    app.include_router(models_router(settings))
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         gateway: Gateway = websocket.app.state.gateway

@@ -23,6 +23,7 @@ from gatehouse import metrics, protocol
 from gatehouse.attachments import Upload
 from gatehouse.errors import GatehouseError
 from gatehouse.i18n import parse_locale
+from gatehouse.model_list import ModelList
 from gatehouse.rate_limit import RateLimiter, Verdict
 from gatehouse.session import Session, new_session_frame
 from gatehouse.sessions import Sessions
@@ -103,6 +104,7 @@ class Gateway:
     settings: Settings
     turns: Turns
     sessions: Sessions
+    models: ModelList
     connections: set[Connection] = field(default_factory=lambda: set[Connection]())
     per_client: Counter[str] = field(default_factory=lambda: Counter[str]())  # open, by address
 
@@ -221,7 +223,7 @@ class Gateway:
                 if raw is None:
                     raw = message.get("bytes") or b""
                 oversized = len(raw) > self.settings.max_frame_bytes
-                if not self._handle(session, raw, oversized=oversized):
+                if not await self._handle(session, raw, oversized=oversized):
                     connection.close(WS_1009_MESSAGE_TOO_BIG)
                     return
         except WebSocketDisconnect:
@@ -238,7 +240,7 @@ class Gateway:
             session.emit_error(GatehouseError("too_many_messages"))
         return True
 
-    def _handle(self, session: Session, raw: str | bytes, *, oversized: bool = False) -> bool:
+    async def _handle(self, session: Session, raw: str | bytes, *, oversized: bool = False) -> bool:
         """Act on one frame; False when it is over `MAX_FRAME_BYTES` without being a message
         with attachments (the socket is closed with 1009, as for any frame too large)."""
         try:
@@ -266,9 +268,19 @@ class Gateway:
                 session.cancel_turn()
             case protocol.Continue():
                 self.turns.continue_reply(session)
+            case protocol.Configure(data=data):
+                # Awaited here, so a message sent right after it gets the new settings.
+                await self._configure(session, data)
             case _:
                 assert_never(frame)
         return True
+
+    async def _configure(self, session: Session, data: protocol.ConfigureData) -> None:
+        if data.model is not None and not await self.models.offers(data.model):
+            log.info("unknown_model_refused", model=data.model[:80])
+            session.emit_error(GatehouseError("unknown_model"))
+            return
+        await session.configure(data.model, data.thinking)
 
 
 def _bearer(websocket: WebSocket) -> str:

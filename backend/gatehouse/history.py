@@ -5,7 +5,8 @@ tool calls spans several assistant messages in Claude's history and becomes one 
 Each bubble lists the calls its reply made, with their stored status, so a reload redraws
 their cards; a call screened out (`invalid`) was never shown, so it is not listed. A reply cut
 at the token limit or declined keeps that mark; a message Gatehouse wrote for Claude (asking it
-to go on with a cut reply) is not shown, so the continuation joins the cut reply's bubble.
+to go on with a cut reply) is not shown, so the continuation joins the cut reply's bubble. A
+reply's thinking (its `thinking` blocks' text) comes with it, so a reload shows its block.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def ui_messages(
             spent = []
         bubble = bubbles[-1]
         bubble["text"] += text
+        if thinking := _thinking(message["content"]):  # absent when none: the seed's shape
+            bubble["thinking"] = "\n\n".join(filter(None, [bubble.get("thinking"), thinking]))
         bubble["stopped"] = bubble["stopped"] or was_stopped
         # the reply ends as its last message did: cut or declined, or neither once continued
         stop_reason = stop_reasons[index] if index < len(stop_reasons) else None
@@ -151,6 +154,14 @@ def _summary(tool_input: Any) -> str:
             if isinstance(value, str):
                 return value[:SUMMARY_CHARS]
     return json.dumps(tool_input, ensure_ascii=False)[:SUMMARY_CHARS]
+
+
+def _thinking(content: Any) -> str:
+    if isinstance(content, str):
+        return ""
+    return "\n\n".join(
+        b["thinking"] for b in content if b.get("type") == "thinking" and b.get("thinking")
+    )
 
 
 def _text(content: Any) -> str:

@@ -53,6 +53,10 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "Aguarde: a resposta anterior ainda está em andamento.",
         "en": "Please wait: the previous reply is still running.",
     },
+    "unknown_model": {
+        "pt-BR": "Modelo indisponível. Escolha um modelo da lista.",
+        "en": "That model is not available. Pick a model from the list.",
+    },
     "nothing_to_continue": {
         "pt-BR": "Não há resposta cortada para continuar.",
         "en": "There is no cut reply to continue.",

@@ -22,12 +22,13 @@ import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import anthropic
 import httpx2
 import orjson
-from anthropic.types import MessageParam, TextBlockParam, ToolParam
+import structlog
+from anthropic.types import MessageParam, TextBlockParam, ThinkingConfigParam, ToolParam
 
 from gatehouse import metrics
 from gatehouse.errors import ModelError, PrefillRefused, classify_model_exception
@@ -35,7 +36,10 @@ from gatehouse.sanitise import clean_text
 from gatehouse.settings import Settings
 from gatehouse.usage import Usage
 
+log = structlog.get_logger(__name__)
+
 JsonDict = dict[str, Any]
+MODELS_PAGE = 100  # the models list's largest page: one request for every model there is
 TextSink = Callable[[str], None]  # called once per text delta; it must not block
 
 # The SDK's default caps one process at 1,000 connections: one reply holds one connection,
@@ -43,6 +47,13 @@ TextSink = Callable[[str], None]  # called once per text delta; it must not bloc
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
 TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input streams as JSON
 RetrySink = Callable[[bool], None]  # True when the SDK retries a reply's request, False after
+ThinkingMode = Literal["enabled", "adaptive"]
+# What the API answers a thinking mode the model does not take (400 invalid_request_error):
+# the newest models take only `adaptive`, the older ones only `enabled`.
+_REJECTED_MODE: dict[ThinkingMode, str] = {
+    "enabled": '"thinking.type.enabled" is not supported',
+    "adaptive": "adaptive thinking is not supported",
+}
 
 EPHEMERAL: JsonDict = {"type": "ephemeral"}  # the 5-minute prompt cache
 # Claude 4.6 and later refuse an assistant prefill (a request ending with Claude's own message):
@@ -53,6 +64,20 @@ FIRST_WITHOUT_PREFILL = (4, 6)
 # The SDK retries inside its client; the request hook runs in the task of the reply that asked,
 # so this variable tells it whose request is being retried.
 _on_retry: ContextVar[Callable[[], None] | None] = ContextVar("on_retry", default=None)
+
+
+@dataclass(frozen=True)
+class ReplyOptions:
+    """What a conversation chose for its replies (`conversation_settings`)."""
+
+    model: str
+    thinking: bool = False
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    display_name: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +106,13 @@ class Claude:
             max_retries=settings.anthropic_max_retries,
             http_client=http_client(timeout),
         )
+        # The thinking mode each model took, learnt from its refusals (see `_thinking`).
+        self._thinking_modes: dict[str, ThinkingMode] = {}
+
+    @property
+    def defaults(self) -> ReplyOptions:
+        """A new conversation's model and thinking (ANTHROPIC_MODEL, THINKING)."""
+        return ReplyOptions(self._settings.anthropic_model, self._settings.thinking)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -91,27 +123,47 @@ class Claude:
         model = model or self._settings.anthropic_model
         return model not in self._refuse_prefill and not _refuses_prefill_by_version(model)
 
+    async def list_models(self) -> list[ModelInfo]:
+        """Every model the key may use, newest first, through the SDK's paged models list."""
+        if not self._has_key:
+            raise ModelError("unauthorized")
+        try:
+            return [
+                ModelInfo(id=model.id, display_name=model.display_name)
+                async for model in self._client.models.list(limit=MODELS_PAGE)
+            ]
+        except (anthropic.APIError, httpx2.TransportError) as exc:
+            raise classify_model_exception(exc) from exc
+
     async def stream_reply(
         self,
         history: Sequence[JsonDict],
         tools: Sequence[JsonDict],
         on_text: TextSink,
         on_retry: RetrySink | None = None,
+        *,
+        options: ReplyOptions | None = None,
+        on_thinking: TextSink | None = None,
     ) -> Reply:
         """One streamed reply; `on_retry(True)` when the SDK retries its request (a 429, a
-        5xx, a dropped connection) and `on_retry(False)` once an answer comes or it gives up."""
+        5xx, a dropped connection) and `on_retry(False)` once an answer comes or it gives up.
+        With thinking on, each piece of Claude's thinking goes to `on_thinking`."""
         if not self._has_key:
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome="unauthorized").inc()
             raise ModelError("unauthorized")
         started = time.perf_counter()
         retrying = _Retrying(on_retry)
         token = _on_retry.set(retrying.began)
+        options = options or ReplyOptions(self._settings.anthropic_model)
+        sinks = _Sinks(on_text, on_thinking)
         try:
-            reply = await self._stream(history, tools, on_text, started, retrying)
+            reply = await self._stream_learning_mode(
+                history, tools, sinks, started, retrying, options
+            )
         except (anthropic.APIError, httpx2.TransportError, ModelError) as exc:
             error = classify_model_exception(exc)
             if isinstance(error, PrefillRefused):
-                self._refuse_prefill.add(self._settings.anthropic_model)
+                self._refuse_prefill.add(options.model)
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome=error.code).inc()
             raise error from exc
         finally:
@@ -121,24 +173,66 @@ class Claude:
         metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome="ok").inc()
         return reply
 
+    async def _stream_learning_mode(
+        self,
+        history: Sequence[JsonDict],
+        tools: Sequence[JsonDict],
+        sinks: _Sinks,
+        started: float,
+        retrying: _Retrying,
+        options: ReplyOptions,
+    ) -> Reply:
+        """The reply; a model that refuses the thinking mode tried first (before anything
+        streamed) is asked again, once, with the other, which is kept for its next replies."""
+        try:
+            return await self._stream(history, tools, sinks, started, retrying, options)
+        except anthropic.BadRequestError as exc:
+            mode = self._thinking_mode(options.model)
+            if not (options.thinking and _REJECTED_MODE[mode] in _api_message(exc)):
+                raise
+            learnt: ThinkingMode = "adaptive" if mode == "enabled" else "enabled"
+            self._thinking_modes[options.model] = learnt
+            log.info("thinking_mode_learnt", model=options.model, mode=learnt)
+            return await self._stream(history, tools, sinks, started, retrying, options)
+
+    def _thinking_mode(self, model: str) -> ThinkingMode:
+        return self._thinking_modes.get(model, "enabled")
+
+    def _thinking(self, options: ReplyOptions) -> JsonDict | None:
+        """The request's `thinking`: a budget where the model takes one, else adaptive; the
+        summarized thinking is asked for, so the person sees it (some models omit it by
+        default)."""
+        if not options.thinking:
+            return None
+        if self._thinking_mode(options.model) == "adaptive":
+            return {"type": "adaptive", "display": "summarized"}
+        budget = self._settings.thinking_budget_tokens
+        return {"type": "enabled", "budget_tokens": budget, "display": "summarized"}
+
     async def _stream(
         self,
         history: Sequence[JsonDict],
         tools: Sequence[JsonDict],
-        on_text: TextSink,
+        sinks: _Sinks,
         started: float,
         retrying: _Retrying,
+        options: ReplyOptions,
     ) -> Reply:
         settings = self._settings
-        blocks = _Blocks()
+        blocks = _Blocks(sinks.on_thinking)
+        on_text = sinks.on_text
         stop_reason: str | None = None
         usage: Usage | None = None
         completed = False
         first_token = True
+        thinking = self._thinking(options)
+        # The budget must stay below max_tokens (the API's rule): the answer keeps MAX_TOKENS.
+        extra = settings.thinking_budget_tokens if thinking is not None else 0
         prompt = cached_prompt(settings.system_prompt, tools, history, settings.prompt_caching)
         request = self._client.messages.with_streaming_response.create(
-            model=settings.anthropic_model,
-            max_tokens=settings.max_tokens,
+            model=options.model,
+            max_tokens=settings.max_tokens + extra,
+            thinking=cast(ThinkingConfigParam, thinking) if thinking else anthropic.omit,
             system=cast(str | list[TextBlockParam], prompt.system),
             messages=cast(list[MessageParam], prompt.messages),  # plain dicts of that shape
             tools=cast(list[ToolParam], prompt.tools) if prompt.tools else anthropic.omit,
@@ -231,6 +325,22 @@ def _refuses_prefill_by_version(model: str) -> bool:
     return version >= FIRST_WITHOUT_PREFILL
 
 
+def _api_message(exc: anthropic.APIStatusError) -> str:
+    """The `error.message` of an API error body, else the SDK's text of it."""
+    body: object = exc.body
+    if isinstance(body, dict):
+        error: object = cast(JsonDict, body).get("error")
+        if isinstance(error, dict):
+            return str(cast(JsonDict, error).get("message", ""))
+    return str(exc.message)
+
+
+@dataclass(frozen=True)
+class _Sinks:
+    on_text: TextSink
+    on_thinking: TextSink | None
+
+
 def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:
     """The SDK's own aiohttp client (`anthropic[aiohttp]`), with room for as many replies at
     once as the server holds. httpx still picks the proxy (HTTPS_PROXY, ALL_PROXY, NO_PROXY)
@@ -275,7 +385,8 @@ class _Blocks:
     to the block type that takes it, as the SDK's accumulator does; anything else is kept
     unchanged. Streamed strings are joined once, when the block is finished."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_thinking: TextSink | None = None) -> None:
+        self._on_thinking = on_thinking  # told each piece of thinking as it streams
         self._blocks: dict[int, JsonDict] = {}
         self._pieces: dict[int, list[str]] = {}
 
@@ -295,6 +406,8 @@ class _Blocks:
                 pieces.append(delta["partial_json"])
             case "thinking_delta", "thinking":
                 pieces.append(delta["thinking"])
+                if self._on_thinking is not None:
+                    self._on_thinking(delta["thinking"])
             case "signature_delta", "thinking":
                 block["signature"] = delta["signature"]
             case "citations_delta", "text":

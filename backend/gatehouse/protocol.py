@@ -85,13 +85,35 @@ class Continue(_ClientFrame):
     data: ContinueData = ContinueData()
 
 
+MODEL_ID_CHARS = 200
+
+
+class ConfigureData(_ClientFrame):
+    """The conversation's settings for its next replies; a field left out keeps its value."""
+
+    model: Annotated[str, Field(min_length=1, max_length=MODEL_ID_CHARS)] | None = None
+    thinking: bool | None = None
+
+
+class Configure(_ClientFrame):
+    event: Literal["configure"]
+    data: ConfigureData
+
+
 ClientFrame = Annotated[
-    UserMessage | ToolApproval | Cancel | Continue, Field(discriminator="event")
+    UserMessage | ToolApproval | Cancel | Continue | Configure, Field(discriminator="event")
 ]
 CLIENT_FRAME = TypeAdapter[ClientFrame](ClientFrame)
 
 
 # ── server → client ──────────────────────────────────────────────────────────────────────────
+
+
+class ConversationSettingsData(_Frame):
+    """The model and thinking the conversation's next reply uses."""
+
+    model: str
+    thinking: bool
 
 
 class SessionCreatedData(_Frame):
@@ -100,6 +122,7 @@ class SessionCreatedData(_Frame):
     # The language of this socket's messages: what the client asked for, else DEFAULT_LOCALE,
     # so a UI that was told no language can show the server's.
     locale: Locale | None = None
+    settings: ConversationSettingsData | None = None
 
 
 class StatusUpdateData(_Frame):
@@ -125,6 +148,10 @@ class MessageUsage(_Frame):
     cache_creation_input_tokens: int
     cost_usd: float | None = None
     model: str | None = None
+
+
+class AiThinkingData(_Frame):
+    text: str  # a piece of Claude's (summarized) thinking, before its answer
 
 
 class AssistantMessageCompletedData(_Frame):
@@ -222,6 +249,7 @@ class HistoryMessage(_Frame):
     tool_calls: list[HistoryToolCall] | None = None  # absent when the reply made no call
     usage: MessageUsage | None = None  # a reply's, when known
     attachments: list[HistoryAttachment] | None = None  # a person's message's files
+    thinking: str | None = None  # the reply's thinking, absent when it had none
 
 
 class HistoryData(_Frame):
@@ -243,6 +271,18 @@ class StatusUpdate(_Frame):
 class AiChunk(_Frame):
     event: Literal["ai_chunk"] = "ai_chunk"
     data: AiChunkData
+    seq: int = 0
+
+
+class AiThinking(_Frame):
+    event: Literal["ai_thinking"] = "ai_thinking"
+    data: AiThinkingData
+    seq: int = 0
+
+
+class ConversationSettings(_Frame):
+    event: Literal["conversation_settings"] = "conversation_settings"
+    data: ConversationSettingsData
     seq: int = 0
 
 
@@ -298,7 +338,9 @@ ServerFrame = Annotated[
     | ToolStarted
     | ToolFinished
     | Error
-    | History,
+    | History
+    | AiThinking
+    | ConversationSettings,
     Field(discriminator="event"),
 ]
 SERVER_FRAME = TypeAdapter[ServerFrame](ServerFrame)

@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from gatehouse import protocol
+from gatehouse.conversation_settings import Choices, settings_data
 from gatehouse.errors import GatehouseError, error_frame
 from gatehouse.history import ui_messages
+from gatehouse.llm import ReplyOptions
+from gatehouse.sanitise import clean_text
 from gatehouse.settings import Locale
 from gatehouse.store import Store, StoredConversation
 from gatehouse.usage import Usage, total
@@ -73,10 +76,13 @@ class Session:
         store: Store,
         locale: Locale,
         *,
+        defaults: ReplyOptions,
         stored: StoredConversation | None = None,
     ) -> None:
         self.id = stored.id if stored else uuid.uuid4().hex
         self.locale: Locale = locale
+        self.defaults = defaults  # ANTHROPIC_MODEL and THINKING
+        self.choices = stored.choices if stored else Choices()
         self.history: list[JsonDict] = list(stored.history) if stored else []
         self.stopped: list[bool] = list(stored.stopped) if stored else []
         # Beside each message: its usage (a reply's), its attachments' names (the person's),
@@ -130,6 +136,9 @@ class Session:
             outbox.push(frame)
         return frame
 
+    def emit_thinking(self, text: str) -> None:
+        self.emit(protocol.AiThinking(data=protocol.AiThinkingData(text=clean_text(text))))
+
     def emit_error(self, err: GatehouseError, **detail: Any) -> None:
         self.emit(error_frame(err, self.locale, **detail))
 
@@ -166,7 +175,9 @@ class Session:
         replay = [text for _, text in older]
         replay += [text for seq, text in self._recent if seq > covered]
         # Per-connection frames, not logged: their seq is where the client stands after them.
-        created = protocol.SessionCreatedData(session_id=self.id, resumed=True, locale=self.locale)
+        created = protocol.SessionCreatedData(
+            session_id=self.id, resumed=True, locale=self.locale, settings=self.settings()
+        )
         outbox.push(protocol.encode(protocol.SessionCreated(data=created, seq=since)))
         if rejected:
             refusal = error_frame(GatehouseError("invalid_last_seq"), self.locale)
@@ -198,6 +209,23 @@ class Session:
         if not self._recent and since >= self._seq:
             return []
         return await self._store.frames_after(self.id, since)
+
+    # ── settings ────────────────────────────────────────────────────────────────────────────
+    @property
+    def reply_options(self) -> ReplyOptions:
+        """The model and thinking of the next reply."""
+        return self.choices.applied(self.defaults)
+
+    def settings(self) -> protocol.ConversationSettingsData:
+        return settings_data(self.reply_options)
+
+    async def configure(self, model: str | None, thinking: bool | None) -> None:
+        """Apply a `configure` frame (already checked) to the next reply; stored first, then
+        echoed to every socket of the conversation."""
+        self.choices = self.choices.changed(model, thinking)
+        if self.stored:
+            await self._store.save_choices(self.id, self.choices)
+        self.emit(protocol.ConversationSettings(data=self.settings()))
 
     # ── history ─────────────────────────────────────────────────────────────────────────────
     @property
@@ -299,8 +327,11 @@ class Session:
 
     async def _save_user_message(self, position: int) -> None:
         if not self.stored:  # the first message: the conversation begins to exist now
-            await self._store.create_conversation(self.id, self.locale)
+            choices = self.choices
+            await self._store.create_conversation(self.id, self.locale, choices)
             self.stored = True
+            if self.choices != choices:  # a `configure` came while it was being created
+                await self._store.save_choices(self.id, self.choices)
             for seq, frame in self._recent:  # what this session sent before, in order
                 self._store.log_frame(self.id, seq, frame)
         await self._save(position)
@@ -379,5 +410,7 @@ def read_last_seq(raw: str | None) -> int | None:
 
 
 def new_session_frame(session: Session) -> protocol.SessionCreated:
-    data = protocol.SessionCreatedData(session_id=session.id, locale=session.locale)
+    data = protocol.SessionCreatedData(
+        session_id=session.id, locale=session.locale, settings=session.settings()
+    )
     return protocol.SessionCreated(data=data)

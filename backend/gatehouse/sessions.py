@@ -31,6 +31,7 @@ class Sessions:
         self._store = store
         self._grace_s = grace_s
         self._turns = turns
+        self._defaults = turns.claude.defaults
         self._live: dict[str, Session] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._compactions: dict[str, asyncio.Task[None]] = {}
@@ -48,7 +49,9 @@ class Sessions:
             if session is not None:
                 self._cancel_timer(session.id)
                 return session, True
-        session = Session(self._store, locale)  # stored with its first message
+        session = Session(
+            self._store, locale, defaults=self._defaults
+        )  # stored with its first message
         self._register(session)
         return session, False
 
@@ -61,7 +64,9 @@ class Sessions:
         stored = await self._store.load_conversation(session_id)
         if stored is None:
             return None
-        session = Session(self._store, locale, stored=repair_stored(stored))
+        session = Session(
+            self._store, locale, defaults=self._defaults, stored=repair_stored(stored)
+        )
         self._register(session)
         turn = self._turns.restored(session, stored.tool_calls)
         if turn is not None:

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     anthropic_timeout_s: float = Field(default=120.0, gt=0)
     anthropic_max_retries: int = Field(default=2, ge=0, le=10)
     max_tokens: int = Field(default=4096, ge=1, le=128_000)
+    # Extended thinking for new conversations (each conversation can switch it), and the
+    # tokens it may use where the model takes a budget; a request then asks for
+    # MAX_TOKENS + THINKING_BUDGET_TOKENS, so the answer keeps its own MAX_TOKENS.
+    thinking: bool = False
+    thinking_budget_tokens: int = Field(default=4096, ge=1024, le=64_000)
+    models_cache_s: float = Field(default=300.0, ge=0)  # how long the model list is kept
     system_prompt: str = (
         "You are Gatehouse, a helpful assistant. You may create files in the user's workspace "
         "with the create_file tool; every call is shown to the user, who approves or denies it."

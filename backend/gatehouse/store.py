@@ -55,11 +55,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gatehouse import metrics
+from gatehouse.conversation_settings import Choices
 from gatehouse.tool_call import DecidedBy, ToolCallStatus
 
 JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
 
+NO_CHOICES = Choices()  # a conversation that chose nothing: the defaults
 FRAME_BATCH_WINDOW_S = 0.1  # at most ~10 frame-log transactions a second per process
 
 metadata = MetaData()
@@ -73,6 +75,9 @@ conversations = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False, index=True),
     Column("compacted_seq", BigInteger, nullable=False, server_default="0"),  # frames ≤ it: gone
+    # The conversation's own choices (conversation_settings.Choices); NULL: the default.
+    Column("model", String(200), nullable=True),
+    Column("thinking", Boolean, nullable=True),
 )
 messages = Table(
     "messages",
@@ -143,6 +148,7 @@ class StoredConversation:
     attachments: list[list[JsonDict]] = field(default_factory=lambda: list[list[JsonDict]]())
     stop_reasons: list[str | None] = field(default_factory=lambda: list[str | None]())
     hidden: list[bool] = field(default_factory=lambda: list[bool]())
+    choices: Choices = NO_CHOICES
 
 
 WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
@@ -356,10 +362,30 @@ class Store:
         await self.write(step)
 
     # ── conversations ───────────────────────────────────────────────────────────────────────
-    async def create_conversation(self, conversation_id: str, locale: str) -> None:
+    async def create_conversation(
+        self, conversation_id: str, locale: str, choices: Choices = NO_CHOICES
+    ) -> None:
         now = time.time()
-        row = {"id": conversation_id, "title": "", "locale": locale}
+        row = {
+            "id": conversation_id,
+            "title": "",
+            "locale": locale,
+            "model": choices.model,
+            "thinking": choices.thinking,
+        }
         query = insert(conversations).values(**row, created_at=now, updated_at=now)
+
+        async def step(connection: AsyncConnection) -> None:
+            await connection.execute(query)
+
+        await self.write(step)
+
+    async def save_choices(self, conversation_id: str, choices: Choices) -> None:
+        query = (
+            update(conversations)
+            .where(conversations.c.id == conversation_id)
+            .values(model=choices.model, thinking=choices.thinking)
+        )
 
         async def step(connection: AsyncConnection) -> None:
             await connection.execute(query)
@@ -408,6 +434,7 @@ class Store:
             attachments=[m.attachments or [] for m in message_rows],
             stop_reasons=[m.stop_reason for m in message_rows],
             hidden=[m.hidden for m in message_rows],
+            choices=Choices(model=head.model, thinking=head.thinking),
         )
 
     async def load_message(self, conversation_id: str, position: int) -> JsonDict | None:

@@ -14,6 +14,7 @@ a round can be finished after a restart.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Literal, cast
@@ -49,6 +50,7 @@ CUT_SHORT: frozenset[str] = frozenset({"max_tokens", "refusal"})
 # Bounded, so a server that keeps pausing cannot hold a reply open for ever.
 MAX_PAUSES = 8
 Status = ToolCallStatus
+THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 
 DENIED_TEXT = "The tool call was denied by the user; it did not run."
 TIMEOUT_TEXT = "The user did not answer in time, so the tool call was denied; it did not run."
@@ -122,6 +124,8 @@ class Turn:
         self._continuing = continuing  # the last reply was cut: Claude continues it
         # A message for Claude after the history, stored (hidden) just before its answer.
         self._lead_in: JsonDict | None = None
+        # The conversation's settings when the reply began: a change applies to the next one.
+        self._options = session.reply_options
         self._cut_short: CutShort | None = None
         self._restored: list[ToolCall] = []
         self._approvals = Approvals()
@@ -274,7 +278,7 @@ class Turn:
         takes one, else asked to in a user turn, hidden from the person; the continuation
         joins the cut reply's bubble either way."""
         claude = self._kit.claude
-        if claude.takes_prefill():
+        if claude.takes_prefill(self._options.model):
             try:
                 await self._converse()
                 return
@@ -330,12 +334,17 @@ class Turn:
             messages = _without_trailing_space(sent.messages)
         else:  # the cut reply is not the last message: it goes as it was written
             messages = [*sent.messages, self._lead_in]
+        options = self._options
+        if options.thinking and not _thinking_fits(messages):
+            options = dataclasses.replace(options, thinking=False)
         try:
             reply = await self._kit.claude.stream_reply(
                 messages,
                 self._kit.tools.tools_for_claude(),
                 on_text,
                 on_retry=lambda retrying: session.emit_status(reconnecting=retrying),
+                options=options,
+                on_thinking=session.emit_thinking,
             )
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped
@@ -670,6 +679,27 @@ def _result(tool_use_id: str, text: str, is_error: bool) -> JsonDict:
     if is_error:
         block["is_error"] = True
     return block
+
+
+def _thinking_fits(messages: list[JsonDict]) -> bool:
+    """With thinking on, the API refuses a request whose reply goes on from an assistant
+    message (a round of tool results, a reply continued) unless that message starts with its
+    thinking: a reply begun with thinking off finishes without it."""
+    last = messages[-1] if messages else None
+    if last is None:
+        return True
+    if last["role"] == "user":
+        kinds = [block.get("type") for block in _blocks_of(last)]
+        if "tool_result" not in kinds or len(messages) < 2:
+            return True
+        last = messages[-2]
+    blocks = _blocks_of(last)
+    return bool(blocks) and blocks[0].get("type") in THINKING_BLOCKS
+
+
+def _blocks_of(message: JsonDict) -> list[JsonDict]:
+    content = message["content"]
+    return [] if isinstance(content, str) else cast(list[JsonDict], content)
 
 
 def _without_trailing_space(messages: list[JsonDict]) -> list[JsonDict]:

@@ -9,8 +9,12 @@ end without `message_stop`.
 Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
     POST /_control/script  {"match": <substring of the last user turn>?, "reply": {}, "times": n?}
     POST /_control/reset    GET /_control/requests    POST /_control/release {"gate": name}
-Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason (any value:
+    POST /_control/models  {"models": [ids]?, "error": {status, type, message}?}
+Reply keys: thinking (list of thinking deltas: a `thinking` block streams first, then its
+`signature_delta`, signed by `thinking_signature`, when the request asks for thinking), text
+(list of deltas), tool_uses ([{id, name, input}]), stop_reason (any value:
 max_tokens, refusal, pause_turn), delay_ms, usage (counts that replace the reported ones),
+thinking_hold (a gate: the thinking streams, then the reply waits there until released),
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
 stall_after, hold_after + gate, no_message_stop, close_after (close the connection once the
 reply is sent, with no `connection: close` header); for load tests, deltas ({count, min_bytes,
@@ -22,6 +26,11 @@ Unscripted requests get an echo of the last user turn.
 `usage` is reported as the API does (tests/model_usage.py): `cache_control` breakpoints (at
 most 4) write and read prompt-cache prefixes, `input_tokens` is the rest, `output_tokens` an
 estimate of the reply's size; image and document blocks are checked as the API checks them.
+`GET /v1/models` answers as the API's models list: pages of `data` (`limit`, `after_id`,
+`before_id`) with `has_more`, `first_id` and `last_id`; `set_models` scripts its ids or an
+error. Thinking follows the API's rules per model: the newest models (Opus 4.7+, the 5
+family) refuse `thinking: {type: "enabled"}` with its 400, those up to 4.5 refuse `adaptive`,
+and a budget must be at least 1024 and below `max_tokens`.
 
 Every request body is checked against the rules the real API enforces on a conversation
 (`request_problems`: the person first, alternating roles, each `tool_use` answered once at the
@@ -41,6 +50,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -53,6 +65,30 @@ from typing import Any, cast
 from tests.model_usage import PromptCache, attachment_problems, estimate_tokens
 
 JsonDict = dict[str, Any]
+DEFAULT_MODELS = (
+    "claude-opus-4-8",
+    "claude-opus-4-7",
+    "claude-sonnet-4-6",
+    "claude-opus-4-6",
+    "claude-haiku-4-5",
+    "claude-sonnet-4-5",
+)
+# Which thinking mode a model refuses, by its name (the API's own messages).
+_ADAPTIVE_ONLY = re.compile(r"claude-(opus-4-[7-9]|[a-z]+-5(-\d+)?)$")
+_ENABLED_ONLY = re.compile(r"claude-([a-z]+-4-[0-5]|3-.*)(-\d{8})?$")
+ENABLED_REFUSED = (
+    '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" '
+    'and "output_config.effort" to control thinking behavior.'
+)
+ADAPTIVE_REFUSED = "adaptive thinking is not supported on this model"
+_SIGNING_KEY = b"model-server-thinking"
+
+
+def thinking_signature(thinking: str) -> str:
+    """The signature the server gives a thinking block; it checks it when handed back."""
+    digest = hmac.new(_SIGNING_KEY, thinking.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
 
 # Claude 4.6 and later answer a prefill with this 400; `claude-test-no-prefill` is one the app
 # has no rule for, so it learns from the answer.
@@ -95,6 +131,8 @@ class ModelServer:
     prefill_refusals: int = 0
     # every thinking block sent, by signature (redacted: by data), as it was sent
     issued_thinking: dict[str, JsonDict] = field(default_factory=lambda: dict[str, JsonDict]())
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
+    models_error: JsonDict | None = None  # {status, type, message}: the models list fails
     _scripts: list[_Script] = field(default_factory=lambda: list[_Script]())
     _gates: dict[str, asyncio.Event] = field(default_factory=lambda: dict[str, asyncio.Event]())
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -108,7 +146,13 @@ class ModelServer:
         with self._lock:
             self._scripts.append(_Script(reply, match, times))
 
+    def set_models(self, models: list[str] | None = None, error: JsonDict | None = None) -> None:
+        with self._lock:
+            self.models = list(DEFAULT_MODELS if models is None else models)
+            self.models_error = error
+
     def reset(self) -> None:
+        self.set_models()
         with self._lock:
             self._scripts.clear()
             self.requests.clear()
@@ -188,9 +232,12 @@ class ModelServer:
         headers: dict[str, str],
         body: bytes,
     ) -> bool:
-        path = path.split("?", 1)[0]
+        path, _, query = path.partition("?")
         if method == "POST" and path.endswith("/v1/messages"):
             return await self._messages(writer, headers, json.loads(body or b"{}"))
+        if method == "GET" and path.endswith("/v1/models"):
+            await self._models(writer, headers, _query(query))
+            return True
         if path.startswith("/_control/"):
             await _send_json(writer, 200, self._control(method, path, body))
             return True
@@ -203,6 +250,8 @@ class ModelServer:
             self.script(payload["reply"], match=payload.get("match"), times=payload.get("times", 1))
         elif method == "POST" and path == "/_control/reset":
             self.reset()
+        elif method == "POST" and path == "/_control/models":
+            self.set_models(payload.get("models"), payload.get("error"))
         elif method == "POST" and path == "/_control/release":
             self._gate(payload["gate"]).set()
         elif path == "/_control/requests":
@@ -225,6 +274,10 @@ class ModelServer:
             with self._lock:
                 self.prefill_refusals += 1
             error = _error_body("invalid_request_error", PREFILL_REFUSED, request_id)
+            await _send_json(writer, 400, error, request_id)
+            return True
+        if refusal := thinking_refusal(body):  # the API's answer, not a mistake of the app's
+            error = _error_body("invalid_request_error", refusal, request_id)
             await _send_json(writer, 400, error, request_id)
             return True
         with self._lock:
@@ -272,6 +325,20 @@ class ModelServer:
             for block in blocks.values():
                 if key := _thinking_key(block):
                     self.issued_thinking[key] = block
+
+    async def _models(
+        self, writer: asyncio.StreamWriter, headers: dict[str, str], query: dict[str, str]
+    ) -> None:
+        request_id = f"req_test_{next(self._ids):04d}"
+        with self._lock:
+            models, error = list(self.models), self.models_error
+        if not (headers.get("authorization") or headers.get("x-api-key")):
+            error = _error_spec(401, "authentication_error", "invalid x-api-key")
+        if error is not None:  # x-should-retry: false, so the SDK does not retry it
+            body = _error_body(error["type"], error["message"], request_id)
+            await _send_json(writer, error["status"], body, request_id, {"x-should-retry": "false"})
+            return
+        await _send_json(writer, 200, models_page(models, query), request_id)
 
     async def _stream(
         self,
@@ -338,6 +405,66 @@ def _write_stream_head(writer: asyncio.StreamWriter, request_id: str) -> None:
     )
 
 
+def _error_spec(status: int, kind: str, message: str) -> JsonDict:
+    return {"status": status, "type": kind, "message": message}
+
+
+def models_page(models: list[str], query: dict[str, str]) -> JsonDict:
+    """One page of the models list, as `GET /v1/models` answers (newest first)."""
+    limit = max(1, min(int(query.get("limit", "20")), 1000))
+    start, end = 0, len(models)
+    if "after_id" in query and query["after_id"] in models:
+        start = models.index(query["after_id"]) + 1
+    if "before_id" in query and query["before_id"] in models:
+        end = models.index(query["before_id"])
+        start = max(start, end - limit)
+    page = models[start:end][:limit]
+    data = [
+        {
+            "type": "model",
+            "id": model,
+            "display_name": _display_name(model),
+            "created_at": "2026-01-01T00:00:00Z",
+        }
+        for model in page
+    ]
+    return {
+        "data": data,
+        "has_more": start + len(page) < end,
+        "first_id": page[0] if page else None,
+        "last_id": page[-1] if page else None,
+    }
+
+
+def _display_name(model: str) -> str:
+    """`claude-sonnet-4-6` → `Claude Sonnet 4.6`, as the API names them."""
+    words = model.split("-")
+    family = [w.capitalize() for w in words if not w.isdigit()]
+    version = ".".join(w for w in words if w.isdigit())
+    return " ".join([*family, version] if version else family)
+
+
+def _query(query: str) -> dict[str, str]:
+    pairs = (item.partition("=") for item in query.split("&") if item)
+    return {name: value for name, _, value in pairs}
+
+
+def thinking_refusal(body: JsonDict) -> str | None:
+    """The API's 400 for a thinking request this model (or these limits) does not take."""
+    thinking: JsonDict = body.get("thinking") or {}
+    model = str(body.get("model", ""))
+    kind = thinking.get("type")
+    if kind == "enabled" and _ADAPTIVE_ONLY.fullmatch(model):
+        return ENABLED_REFUSED
+    if kind == "adaptive" and _ENABLED_ONLY.fullmatch(model):
+        return ADAPTIVE_REFUSED
+    if kind == "enabled":
+        budget = thinking.get("budget_tokens", 0)
+        if not 1024 <= budget < body.get("max_tokens", 0):
+            return "thinking.budget_tokens: must be ≥ 1024 and less than max_tokens"
+    return None
+
+
 # ── what the real API refuses ────────────────────────────────────────────────────────────────
 
 _TOOL_USE_ID = re.compile(r"[a-zA-Z0-9_-]+")
@@ -377,7 +504,29 @@ def request_problems(body: JsonDict, issued: dict[str, JsonDict] | None = None) 
             problems += _thinking_problems(where, blocks, issued)
     if asked:
         problems.append(_unanswered(len(messages) - 1, asked))
-    return problems + _prefill_problems(messages)
+    return problems + _prefill_problems(messages) + _thinking_first_problems(body)
+
+
+def _thinking_first_problems(body: JsonDict) -> list[str]:
+    """With thinking on, the assistant message the reply goes on from (answered by tool
+    results) must start with its thinking block, as the API says."""
+    thinking: JsonDict = body.get("thinking") or {}
+    messages: list[JsonDict] = body.get("messages") or []
+    if thinking.get("type") not in ("enabled", "adaptive") or len(messages) < 2:
+        return []
+    last, before = _content_blocks(messages[-1].get("content")), messages[-2]
+    if not any(block.get("type") == "tool_result" for block in last):
+        return []
+    blocks = _content_blocks(before.get("content"))
+    if blocks and blocks[0].get("type") in ("thinking", "redacted_thinking"):
+        return []
+    found = blocks[0].get("type") if blocks else "nothing"
+    return [
+        f"messages.{len(messages) - 2}.content.0.type: Expected `thinking` or "
+        f"`redacted_thinking`, but found `{found}`. When `thinking` is enabled, a final "
+        "`assistant` message must start with a thinking block (preceeding the lastmost set of "
+        "`tool_use` and `tool_result` blocks)."
+    ]
 
 
 def _prefill_problems(messages: list[JsonDict]) -> list[str]:
@@ -555,15 +704,20 @@ def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
         }
     ]
     index = 0
+    thinking: JsonDict = body.get("thinking") or {}
+    if reply.get("thinking") and thinking.get("type") in ("enabled", "adaptive"):
+        shown = thinking.get("display") != "omitted"  # omitted: the signature only
+        events += _thinking_events(reply["thinking"] if shown else [], reply)
+        index = 1
     if texts:
-        events.append(_block_start(0, {"type": "text", "text": ""}))
+        events.append(_block_start(index, {"type": "text", "text": ""}))
         events.append({"type": "ping"})
         for n, text in enumerate(texts):
             events.extend(_interruption(reply, n))
-            events.append(_delta(0, {"type": "text_delta", "text": text}))
+            events.append(_delta(index, {"type": "text_delta", "text": text}))
         events.extend(_interruption(reply, len(texts)))
-        events.append({"type": "content_block_stop", "index": 0})
-        index = 1
+        events.append({"type": "content_block_stop", "index": index})
+        index += 1
     for offset, use in enumerate(tool_uses):
         i = index + offset
         events.append(
@@ -602,6 +756,19 @@ def _output_tokens(reply: JsonDict, texts: list[str], tool_uses: list[JsonDict])
     if "output_tokens" in usage:
         return usage["output_tokens"]
     return estimate_tokens("".join(texts)) + sum(estimate_tokens(use) for use in tool_uses)
+
+
+def _thinking_events(pieces: list[str], reply: JsonDict) -> list[Any]:
+    """A thinking block at index 0: its deltas, then its signature just before it stops."""
+    events: list[Any] = [_block_start(0, {"type": "thinking", "thinking": "", "signature": ""})]
+    for piece in pieces:
+        events.append(_delta(0, {"type": "thinking_delta", "thinking": piece}))
+    if "thinking_hold" in reply:  # the thinking is shown; the answer waits for the gate
+        events.append(_Hold(reply["thinking_hold"]))
+    signature = thinking_signature("".join(pieces))
+    events.append(_delta(0, {"type": "signature_delta", "signature": signature}))
+    events.append({"type": "content_block_stop", "index": 0})
+    return events
 
 
 def _interruption(reply: JsonDict, sent: int) -> list[Any]:

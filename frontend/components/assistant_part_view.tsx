@@ -6,9 +6,10 @@ import { assertNever } from "@/lib/protocol";
 import { useT } from "@/lib/use_preferences";
 import { ErrorAlert } from "./error_alert";
 import { Markdown } from "./markdown";
+import { ThinkingBlock } from "./thinking_block";
 import { ToolOutputView } from "./tool_output_view";
 
-/** One part of a reply: text, a tool call, or an error. */
+/** One part of a reply: its thinking, text, a tool call, or an error. */
 export const AssistantPartView = memo(function AssistantPartView({
   part,
   streaming,
@@ -20,6 +21,8 @@ export const AssistantPartView = memo(function AssistantPartView({
   switch (part.type) {
     case "text":
       return <Markdown text={part.text} streaming={streaming} />;
+    case "thinking":
+      return <ThinkingBlock text={part.text} streaming={streaming} />;
     case "tool":
       return <ToolOutputView toolUseId={part.toolUseId} />;
     case "error":

@@ -2,8 +2,13 @@
 // The chat page: one ChatClient and one conversation list for the page's life, the layout
 // (sidebar + chat), and the dialogs (tool approval, delete confirmation).
 import { useCallback, useEffect, useRef, useState } from "react";
-import { createBrowserChatClient, createBrowserConversationList } from "@/lib/browser_client";
+import {
+  createBrowserChatClient,
+  createBrowserConversationList,
+  createBrowserModelsApi,
+} from "@/lib/browser_client";
 import { selectPendingTool } from "@/lib/chat_state";
+import type { ModelsApi } from "@/lib/models_api";
 import { ChatContext, useChatSelector } from "@/lib/use_chat";
 import { ConversationsContext, useConversationsSelector } from "@/lib/use_conversations";
 import { useMediaQuery, WIDE_QUERY } from "@/lib/use_media_query";
@@ -17,10 +22,12 @@ import { ConversationSidebar } from "./conversation_sidebar";
 import { DeleteConversationDialog } from "./delete_conversation_dialog";
 import { MessageList } from "./message_list";
 import { NoticeList } from "./notice_list";
+import { ReplySettings } from "./reply_settings";
 
 export function ChatPage() {
   const [client] = useState(createBrowserChatClient);
   const [conversations] = useState(createBrowserConversationList);
+  const [models] = useState(createBrowserModelsApi);
   const locale = useLocale();
 
   useEffect(() => {
@@ -48,7 +55,7 @@ export function ChatPage() {
   return (
     <ChatContext.Provider value={client}>
       <ConversationsContext.Provider value={conversations}>
-        <ChatLayout />
+        <ChatLayout models={models} />
         <ApprovalModal />
         <ApprovalAttention />
         <DeleteConversationDialog />
@@ -57,7 +64,7 @@ export function ChatPage() {
   );
 }
 
-function ChatLayout() {
+function ChatLayout({ models }: { models: ModelsApi }) {
   const modalOpen = useChatSelector((s) => selectPendingTool(s) !== null);
   const confirming = useConversationsSelector((s) => s.confirming !== null);
   const { scrollRef, contentRef, stick } = useStickToBottom<HTMLElement, HTMLDivElement>();
@@ -126,6 +133,7 @@ function ChatLayout() {
         <footer className="border-t border-zinc-200/70 bg-zinc-50/90 backdrop-blur dark:border-zinc-800/70 dark:bg-zinc-950/90">
           <div className="mx-auto w-full max-w-3xl space-y-3 px-4 pt-3 pb-4 sm:px-6">
             <NoticeList />
+            <ReplySettings api={models} />
             <Composer onSent={stick} />
           </div>
         </footer>

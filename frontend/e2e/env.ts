@@ -27,6 +27,10 @@ export type Reply =
       stop_reason?: "end_turn" | "max_tokens" | "refusal" | "pause_turn";
       /** Counts reported instead of the model server's own estimate. */
       usage?: Record<string, number>;
+      /** Thinking deltas, streamed first when the request asks for thinking. */
+      thinking?: string[];
+      /** A gate: the thinking streams, then the reply waits until `release`. */
+      thinking_hold?: string;
     }
   | { deltas: { count: number; min_bytes: number; max_bytes: number }; delay_ms?: number }
   | { http_error: { status: number; type: string; message: string } };
@@ -47,8 +51,14 @@ export async function script(match: string, reply: Reply, times = 1): Promise<vo
 }
 
 /** The request bodies the model server received since the last reset, oldest first. */
-export async function modelRequests(): Promise<{ messages: { role: string; content: unknown }[] }[]> {
-  return (await control("requests")) as { messages: { role: string; content: unknown }[] }[];
+export interface ModelRequest {
+  model: string;
+  messages: { role: string; content: unknown }[];
+  thinking?: { type: string };
+}
+
+export async function modelRequests(): Promise<ModelRequest[]> {
+  return (await control("requests")) as ModelRequest[];
 }
 
 export async function resetModel(): Promise<void> {

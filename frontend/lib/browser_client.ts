@@ -5,6 +5,7 @@
 import { ChatClient } from "./chat_client";
 import { ConversationList } from "./conversation_list";
 import { apiBase, httpConversationsApi, pageToken } from "./conversations_api";
+import { httpModelsApi, type ModelsApi } from "./models_api";
 import { localePreference } from "./preferences";
 import { socketBase } from "./ws_url";
 
@@ -41,3 +42,9 @@ export function createBrowserConversationList(): ConversationList {
 /** Where attachments' server paths are fetched from, and with which token (AUTH_TOKEN). */
 export const attachmentBase = () => (typeof window === "undefined" ? "" : apiBase(pageSocketBase()));
 export const attachmentToken = () => (typeof window === "undefined" ? null : pageToken(window.location.search));
+export function createBrowserModelsApi(): ModelsApi {
+  return httpModelsApi({
+    base: () => apiBase(pageSocketBase()),
+    token: () => pageToken(window.location.search),
+  });
+}

@@ -112,6 +112,11 @@ export class ChatClient {
     return true;
   }
 
+  /** Change the conversation's model or thinking for its next replies; the server echoes it. */
+  configure(settings: { model?: string; thinking?: boolean }): void {
+    this.send({ event: "configure", data: settings });
+  }
+
   dismissNotice(id: string): void {
     this.dispatch({ type: "dismiss_notice", id });
   }

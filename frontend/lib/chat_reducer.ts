@@ -90,6 +90,10 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
       return onStatusUpdate(state, frame);
     case "ai_chunk":
       return onAiChunk(state, frame);
+    case "ai_thinking":
+      return onAiThinking(state, frame);
+    case "conversation_settings":
+      return { ...state, settings: frame.data };
     case "assistant_message_completed":
       return onCompleted(state, frame.data.reason, frame.data.stop_reason ?? null, frame.data.usage ?? null);
     case "tool_request":
@@ -186,6 +190,18 @@ function onAiChunk(state: ChatState, frame: FrameOf<"ai_chunk">): ChatState {
   return putMessage(next, { ...message, parts: updated });
 }
 
+function onAiThinking(state: ChatState, frame: FrameOf<"ai_thinking">): ChatState {
+  if (!frame.data.text) return state;
+  const [message, next] = openAssistant(state);
+  const parts = message.parts;
+  const last = parts[parts.length - 1];
+  const updated: AssistantPart[] =
+    last?.type === "thinking"
+      ? [...parts.slice(0, -1), { type: "thinking", text: last.text + frame.data.text }]
+      : [...parts, { type: "thinking", text: frame.data.text }];
+  return putMessage(next, { ...message, parts: updated });
+}
+
 /** The cut reply streams again: the continuation's chunks are appended to it. */
 function reopenCut(state: ChatState): ChatState {
   const id = selectContinuable(state);
@@ -257,7 +273,10 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
       continue;
     }
     const cards = item.tool_calls ?? [];
-    const parts: AssistantPart[] = item.text ? [{ type: "text", text: item.text }] : [];
+    const parts: AssistantPart[] = [
+      ...(item.thinking ? [{ type: "thinking", text: item.thinking } as const] : []),
+      ...(item.text ? [{ type: "text", text: item.text } as const] : []),
+    ];
     next = putMessage(withId, {
       role: "assistant",
       id,
@@ -311,15 +330,17 @@ function onSessionCreated(state: ChatState, frame: FrameOf<"session_created">): 
   const id = frame.data.session_id;
   // A new conversation has no history to wait for.
   const awaitingHistory = state.awaitingHistory && frame.data.resumed;
+  const settings = frame.data.settings ?? state.settings;
   // `resumed`: the server knew the conversation we asked for (same id); otherwise a new one.
   if (state.sessionId === null || state.sessionId === id) {
-    return { ...state, sessionId: id, awaitingHistory };
+    return { ...state, sessionId: id, awaitingHistory, settings };
   }
   // The server did not know our conversation and opened a new one: the old reply is gone.
   const closed = state.turnOpen ? onCompleted(state, "error") : state;
   return {
     ...closed,
     sessionId: id,
+    settings,
     awaitingHistory,
     lastSeq: frame.seq,
     busy: false,

@@ -13,6 +13,11 @@ export interface TextPart {
   type: "text";
   text: string;
 }
+/** Claude's thinking before its answer: shown open while it streams, folded once text starts. */
+export interface ThinkingPart {
+  type: "thinking";
+  text: string;
+}
 export interface ToolPart {
   type: "tool";
   toolUseId: string;
@@ -22,7 +27,7 @@ export interface ErrorPart {
   message: string;
   code: string;
 }
-export type AssistantPart = TextPart | ToolPart | ErrorPart;
+export type AssistantPart = TextPart | ThinkingPart | ToolPart | ErrorPart;
 
 export interface UserChatMessage {
   role: "user";
@@ -73,8 +78,16 @@ export interface Notice {
   code: string;
 }
 
+/** The model and thinking the conversation's next reply uses (the server says). */
+export interface ConversationSettings {
+  model: string;
+  thinking: boolean;
+}
+
 export interface ChatState {
   sessionId: string | null;
+  /** null until the server has said (session_created, conversation_settings). */
+  settings: ConversationSettings | null;
   /**
    * A conversation was asked for by id with nothing on screen (a reload, a switch in the
    * sidebar): its history is on the way.
@@ -108,6 +121,7 @@ export interface ChatState {
 export function initialChatState(): ChatState {
   return {
     sessionId: null,
+    settings: null,
     awaitingHistory: false,
     lastSeq: 0,
     connection: "connecting",

@@ -11,6 +11,8 @@ const KNOWN_EVENTS: Record<ServerEvent, true> = {
   session_created: true,
   status_update: true,
   ai_chunk: true,
+  ai_thinking: true,
+  conversation_settings: true,
   assistant_message_completed: true,
   tool_request: true,
   tool_chunk: true,

@@ -10,7 +10,7 @@
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "ClientFrame".
  */
-export type ClientFrame = UserMessage | ToolApproval | Cancel | Continue;
+export type ClientFrame = UserMessage | ToolApproval | Cancel | Continue | Configure;
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "ServerFrame".
@@ -25,7 +25,9 @@ export type ServerFrame =
   | ToolStarted
   | ToolFinished
   | ErrorFrame
-  | History;
+  | History
+  | AiThinking
+  | ConversationSettings;
 /**
  * Who or what gave a call its final status.
  *
@@ -128,6 +130,24 @@ export interface Continue {
 export interface ContinueData {}
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "Configure".
+ */
+export interface Configure {
+  data: ConfigureData;
+  event: "configure";
+}
+/**
+ * The conversation's settings for its next replies; a field left out keeps its value.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ConfigureData".
+ */
+export interface ConfigureData {
+  model?: string | null;
+  thinking?: boolean | null;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "SessionCreated".
  */
 export interface SessionCreated {
@@ -143,6 +163,17 @@ export interface SessionCreatedData {
   locale?: ("pt-BR" | "en") | null;
   resumed: boolean;
   session_id: string;
+  settings?: ConversationSettingsData | null;
+}
+/**
+ * The model and thinking the conversation's next reply uses.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ConversationSettingsData".
+ */
+export interface ConversationSettingsData {
+  model: string;
+  thinking: boolean;
 }
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
@@ -370,6 +401,7 @@ export interface HistoryMessage {
   stop_reason?: ("max_tokens" | "refusal") | null;
   stopped: boolean;
   text: string;
+  thinking?: string | null;
   tool_calls?: HistoryToolCall[] | null;
   usage?: MessageUsage | null;
 }
@@ -396,4 +428,29 @@ export interface HistoryToolCall {
   result?: string;
   status: ToolCallStatus;
   summary: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "AiThinking".
+ */
+export interface AiThinking {
+  data: AiThinkingData;
+  event: "ai_thinking";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "AiThinkingData".
+ */
+export interface AiThinkingData {
+  text: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ConversationSettings".
+ */
+export interface ConversationSettings {
+  data: ConversationSettingsData;
+  event: "conversation_settings";
+  seq: number;
 }

@@ -23,6 +23,12 @@ export function frameMaker(startSeq = 0) {
     }),
     status: (data: StatusUpdateData): ServerFrame => ({ event: "status_update", data, seq: next() }),
     chunk: (text: string): ServerFrame => ({ event: "ai_chunk", data: { text }, seq: next() }),
+    thinking: (text: string): ServerFrame => ({ event: "ai_thinking", data: { text }, seq: next() }),
+    settings: (model: string, thinking = false): ServerFrame => ({
+      event: "conversation_settings",
+      data: { model, thinking },
+      seq: next(),
+    }),
     done: (reason: "ok" | "error" | "cancelled" = "ok"): ServerFrame => ({
       event: "assistant_message_completed",
       data: { reason },
