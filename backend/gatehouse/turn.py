@@ -24,6 +24,8 @@ from gatehouse import metrics, protocol
 from gatehouse.approvals import Approvals
 from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError
+from gatehouse.file_versions import origin_meta
+from gatehouse.history import turn_of
 from gatehouse.history_repair import (
     PreparedReply,
     for_claude,
@@ -470,7 +472,10 @@ class Turn:
         started = time.perf_counter()
         try:
             outcome = await self._kit.tools.call(
-                use["name"], use["input"], relay.on_progress if relay else _ignore_progress
+                use["name"],
+                use["input"],
+                relay.on_progress if relay else _ignore_progress,
+                builtin_meta=origin_meta(session.id, turn_of(session.history), tool_use_id),
             )
             if relay and not outcome.is_error:
                 relay.finish()
