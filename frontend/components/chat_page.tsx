@@ -14,6 +14,7 @@ import { ApprovalModal } from "./approval_modal";
 import { Composer } from "./composer";
 import { ConversationSidebar } from "./conversation_sidebar";
 import { DeleteConversationDialog } from "./delete_conversation_dialog";
+import { FilesPanel } from "./files_panel";
 import { MessageList } from "./message_list";
 import { NoticeList } from "./notice_list";
 
@@ -61,6 +62,7 @@ function ChatLayout() {
   const { scrollRef, contentRef, stick } = useStickToBottom<HTMLElement, HTMLDivElement>();
   const wide = useMediaQuery(WIDE_QUERY);
   const [drawer, setDrawer] = useState(false);
+  const [filesOpen, setFilesOpen] = useState(false);
   // On wide screens the sidebar is always there: the drawer state only matters below `lg`.
   const drawerOpen = drawer && !wide;
   const menuRef = useRef<HTMLButtonElement>(null);
@@ -85,7 +87,8 @@ function ChatLayout() {
   }, [drawerOpen]);
 
   return (
-    <div className="flex h-dvh" inert={modalOpen || confirming} data-testid="chat-page">
+    <>
+    <div className="flex h-dvh" inert={modalOpen || confirming || filesOpen} data-testid="chat-page">
       {drawerOpen && (
         <div
           aria-hidden="true"
@@ -115,7 +118,12 @@ function ChatLayout() {
       </div>
 
       <div className="flex min-w-0 flex-1 flex-col" inert={drawerOpen}>
-        <AppHeader menuOpen={drawerOpen} onMenu={openDrawer} menuRef={menuRef} />
+        <AppHeader
+          menuOpen={drawerOpen}
+          onMenu={openDrawer}
+          menuRef={menuRef}
+          onFiles={() => setFilesOpen(true)}
+        />
         <main ref={scrollRef} className="flex-1 overflow-y-auto" aria-labelledby="conversation-title">
           <div ref={contentRef} className="mx-auto w-full max-w-3xl px-4 pt-6 pb-10 sm:px-6">
             <MessageList />
@@ -129,5 +137,7 @@ function ChatLayout() {
         </footer>
       </div>
     </div>
+    {filesOpen && <FilesPanel onClose={() => setFilesOpen(false)} />}
+    </>
   );
 }
