@@ -13,6 +13,7 @@ test.beforeEach(async ({ page }) => {
 test("a call's change is undone, redone, refused once changed on disk, and restored from the Files panel", async ({
   page,
 }) => {
+  test.slow(); // one long story: undo, redo, a refusal, the panel, a restore
   const target = join(WORKSPACE, "versoes/lista.md");
   await mkdir(join(WORKSPACE, "versoes"), { recursive: true });
   await writeFile(target, "original\n");
