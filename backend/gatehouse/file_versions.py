@@ -125,7 +125,7 @@ class FileVersions:
 
     async def undo_turn(self, conversation_id: str, tool_use_id: str) -> list[Version]:
         """Undo every file change of the turn the call belongs to."""
-        rows = [r for r in await self.index.of_call(conversation_id, tool_use_id)]
+        rows = await self.index.of_call(conversation_id, tool_use_id)
         turn = next((r.origin.turn for r in rows if r.origin.turn is not None), None)
         if turn is not None:
             rows = await self.index.of_turn(conversation_id, turn)

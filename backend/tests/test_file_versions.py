@@ -10,12 +10,14 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.model_server import ModelServer
+from tests.postgres import postgres_server
 from tests.running_app import AppFactory, Chat, RunningApp, events
 
 pytestmark = pytest.mark.anyio
@@ -175,11 +177,24 @@ async def test_undo_turn_takes_back_every_file_of_the_reply(
     assert sorted(v["path"] for v in body["versions"]) == ["a.txt", "b.txt"]
 
 
+@pytest.fixture(scope="session")
+def _postgres() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shared.db'}"
+    return request.getfixturevalue("_postgres")
+
+
 async def test_undo_works_after_a_restart(
-    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path, database_url: str
 ) -> None:
     env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+        "DATABASE_URL": database_url,
         "WORKSPACE_DIR": str(tmp_path / "shared-workspace"),
         "DATA_DIR": str(tmp_path / "shared-data"),
     }
