@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from gatehouse import attachments, metrics, origins
 from gatehouse.api import conversations_router, models_router, require_token
+from gatehouse.file_versions import keep_pruning, open_versions
+from gatehouse.files_api import files_router
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
 from gatehouse.mcp_config import load_mcp_config
@@ -39,17 +42,23 @@ def create_app(settings: Settings) -> FastAPI:
         if stale := remove_stale_partials(settings.workspace_dir):
             log.warning("stale_partial_files_removed", count=stale)
         external = load_mcp_config(settings.mcp_config) if settings.mcp_config else []
-        workspace = build_workspace_server(
-            settings.workspace_dir, settings.tool_chunk_bytes, settings.max_file_bytes
-        )
         claude = Claude(settings)
         store = await Store.open(settings.database_url)
+        versions = open_versions(settings, store)
+        await versions.sweep()  # retention applies before anything is served
+        workspace = build_workspace_server(
+            settings.workspace_dir,
+            settings.tool_chunk_bytes,
+            settings.max_file_bytes,
+            write_hook=versions,
+        )
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
             limits = attachments.Limits(
                 settings.max_attachments,
                 settings.max_attachments_bytes,
                 settings.max_conversation_attachments_bytes,
             )
+            pruning = asyncio.create_task(keep_pruning(versions), name="versions-retention")
             turns = Turns(
                 claude,
                 tools,
@@ -62,10 +71,13 @@ def create_app(settings: Settings) -> FastAPI:
             gateway = Gateway(settings, turns, sessions, models)
             app.state.gateway, app.state.tools, app.state.models = gateway, tools, models
             app.state.store, app.state.sessions = store, sessions
+            app.state.versions = versions
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield
             finally:
+                pruning.cancel()
+                await asyncio.gather(pruning, return_exceptions=True)
                 await gateway.going_away()
                 await store.close()
                 await claude.aclose()
@@ -100,6 +112,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(conversations_router(settings))
     app.include_router(models_router(settings))
+    app.include_router(files_router(settings))
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         gateway: Gateway = websocket.app.state.gateway

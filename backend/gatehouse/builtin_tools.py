@@ -11,7 +11,9 @@ tool's name. Adding a built-in tool is declaring its function and its `BuiltinTo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from gatehouse.protocol import FilePreview
 
@@ -30,3 +32,12 @@ class BuiltinTool:
     streamed_field: str | None = None
     # An input field holding the workspace path the call works on.
     path_field: str | None = None
+
+
+class WriteHook(Protocol):
+    """Called by the workspace server around the moment a write replaces a file
+    (`file_versions.FileVersions` keeps the previous version there)."""
+
+    def around_write(
+        self, path: str, folder_fd: int, name: str, data: bytes, meta: Mapping[str, Any] | None
+    ) -> AbstractAsyncContextManager[None]: ...

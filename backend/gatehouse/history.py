@@ -28,6 +28,16 @@ CUT_SHORT = frozenset({"max_tokens", "refusal"})  # the stop reasons the person 
 PATH_KEYS = ("path", "file_path", "filename")  # what a file tool's input names its file by
 
 
+def turn_of(history: Sequence[JsonDict]) -> int | None:
+    """The turn a reply belongs to: the position of the person's message it answers (the
+    last user message with text; a message of tool results only is not one)."""
+    for position in range(len(history) - 1, -1, -1):
+        message = history[position]
+        if message["role"] == "user" and _text(message["content"]):
+            return position
+    return None
+
+
 def ui_messages(
     history: Sequence[JsonDict],
     stopped: Sequence[bool],

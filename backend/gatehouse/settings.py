@@ -6,6 +6,7 @@ names the variable (see `load_settings`).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -84,6 +85,12 @@ class Settings(BaseSettings):
     tool_approval_timeout_s: float = Field(default=300.0, gt=0)
     tool_call_timeout_s: float = Field(default=120.0, gt=0)
 
+    # File versions (file_versions.py)
+    data_dir: Path = Path("data")  # blobs of kept versions under data_dir/versions
+    version_max_bytes: int = Field(default=10 * 1_048_576, ge=0)  # larger: hash only
+    versions_keep_days: float = Field(default=30.0, ge=0)  # 0: no age limit
+    versions_keep_per_file: int = Field(default=50, ge=0)  # 0: no count limit
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
@@ -147,8 +154,18 @@ def _entries(value: str) -> list[str]:
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning a validation failure into one readable line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         variable = str(first["loc"][0]).upper() if first["loc"] else "configuration"
         raise SettingsError(f"invalid {variable}: {first['msg']}") from None
+    _check_data_dir(settings)
+    return settings
+
+
+def _check_data_dir(settings: Settings) -> None:
+    """Kept versions must stay out of the tools' reach: DATA_DIR outside WORKSPACE_DIR."""
+    workspace = os.path.realpath(settings.workspace_dir)
+    data = os.path.realpath(settings.data_dir)
+    if os.path.commonpath([workspace, data]) == workspace:
+        raise SettingsError("invalid DATA_DIR: it must not be inside WORKSPACE_DIR")

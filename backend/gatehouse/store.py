@@ -214,6 +214,10 @@ class Store:
         _fail_all(self._pending_writes)
         await self._engine.dispose()
 
+    def connect(self) -> AsyncConnection:
+        """A connection for reads (`async with store.connect() as connection:`)."""
+        return self._engine.connect()
+
     async def ping(self) -> bool:
         async with self._engine.connect() as connection:
             return (await connection.execute(select(1))).scalar() == 1

@@ -144,9 +144,17 @@ class ToolHub:
 
     # ── calls ─────────────────────────────────────────────────────────────────────────────
     async def call(
-        self, claude_name: str, tool_input: object, on_progress: ProgressCallback
+        self,
+        claude_name: str,
+        tool_input: object,
+        on_progress: ProgressCallback,
+        *,
+        builtin_meta: dict[str, Any] | None = None,
     ) -> ToolOutcome:
         """Run one (approved) call with the hub's timeout, relaying progress in order.
+
+        `builtin_meta` goes with a call of a built-in tool only (who makes it, for the file
+        versions); other servers never see it.
 
         Cancelling the awaiting task propagates; the SDK then tells the server to stop.
         """
@@ -169,6 +177,7 @@ class ToolHub:
                 cast(dict[str, Any], tool_input),
                 read_timeout_seconds=self._call_timeout_s,
                 progress_callback=gate,
+                meta=cast(Any, builtin_meta) if info.builtin else None,
             )
         except Exception as exc:  # the contract: tool-level problems never raise
             return self._call_failed(link, client, info, exc)

@@ -26,7 +26,8 @@ from gatehouse.approvals import Approvals
 from gatehouse.attachments import Upload
 from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError, PrefillRefused
-from gatehouse.history import usage_frame
+from gatehouse.file_versions import origin_meta
+from gatehouse.history import turn_of, usage_frame
 from gatehouse.history_repair import (
     PreparedReply,
     for_claude,
@@ -548,7 +549,10 @@ class Turn:
         started = time.perf_counter()
         try:
             outcome = await self._kit.tools.call(
-                use["name"], use["input"], relay.on_progress if relay else _ignore_progress
+                use["name"],
+                use["input"],
+                relay.on_progress if relay else _ignore_progress,
+                builtin_meta=origin_meta(session.id, turn_of(session.history), tool_use_id),
             )
             if relay and not outcome.is_error:
                 relay.finish()

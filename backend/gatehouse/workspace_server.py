@@ -25,6 +25,8 @@ import secrets
 import stat
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,7 +39,7 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
-from gatehouse.builtin_tools import BuiltinTool
+from gatehouse.builtin_tools import BuiltinTool, WriteHook
 from gatehouse.file_preview import preview_create_file
 from gatehouse.safe_paths import (
     InvalidPath,
@@ -128,11 +130,13 @@ def build_workspace_server(
     max_file_bytes: int,
     *,
     chunk_delay_s: float = 0.0,
+    write_hook: WriteHook | None = None,
 ) -> WorkspaceServer:
-    """Build the `workspace` server; `chunk_delay_s` slows each chunk down (tests only)."""
+    """Build the `workspace` server; `chunk_delay_s` slows each chunk down (tests only);
+    `write_hook` is called around every replacement of a file (the app keeps versions)."""
     if chunk_bytes < 1 or max_file_bytes < 0 or chunk_delay_s < 0:
         raise ValueError("chunk_bytes must be >= 1, max_file_bytes and chunk_delay_s >= 0")
-    writer = _FileWriter(workspace_dir, chunk_bytes, max_file_bytes, chunk_delay_s)
+    writer = _FileWriter(workspace_dir, chunk_bytes, max_file_bytes, chunk_delay_s, write_hook)
     server = WorkspaceServer()
     server.builtin_tools[TOOL_NAME] = BuiltinTool(
         TOOL_NAME,
@@ -254,9 +258,15 @@ class _FileWriter:
     """The work behind `create_file`, shared by every call of one server."""
 
     def __init__(
-        self, workspace_dir: Path, chunk_bytes: int, max_file_bytes: int, chunk_delay_s: float
+        self,
+        workspace_dir: Path,
+        chunk_bytes: int,
+        max_file_bytes: int,
+        chunk_delay_s: float,
+        write_hook: WriteHook | None,
     ) -> None:
         self._workspace_dir = workspace_dir
+        self._write_hook = write_hook
         self._chunk_bytes = chunk_bytes
         self._max_file_bytes = max_file_bytes
         self._chunk_delay_s = chunk_delay_s
@@ -295,7 +305,9 @@ class _FileWriter:
             )
         folder_fd = await anyio.to_thread.run_sync(_open_folder, location)
         try:
-            chunks, overwritten = await self._write_into(folder_fd, location.name, data, ctx)
+            chunks, overwritten = await self._write_into(
+                folder_fd, _Target(shown, location.name), data, ctx
+            )
         finally:
             os.close(folder_fd)
         logger.info("create_file wrote %s (%d bytes, %d chunks)", shown, len(data), chunks)
@@ -304,9 +316,12 @@ class _FileWriter:
         )
 
     async def _write_into(
-        self, folder_fd: int, name: str, data: bytes, ctx: Context[Any, Any]
+        self, folder_fd: int, target: _Target, data: bytes, ctx: Context[Any, Any]
     ) -> tuple[int, bool]:
-        """Write `data` to a temporary file in the open folder and rename it to `name`."""
+        """Write `data` to a temporary file in the open folder and rename it to the target.
+
+        Every built-in write goes through here: the write hook sees each replacement."""
+        name = target.name
         old_mode = _regular_file_mode(folder_fd, name)
         temp_name = f".{secrets.token_hex(8)}{_TEMP_SUFFIX}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -316,15 +331,24 @@ class _FileWriter:
             chunks = await self._write_chunks(file_fd, data, ctx)
             mode = self._new_file_mode if old_mode is None else old_mode
             await anyio.to_thread.run_sync(_fsync_and_chmod, file_fd, mode)
-            # os.replace swaps the name atomically and replaces (never follows) a symlink there.
-            os.replace(temp_name, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-            renamed = True
-            await anyio.to_thread.run_sync(os.fsync, folder_fd)
+            async with self._around_write(folder_fd, target, data, ctx):
+                # os.replace swaps the name atomically and replaces (never follows) a symlink.
+                os.replace(temp_name, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+                renamed = True
+                await anyio.to_thread.run_sync(os.fsync, folder_fd)
             return chunks, old_mode is not None
         finally:
             os.close(file_fd)
             if not renamed:
                 _remove_quietly(temp_name, folder_fd)
+
+    def _around_write(
+        self, folder_fd: int, target: _Target, data: bytes, ctx: Context[Any, Any]
+    ) -> AbstractAsyncContextManager[None]:
+        if self._write_hook is None:
+            return nullcontext()
+        meta = ctx.request_context.meta
+        return self._write_hook.around_write(target.shown, folder_fd, target.name, data, meta)
 
     async def _write_chunks(self, file_fd: int, data: bytes, ctx: Context[Any, Any]) -> int:
         written = chunks = 0
@@ -336,6 +360,12 @@ class _FileWriter:
             # A cancellation (notifications/cancelled, timeout) lands here between chunks.
             await anyio.sleep(self._chunk_delay_s)
         return chunks
+
+
+@dataclass(frozen=True)
+class _Target:
+    shown: str  # the path relative to the workspace, in its normal form
+    name: str  # the file's name in its folder
 
 
 def _open_folder(location: WorkspaceLocation) -> int:

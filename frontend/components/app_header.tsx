@@ -26,10 +26,12 @@ export function AppHeader({
   menuOpen,
   onMenu,
   menuRef,
+  onFiles,
 }: {
   menuOpen: boolean;
   onMenu: () => void;
   menuRef?: Ref<HTMLButtonElement>;
+  onFiles?: () => void;
 }) {
   const t = useT();
   const sessionId = useChatSelector((s) => s.sessionId);
@@ -80,6 +82,16 @@ export function AppHeader({
         <div className="ml-auto flex min-w-0 items-center gap-2 sm:shrink-0">
           {usage && <UsageTotal usage={usage} />}
           <StatusBadge />
+          {onFiles && (
+            <button
+              type="button"
+              onClick={onFiles}
+              data-testid="files-open"
+              className="rounded-lg px-2.5 py-1 text-sm font-medium text-zinc-600 transition hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-zinc-300 dark:hover:bg-zinc-800"
+            >
+              {t("files.open")}
+            </button>
+          )}
           <LanguageSwitcher />
           <SoundToggle />
           <ThemeToggle />

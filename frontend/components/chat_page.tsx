@@ -20,6 +20,7 @@ import { ApprovalModal } from "./approval_modal";
 import { Composer } from "./composer";
 import { ConversationSidebar } from "./conversation_sidebar";
 import { DeleteConversationDialog } from "./delete_conversation_dialog";
+import { FilesPanel } from "./files_panel";
 import { MessageList } from "./message_list";
 import { NoticeList } from "./notice_list";
 import { ReplySettings } from "./reply_settings";
@@ -70,6 +71,7 @@ function ChatLayout({ models }: { models: ModelsApi }) {
   const { scrollRef, contentRef, stick } = useStickToBottom<HTMLElement, HTMLDivElement>();
   const wide = useMediaQuery(WIDE_QUERY);
   const [drawer, setDrawer] = useState(false);
+  const [filesOpen, setFilesOpen] = useState(false);
   // On wide screens the sidebar is always there: the drawer state only matters below `lg`.
   const drawerOpen = drawer && !wide;
   const menuRef = useRef<HTMLButtonElement>(null);
@@ -94,7 +96,8 @@ function ChatLayout({ models }: { models: ModelsApi }) {
   }, [drawerOpen]);
 
   return (
-    <div className="flex h-dvh" inert={modalOpen || confirming} data-testid="chat-page">
+    <>
+    <div className="flex h-dvh" inert={modalOpen || confirming || filesOpen} data-testid="chat-page">
       {drawerOpen && (
         <div
           aria-hidden="true"
@@ -124,7 +127,12 @@ function ChatLayout({ models }: { models: ModelsApi }) {
       </div>
 
       <div className="flex min-w-0 flex-1 flex-col" inert={drawerOpen}>
-        <AppHeader menuOpen={drawerOpen} onMenu={openDrawer} menuRef={menuRef} />
+        <AppHeader
+          menuOpen={drawerOpen}
+          onMenu={openDrawer}
+          menuRef={menuRef}
+          onFiles={() => setFilesOpen(true)}
+        />
         <main ref={scrollRef} className="flex-1 overflow-y-auto" aria-labelledby="conversation-title">
           <div ref={contentRef} className="mx-auto w-full max-w-3xl px-4 pt-6 pb-10 sm:px-6">
             <MessageList />
@@ -139,5 +147,7 @@ function ChatLayout({ models }: { models: ModelsApi }) {
         </footer>
       </div>
     </div>
+    {filesOpen && <FilesPanel onClose={() => setFilesOpen(false)} />}
+    </>
   );
 }

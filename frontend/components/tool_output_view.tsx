@@ -4,6 +4,7 @@ import { useChatSelector } from "@/lib/use_chat";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { TOOL_STATE_VIEW } from "@/lib/tool_view";
 import { ErrorAlert } from "./error_alert";
+import { FileChangeActions } from "./file_change_actions";
 import { FileIcon } from "./icons";
 import { ToolProgress } from "./tool_progress";
 
@@ -72,6 +73,7 @@ export const ToolOutputView = memo(function ToolOutputView({ toolUseId }: { tool
           </pre>
         </div>
       )}
+      {call.state === "done" && <FileChangeActions toolUseId={call.id} />}
     </section>
   );
 });
