@@ -1,7 +1,7 @@
 "use client";
 // Wires lib/attention.ts to the chat: while calls wait for the person, the tab's title and icon
 // say so, a hidden tab gets a notification, and the chime plays if the person turned it on.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { APPROVAL_DIALOG_ID, Attention, type NotificationApi } from "@/lib/attention";
 import { pendingToolsSelector } from "@/lib/chat_state";
 import { chime } from "@/lib/chime";
@@ -21,20 +21,26 @@ function browserAttention(): Attention {
 }
 
 export function ApprovalAttention() {
-  const [attention] = useState(browserAttention);
-  const selectPending = useState(pendingToolsSelector)[0];
+  // Built in an effect: the page is prerendered where there is no document.
+  const attention = useRef<Attention | null>(null);
+  const [selectPending] = useState(pendingToolsSelector);
   const calls = useChatSelector(selectPending);
   const t = useT();
   const locale = useLocale();
 
   useEffect(() => {
-    attention.start();
-    return () => attention.stop();
-  }, [attention]);
+    const current = browserAttention();
+    current.start();
+    attention.current = current;
+    return () => {
+      current.stop();
+      attention.current = null;
+    };
+  }, []);
 
   useEffect(() => {
-    attention.update(calls, t, locale);
-  }, [attention, calls, t, locale]);
+    attention.current?.update(calls, t, locale);
+  }, [calls, t, locale]);
 
   return null;
 }
