@@ -19,6 +19,7 @@ from gatehouse.mcp_config import load_mcp_config
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
+from gatehouse.titles import Titles
 from gatehouse.tool_hub import ToolHub
 from gatehouse.turn import Turns
 from gatehouse.workspace_server import build_workspace_server, remove_stale_partials
@@ -44,8 +45,13 @@ def create_app(settings: Settings) -> FastAPI:
         claude = Claude(settings)
         store = await Store.open(settings.database_url)
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
+            titles = Titles(claude, store, settings.generate_titles)
             turns = Turns(
-                claude, tools, settings.tool_approval_timeout_s, settings.max_message_chars
+                claude,
+                tools,
+                settings.tool_approval_timeout_s,
+                settings.max_message_chars,
+                titles,
             )
             sessions = Sessions(store, settings.resume_grace_s, turns)
             gateway = Gateway(settings, turns, sessions)
@@ -56,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
                 yield
             finally:
                 await gateway.going_away()
+                await titles.aclose()
                 await store.close()
                 await claude.aclose()
 

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     anthropic_timeout_s: float = Field(default=120.0, gt=0)
     anthropic_max_retries: int = Field(default=2, ge=0, le=10)
     max_tokens: int = Field(default=4096, ge=1, le=128_000)
+    generate_titles: bool = True  # Claude names a conversation after its first reply
+    title_model: str = Field(default="claude-haiku-4-5", min_length=1)  # a cheap model will do
     system_prompt: str = (
         "You are Gatehouse, a helpful assistant. You may create files in the user's workspace "
         "with the create_file tool; every call is shown to the user, who approves or denies it."
@@ -49,6 +51,7 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_message_chars: int = Field(default=32_000, ge=1)
     max_frame_bytes: int = Field(default=1_048_576, ge=1024)
+    max_import_bytes: int = Field(default=20 * 1_048_576, ge=1024)  # an imported conversation
     outbox_frames: int = Field(default=10_000, ge=16)
     ws_compression: bool = False  # permessage-deflate: less bandwidth, more CPU and memory
     rate_limit_per_s: float = Field(default=10.0, gt=0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import structlog
 
@@ -36,6 +36,9 @@ from gatehouse.session import Session
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_call import OPEN, DecidedBy, ToolCall, ToolCallStatus
 from gatehouse.tool_hub import ToolHub, ToolInfo
+
+if TYPE_CHECKING:
+    from gatehouse.titles import Titles
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +67,7 @@ class Turns:
     tools: ToolHub
     approval_timeout_s: float
     max_message_chars: int
+    titles: Titles | None = None  # names a conversation after its first reply
 
     def reply(self, session: Session, text: str) -> bool:
         """Answer the person's message; False when a reply runs (the person is told: busy)."""
@@ -110,6 +114,7 @@ class Turn:
         self._cancel_requested = False
         self._task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Future[bool]] = set()  # approvals being stored
+        self._first_reply = text is not None and all(m["role"] == "user" for m in session.history)
 
     # ── what the conversation sees ──────────────────────────────────────────────────────────
     def start(self) -> asyncio.Task[None]:
@@ -201,6 +206,8 @@ class Turn:
             self._approvals.clear()
             self._requests.clear()
         self._complete(reason)
+        if reason == "ok" and self._first_reply and self._kit.titles is not None:
+            self._kit.titles.after_first_reply(session, session.history)
 
     def _complete(self, reason: Reason) -> None:
         """The one end of every reply."""

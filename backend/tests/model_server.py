@@ -17,7 +17,8 @@ reply is sent, with no `connection: close` header); for load tests, deltas ({cou
 max_bytes}: generated text instead of `text`), sse (a recorded event stream, sent as it is,
 one event per chunk) and stamp (true: each text delta starts with
 `@<time.time_ns() when sent>@`, the first with `@<sent>@<request received>@`).
-Unscripted requests get an echo of the last user turn.
+Unscripted requests get an echo of the last user turn. A request without `stream: true` (a
+conversation's title) is answered with one JSON Message holding the reply's text.
 
 Every request body is checked against the rules the real API enforces on a conversation
 (`request_problems`: the person first, alternating roles, each `tool_use` answered once at the
@@ -201,6 +202,9 @@ class ModelServer:
             return True
         if "sse" in reply:
             return await _send_recorded(writer, reply["sse"], request_id)
+        if not body.get("stream"):
+            await _send_json(writer, 200, _whole_message(body, reply, request_id), request_id)
+            return True
         return await self._stream(writer, body, reply, request_id, received_ns)
 
     async def _stream(
@@ -512,6 +516,21 @@ def _text_of(content: Any) -> str:
         elif block.get("type") == "tool_result":
             parts.append(_text_of(block.get("content")))
     return "\n".join(parts)
+
+
+def _whole_message(body: JsonDict, reply: JsonDict, request_id: str) -> JsonDict:
+    """A request without `stream`: the reply's text as one Message object."""
+    text = "".join(reply.get("text", []))
+    return {
+        "id": f"msg_{request_id}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "claude-test"),
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": reply.get("stop_reason", "end_turn"),
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": max(1, len(text.split()))},
+    }
 
 
 def _default_reply(body: JsonDict) -> JsonDict:

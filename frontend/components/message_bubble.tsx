@@ -10,6 +10,7 @@ import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { useT } from "@/lib/use_preferences";
 import { AssistantAvatar } from "./assistant_avatar";
 import { AssistantPartView } from "./assistant_part_view";
+import { CopyButton } from "./copy_button";
 import { StopIcon } from "./icons";
 
 export const MessageBubble = memo(function MessageBubble({ id }: { id: string }) {
@@ -22,10 +23,26 @@ export const MessageBubble = memo(function MessageBubble({ id }: { id: string })
   );
 });
 
+const COPY_MESSAGE_CLASS =
+  "grid size-7 place-items-center rounded-md text-zinc-400 opacity-0 transition group-hover:opacity-100 group-focus-within:opacity-100 hover:bg-zinc-100 hover:text-zinc-800 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:bg-zinc-800 dark:hover:text-zinc-100";
+
+/** A reply's Markdown, as Claude wrote it (its text parts, in order). */
+function markdownOf(message: AssistantChatMessage): string {
+  return message.parts
+    .flatMap((part) => (part.type === "text" ? [part.text] : []))
+    .join("\n\n");
+}
+
 function UserBubble({ message }: { message: UserChatMessage }) {
   const t = useT();
   return (
-    <li className="flex justify-end" data-testid="message-user">
+    <li className="group flex items-start justify-end gap-1" data-testid="message-user">
+      <CopyButton
+        text={() => message.text}
+        label={t("message.copyMessage")}
+        testId="copy-message"
+        className={`${COPY_MESSAGE_CLASS} mt-1.5`}
+      />
       <span className="sr-only">{t("message.you")}: </span>
       <div
         data-testid="message-content"
@@ -42,7 +59,7 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
   const last = message.parts.length - 1;
   return (
     <li
-      className="flex gap-3"
+      className="group flex gap-3"
       data-testid="message-assistant"
       data-streaming={message.streaming}
       aria-busy={message.streaming}
@@ -77,6 +94,14 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
           </p>
         )}
         {message.stopReason === "max_tokens" && <CutNotice id={message.id} />}
+        {!message.streaming && markdownOf(message) !== "" && (
+          <CopyButton
+            text={() => markdownOf(message)}
+            label={t("message.copyMessage")}
+            testId="copy-message"
+            className={`${COPY_MESSAGE_CLASS} -ml-1.5`}
+          />
+        )}
       </div>
     </li>
   );

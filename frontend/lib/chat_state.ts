@@ -96,6 +96,8 @@ export interface ChatState {
   toolOrder: string[];
   notices: Notice[];
   nextId: number;
+  /** Claude's title for this conversation, once `conversation_titled` came (null before). */
+  generatedTitle: string | null;
 }
 
 export function initialChatState(): ChatState {
@@ -120,6 +122,7 @@ export function initialChatState(): ChatState {
     toolOrder: [],
     notices: [],
     nextId: 1,
+    generatedTitle: null,
   };
 }
 

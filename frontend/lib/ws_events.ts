@@ -25,7 +25,8 @@ export type ServerFrame =
   | ToolStarted
   | ToolFinished
   | ErrorFrame
-  | History;
+  | History
+  | ConversationTitled;
 /**
  * Who or what gave a call its final status.
  *
@@ -338,4 +339,20 @@ export interface HistoryToolCall {
   result?: string;
   status: ToolCallStatus;
   summary: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ConversationTitled".
+ */
+export interface ConversationTitled {
+  data: ConversationTitledData;
+  event: "conversation_titled";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ConversationTitledData".
+ */
+export interface ConversationTitledData {
+  title: string;
 }
