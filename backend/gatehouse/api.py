@@ -1,9 +1,10 @@
-"""HTTP routes under /api: the conversation list the sidebar shows, attachments' bytes, and
-the models a conversation may pick.
+"""HTTP routes under /api: the conversation list the sidebar shows, search, rename and pin,
+export and import, attachments' bytes, and the models a conversation may pick.
 
-The list is paged: newest first, `limit` rows at a time; when more follow, the response has a
-`X-Next-Cursor` header to pass back as `?cursor=`. The cursor is the (updated_at, id) of the
-page's last row, so a page never repeats or skips a row that did not change meanwhile.
+The list is paged: pinned first, then newest first, `limit` rows at a time; when more follow,
+the response has a `X-Next-Cursor` header to pass back as `?cursor=`. The cursor is the
+(pinned, updated_at, id) of the page's last row, so a page never repeats or skips a row that
+did not change meanwhile.
 """
 
 from __future__ import annotations
@@ -11,20 +12,34 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, FiniteFloat, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    FiniteFloat,
+    StrictBool,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from gatehouse.attachments import message_file
 from gatehouse.history import ui_messages, usage_frame
+from gatehouse.i18n import parse_locale
 from gatehouse.model_list import ModelList
+from gatehouse.sanitise import clean_text
+from gatehouse.search import MAX_QUERY_CHARS
+from gatehouse.search_query import SearchHit
 from gatehouse.sessions import Sessions
-from gatehouse.settings import Settings
-from gatehouse.store import Store
+from gatehouse.settings import Locale, Settings
+from gatehouse.store import ListCursor, Store
 from gatehouse.tool_call import ToolCallStatus
+from gatehouse.transfer import ExportedConversation, to_json, to_markdown
 from gatehouse.usage import Usage, total
 
 
@@ -33,6 +48,36 @@ class ConversationSummary(BaseModel):
     title: str
     created_at: datetime
     updated_at: datetime
+    pinned: bool = False
+
+
+class ConversationChange(BaseModel):
+    """What PATCH may change; a title is the person's from then on."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = None
+    pinned: bool | None = None
+
+
+class SnippetPartOut(BaseModel):
+    text: str
+    hit: bool
+
+
+class SearchMatchOut(BaseModel):
+    position: int  # the stored message's; -1 for the title
+    snippet: list[SnippetPartOut]
+
+
+class SearchResult(BaseModel):
+    id: str
+    title: str
+    updated_at: datetime
+    pinned: bool
+    matches: list[SearchMatchOut]
 
 
 class ConversationDetail(ConversationSummary):
@@ -126,6 +171,81 @@ def conversations_router(settings: Settings) -> APIRouter:
         raw, media_type = found
         return Response(raw, media_type=media_type, headers=ATTACHMENT_HEADERS)
 
+    @router.patch("/conversations/{conversation_id}")
+    async def change_conversation(
+        request: Request, conversation_id: str, change: ConversationChange
+    ) -> ConversationSummary:
+        store, _ = guard(request)
+        found = True
+        if change.title is not None:
+            found = await store.rename(conversation_id, clean_text(change.title))
+        if found and change.pinned is not None:
+            found = await store.set_pinned(conversation_id, change.pinned)
+        stored = await store.load_conversation(conversation_id) if found else None
+        if stored is None:
+            raise HTTPException(status_code=404, detail="conversation not found")
+        return _summary(stored.__dict__)
+
+    @router.get("/search")
+    async def search(
+        request: Request,
+        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS)],
+        limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    ) -> list[SearchResult]:
+        store, _ = guard(request)
+        return [_search_result(hit) for hit in await store.search(q, limit)]
+
+    @router.get("/conversations/{conversation_id}/export")
+    async def export_conversation(
+        request: Request,
+        conversation_id: str,
+        format: Literal["json", "markdown"] = "json",
+        locale: Annotated[str | None, Query(max_length=16)] = None,
+    ) -> Response:
+        store, _ = guard(request)
+        stored = await store.load_conversation(conversation_id)
+        if stored is None:
+            raise HTTPException(status_code=404, detail="conversation not found")
+        name = f"gatehouse-{conversation_id[:12]}"
+        if format == "markdown":
+            speakers = SPEAKERS[parse_locale(locale, settings.default_locale)]
+            return Response(
+                to_markdown(stored, speakers),
+                media_type="text/markdown; charset=utf-8",
+                headers=_attachment(f"{name}.md"),
+            )
+        return Response(
+            orjson.dumps(to_json(stored), option=orjson.OPT_INDENT_2),
+            media_type="application/json",
+            headers=_attachment(f"{name}.json"),
+        )
+
+    @router.post("/conversations/import", status_code=201)
+    async def import_conversation(request: Request) -> ConversationSummary:
+        store, _ = guard(request)
+        body = await _read_bounded(request, settings.max_import_bytes)
+        try:  # orjson: bounded nesting, and no lone surrogate gets in
+            document = ExportedConversation.model_validate(orjson.loads(body))
+        except orjson.JSONDecodeError:
+            raise HTTPException(status_code=422, detail="invalid JSON") from None
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_input=False, include_context=False)
+            raise HTTPException(status_code=422, detail=errors[:10]) from None
+        conversation_id = uuid.uuid4().hex
+        history = document.history()
+        await store.import_conversation(
+            conversation_id,
+            settings.default_locale,
+            clean_text(document.title),
+            document.pinned,
+            history,
+            [m.stopped for m in document.messages],
+            document.calls(),
+        )
+        stored = await store.load_conversation(conversation_id)
+        assert stored is not None
+        return _summary(stored.__dict__)
+
     @router.delete("/conversations/{conversation_id}", status_code=204)
     async def delete_conversation(request: Request, conversation_id: str) -> None:
         _, sessions = guard(request)
@@ -166,15 +286,51 @@ def models_router(settings: Settings) -> APIRouter:
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 NEXT_CURSOR_HEADER = "X-Next-Cursor"
-_CURSOR = TypeAdapter(tuple[FiniteFloat, Annotated[str, StringConstraints(max_length=64)]])
+_CURSOR = TypeAdapter(
+    tuple[StrictBool, FiniteFloat, Annotated[str, StringConstraints(max_length=64)]]
+)
+SPEAKERS: dict[Locale, tuple[str, str]] = {"pt-BR": ("Você", "Claude"), "en": ("You", "Claude")}
 
 
 def _cursor_of(row: dict[str, Any]) -> str:
-    raw = orjson.dumps([row["updated_at"], row["id"]])
+    raw = orjson.dumps([bool(row["pinned"]), row["updated_at"], row["id"]])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _read_cursor(cursor: str) -> tuple[float, str]:
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+async def _read_bounded(request: Request, limit: int) -> bytes:
+    """The request's body, refused with 413 as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status_code=413, detail="too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(status_code=413, detail="too large")
+    return bytes(body)
+
+
+def _search_result(hit: SearchHit) -> SearchResult:
+    return SearchResult(
+        id=hit.id,
+        title=hit.title,
+        updated_at=datetime.fromtimestamp(hit.updated_at, UTC),
+        pinned=hit.pinned,
+        matches=[
+            SearchMatchOut(
+                position=match.position,
+                snippet=[SnippetPartOut(text=p.text, hit=p.hit) for p in match.snippet],
+            )
+            for match in hit.matches
+        ],
+    )
+
+
+def _read_cursor(cursor: str) -> ListCursor:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return _CURSOR.validate_json(raw)
@@ -188,4 +344,5 @@ def _summary(row: dict[str, Any]) -> ConversationSummary:
         title=row["title"],
         created_at=datetime.fromtimestamp(row["created_at"], UTC),
         updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
+        pinned=bool(row.get("pinned", False)),
     )

@@ -23,6 +23,7 @@ from gatehouse.model_list import ModelList
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
+from gatehouse.titles import Titles
 from gatehouse.tool_hub import ToolHub
 from gatehouse.turn import Turns
 from gatehouse.workspace_server import build_workspace_server, remove_stale_partials
@@ -59,12 +60,14 @@ def create_app(settings: Settings) -> FastAPI:
                 settings.max_conversation_attachments_bytes,
             )
             pruning = asyncio.create_task(keep_pruning(versions), name="versions-retention")
+            titles = Titles(claude, store, settings.generate_titles)
             turns = Turns(
                 claude,
                 tools,
                 settings.tool_approval_timeout_s,
                 settings.max_message_chars,
                 limits,
+                titles,
             )
             sessions = Sessions(store, settings.resume_grace_s, turns)
             models = ModelList(claude, settings.anthropic_model, settings.models_cache_s)
@@ -79,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
                 pruning.cancel()
                 await asyncio.gather(pruning, return_exceptions=True)
                 await gateway.going_away()
+                await titles.aclose()
                 await store.close()
                 await claude.aclose()
 

@@ -46,6 +46,8 @@ TextSink = Callable[[str], None]  # called once per text delta; it must not bloc
 # and a thousand replies at once is a load the server is built for.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
 TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input streams as JSON
+SHORT_ANSWER_TIMEOUT_S = 20.0
+SHORT_ANSWER_MAX_TOKENS = 40
 RetrySink = Callable[[bool], None]  # True when the SDK retries a reply's request, False after
 ThinkingMode = Literal["enabled", "adaptive"]
 # What the API answers a thinking mode the model does not take (400 invalid_request_error):
@@ -208,6 +210,21 @@ class Claude:
             return {"type": "adaptive", "display": "summarized"}
         budget = self._settings.thinking_budget_tokens
         return {"type": "enabled", "budget_tokens": budget, "display": "summarized"}
+
+    async def short_answer(self, prompt: str) -> str:
+        """One small request, not streamed and not retried (a title): the text of the answer."""
+        if not self._has_key:
+            raise ModelError("unauthorized")
+        client = self._client.with_options(max_retries=0, timeout=SHORT_ANSWER_TIMEOUT_S)
+        try:
+            message = await client.messages.create(
+                model=self._settings.title_model,
+                max_tokens=SHORT_ANSWER_MAX_TOKENS,
+                messages=[{"role": "user", "content": prompt}],
+            )
+        except (anthropic.APIError, httpx2.TransportError) as exc:
+            raise classify_model_exception(exc) from exc
+        return clean_text("".join(b.text for b in message.content if b.type == "text"))
 
     async def _stream(
         self,

@@ -222,6 +222,10 @@ class ToolFinishedData(_Frame):
     code: str | None = None  # the error code of a call that did not end `done`
 
 
+class ConversationTitledData(_Frame):
+    title: str  # Claude's short title, given after the first reply
+
+
 class HistoryToolCall(_Frame):
     """A past call, drawn as its card after a reload: what ran, who decided, what came back."""
 
@@ -328,6 +332,12 @@ class History(_Frame):
     seq: int = 0
 
 
+class ConversationTitled(_Frame):
+    event: Literal["conversation_titled"] = "conversation_titled"
+    data: ConversationTitledData
+    seq: int = 0
+
+
 ServerFrame = Annotated[
     SessionCreated
     | StatusUpdate
@@ -340,7 +350,8 @@ ServerFrame = Annotated[
     | Error
     | History
     | AiThinking
-    | ConversationSettings,
+    | ConversationSettings
+    | ConversationTitled,
     Field(discriminator="event"),
 ]
 SERVER_FRAME = TypeAdapter[ServerFrame](ServerFrame)

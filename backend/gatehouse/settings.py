@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     thinking: bool = False
     thinking_budget_tokens: int = Field(default=4096, ge=1024, le=64_000)
     models_cache_s: float = Field(default=300.0, ge=0)  # how long the model list is kept
+    generate_titles: bool = True  # Claude names a conversation after its first reply
+    title_model: str = Field(default="claude-haiku-4-5", min_length=1)  # a cheap model will do
     system_prompt: str = (
         "You are Gatehouse, a helpful assistant. You may create files in the user's workspace "
         "with the create_file tool; every call is shown to the user, who approves or denies it."
@@ -65,6 +67,7 @@ class Settings(BaseSettings):
     max_attachments: int = Field(default=5, ge=0, le=100)
     max_attachments_bytes: int = Field(default=10 * 1_048_576, ge=0, le=32 * 1_048_576)
     max_conversation_attachments_bytes: int = Field(default=24 * 1_048_576, ge=0, le=32 * 1_048_576)
+    max_import_bytes: int = Field(default=20 * 1_048_576, ge=1024)  # an imported conversation
     outbox_frames: int = Field(default=10_000, ge=16)
     ws_compression: bool = False  # permessage-deflate: less bandwidth, more CPU and memory
     rate_limit_per_s: float = Field(default=10.0, gt=0)

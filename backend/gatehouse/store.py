@@ -24,6 +24,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +39,19 @@ from sqlalchemy import (
     Column,
     Connection,
     Float,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     delete,
     event,
     false,
     func,
     insert,
     select,
+    true,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -56,6 +60,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from gatehouse import metrics
 from gatehouse.conversation_settings import Choices
+from gatehouse.search import TITLE_POSITION, indexed_text, query_terms
+from gatehouse.search_query import SearchHit, find
 from gatehouse.tool_call import DecidedBy, ToolCallStatus
 
 JsonDict = dict[str, Any]
@@ -78,6 +84,8 @@ conversations = Table(
     # The conversation's own choices (conversation_settings.Choices); NULL: the default.
     Column("model", String(200), nullable=True),
     Column("thinking", Boolean, nullable=True),
+    Column("pinned", Boolean, nullable=False, server_default=false()),
+    Column("titled_by", String(16), nullable=False, server_default="words"),  # a TitledBy
 )
 messages = Table(
     "messages",
@@ -117,7 +125,24 @@ frames = Table(  # one row per write batch and conversation: frames first_seq..l
 )
 
 
+search_entries = Table(  # what search finds: gatehouse.search, migration 0009
+    "search_entries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("conversation_id", String(64), nullable=False),
+    Column("position", BigInteger, nullable=False),  # a message's, or TITLE_POSITION
+    Column("body", Text, nullable=False),
+    UniqueConstraint("conversation_id", "position", name="uq_search_entries_place"),
+)
+
 FrameRow = tuple[str, int, int, str]  # conversation_id, first_seq, last_seq, body
+ListCursor = tuple[bool, float, str]  # pinned, updated_at, id of a page's last row
+
+
+class TitledBy(StrEnum):
+    WORDS = "words"  # the first words of the first message
+    CLAUDE = "claude"
+    PERSON = "person"
 
 
 @dataclass(frozen=True)
@@ -149,6 +174,8 @@ class StoredConversation:
     stop_reasons: list[str | None] = field(default_factory=lambda: list[str | None]())
     hidden: list[bool] = field(default_factory=lambda: list[bool]())
     choices: Choices = NO_CHOICES
+    pinned: bool = False
+    titled_by: str = "words"
 
 
 WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
@@ -439,6 +466,8 @@ class Store:
             stop_reasons=[m.stop_reason for m in message_rows],
             hidden=[m.hidden for m in message_rows],
             choices=Choices(model=head.model, thinking=head.thinking),
+            pinned=head.pinned,
+            titled_by=head.titled_by,
         )
 
     async def load_message(self, conversation_id: str, position: int) -> JsonDict | None:
@@ -460,28 +489,72 @@ class Store:
             return [_stored_call(c) for c in calls]
 
     async def list_conversations(
-        self, limit: int = 200, after: tuple[float, str] | None = None
+        self, limit: int = 200, after: ListCursor | None = None
     ) -> list[JsonDict]:
-        """Newest first; `after` is the (updated_at, id) of the last row of the page before."""
-        newest_first = (conversations.c.updated_at.desc(), conversations.c.id.desc())
-        query = select(conversations).order_by(*newest_first).limit(limit)
+        """Pinned first, then newest first; `after` is the (pinned, updated_at, id) of the last
+        row of the page before."""
+        c = conversations.c
+        query = (
+            select(conversations).order_by(c.pinned.desc(), c.updated_at.desc(), c.id.desc())
+        ).limit(limit)
         if after is not None:
-            updated_at, conversation_id = after
-            query = query.where(
-                (conversations.c.updated_at < updated_at)
-                | (
-                    (conversations.c.updated_at == updated_at)
-                    & (conversations.c.id < conversation_id)
-                )
+            pinned, updated_at, conversation_id = after
+            later_in_group = (c.updated_at < updated_at) | (
+                (c.updated_at == updated_at) & (c.id < conversation_id)
             )
+            same_group = c.pinned.is_(true()) if pinned else c.pinned.is_(false())
+            rest = same_group & later_in_group
+            query = query.where((c.pinned.is_(false()) | rest) if pinned else rest)
         async with self._engine.connect() as connection:
             return [dict(row) for row in (await connection.execute(query)).mappings()]
+
+    async def rename(self, conversation_id: str, title: str) -> bool:
+        """The person's title: kept from now on (a generated one never replaces it)."""
+        return await self._set_title(conversation_id, title, TitledBy.PERSON)
+
+    async def set_generated_title(self, conversation_id: str, title: str) -> bool:
+        """Claude's title, only over the first words (not over the person's own)."""
+        return await self._set_title(conversation_id, title, TitledBy.CLAUDE, only_over="words")
+
+    async def _set_title(
+        self, conversation_id: str, title: str, by: str, only_over: str | None = None
+    ) -> bool:
+        query = update(conversations).where(conversations.c.id == conversation_id)
+        if only_over is not None:
+            query = query.where(conversations.c.titled_by == only_over)
+        statement = query.values(title=title, titled_by=by)
+
+        async def step(connection: AsyncConnection) -> bool:
+            if (await connection.execute(statement)).rowcount == 0:
+                return False
+            await _index(connection, conversation_id, TITLE_POSITION, title)
+            return True
+
+        return bool(await self.write(step))
+
+    async def set_pinned(self, conversation_id: str, pinned: bool) -> bool:
+        statement = (
+            update(conversations).where(conversations.c.id == conversation_id).values(pinned=pinned)
+        )
+
+        async def step(connection: AsyncConnection) -> bool:
+            return (await connection.execute(statement)).rowcount > 0
+
+        return bool(await self.write(step))
+
+    async def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Conversations whose title or messages hold every word of `query`, best first."""
+        terms = query_terms(query)
+        if not terms:
+            return []
+        async with self._engine.connect() as connection:
+            return await find(connection, terms, limit)
 
     async def delete_conversation(self, conversation_id: str) -> bool:
         await self.flush()  # frames still queued would outlive the deletion
 
         async def step(connection: AsyncConnection) -> bool:
-            for table in (frames, tool_calls, messages):
+            for table in (frames, tool_calls, messages, search_entries):
                 await connection.execute(
                     delete(table).where(table.c.conversation_id == conversation_id)
                 )
@@ -491,6 +564,49 @@ class Store:
             return result.rowcount > 0
 
         return bool(await self.write(step))
+
+    async def import_conversation(
+        self,
+        conversation_id: str,
+        locale: str,
+        title: str,
+        pinned: bool,
+        history: list[JsonDict],
+        stopped: list[bool],
+        calls: list[StoredToolCall],
+    ) -> None:
+        """A whole conversation in one transaction: all of it lands, or none."""
+        now = time.time()
+        head = {
+            "id": conversation_id,
+            "title": title,
+            "locale": locale,
+            "created_at": now,
+            "updated_at": now,
+            "pinned": pinned,
+            "titled_by": TitledBy.PERSON if title else TitledBy.WORDS,
+        }
+
+        async def step(connection: AsyncConnection) -> None:
+            await connection.execute(insert(conversations).values(**head))
+            await _index(connection, conversation_id, TITLE_POSITION, title)
+            for position, (message, was_stopped) in enumerate(zip(history, stopped, strict=True)):
+                row = {"role": message["role"], "content": message["content"]}
+                await connection.execute(
+                    insert(messages).values(
+                        conversation_id=conversation_id,
+                        position=position,
+                        stopped=was_stopped,
+                        **row,
+                    )
+                )
+                await _index(connection, conversation_id, position, indexed_text(row["content"]))
+            for order, call in enumerate(calls):  # requested_at keeps their order
+                await connection.execute(
+                    insert(tool_calls).values(**_call_row(conversation_id, call, now + order / 1e6))
+                )
+
+        await self.write(step)
 
     # ── messages ────────────────────────────────────────────────────────────────────────────
     async def save_message(
@@ -525,25 +641,14 @@ class Store:
                         conversation_id=conversation_id, position=position, **values
                     )
                 )
+            await _index(connection, conversation_id, position, indexed_text(message["content"]))
             await _touch(connection, conversation_id, message)
 
         await self.write(step)
 
     # ── tool calls ──────────────────────────────────────────────────────────────────────────
     async def save_tool_call(self, conversation_id: str, call: StoredToolCall) -> None:
-        row = {
-            "conversation_id": conversation_id,
-            "id": call.id,
-            "position": call.position,
-            "name": call.name,
-            "status": call.status,
-            "request_frame": call.request_frame,
-            "result": call.result,
-            "requested_at": time.time(),
-            "expires_at": call.expires_at,
-            "decided_by": call.decided_by,
-        }
-        query = insert(tool_calls).values(**row)
+        query = insert(tool_calls).values(**_call_row(conversation_id, call, time.time()))
 
         async def step(connection: AsyncConnection) -> None:
             await connection.execute(query)
@@ -584,10 +689,28 @@ async def _touch(connection: AsyncConnection, conversation_id: str, message: Jso
     title = _title_of(message)
     query = update(conversations).where(conversations.c.id == conversation_id)
     if title:  # the first words of the first user message name the conversation
-        await connection.execute(
+        named = await connection.execute(
             query.where(conversations.c.title == "").values(title=title, **values)
         )
+        if named.rowcount:
+            await _index(connection, conversation_id, TITLE_POSITION, title)
     await connection.execute(query.values(**values))
+
+
+async def _index(
+    connection: AsyncConnection, conversation_id: str, position: int, text: str
+) -> None:
+    """Keep what search finds at this place equal to `text` (none when it is blank)."""
+    place = (search_entries.c.conversation_id == conversation_id) & (
+        search_entries.c.position == position
+    )
+    await connection.execute(delete(search_entries).where(place))
+    if text.strip():
+        await connection.execute(
+            insert(search_entries).values(
+                conversation_id=conversation_id, position=position, body=text
+            )
+        )
 
 
 _SQLITE_INSERT_FRAMES_FROM_JSON = (
@@ -643,6 +766,21 @@ def _settle(
 def _fail_all(writes: list[_Write], error: Exception | None = None) -> None:
     for write in writes:
         _settle(write.done, error=error or StoreWriteError("the store is closed"))
+
+
+def _call_row(conversation_id: str, call: StoredToolCall, requested_at: float) -> JsonDict:
+    return {
+        "conversation_id": conversation_id,
+        "id": call.id,
+        "position": call.position,
+        "name": call.name,
+        "status": call.status,
+        "request_frame": call.request_frame,
+        "result": call.result,
+        "requested_at": requested_at,
+        "expires_at": call.expires_at,
+        "decided_by": call.decided_by,
+    }
 
 
 def _stored_call(row: Any) -> StoredToolCall:

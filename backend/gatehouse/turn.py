@@ -17,7 +17,7 @@ import asyncio
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import structlog
 
@@ -41,6 +41,9 @@ from gatehouse.store import StoredToolCall
 from gatehouse.tool_call import OPEN, DecidedBy, ToolCall, ToolCallStatus
 from gatehouse.tool_hub import ToolHub, ToolInfo
 from gatehouse.usage import Usage
+
+if TYPE_CHECKING:
+    from gatehouse.titles import Titles
 
 log = structlog.get_logger(__name__)
 
@@ -77,6 +80,7 @@ class Turns:
     approval_timeout_s: float
     max_message_chars: int
     attachment_limits: attachments.Limits = attachments.DEFAULT_LIMITS
+    titles: Titles | None = None  # names a conversation after its first reply
 
     def reply(self, session: Session, text: str, uploads: list[Upload] | None = None) -> bool:
         """Answer the person's message; False when a reply runs (the person is told: busy)."""
@@ -135,6 +139,7 @@ class Turn:
         self._cancel_requested = False
         self._task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Future[bool]] = set()  # approvals being stored
+        self._first_reply = text is not None and all(m["role"] == "user" for m in session.history)
 
     # ── what the conversation sees ──────────────────────────────────────────────────────────
     def start(self) -> asyncio.Task[None]:
@@ -227,6 +232,8 @@ class Turn:
             self._approvals.clear()
             self._requests.clear()
         self._complete(reason)
+        if reason == "ok" and self._first_reply and self._kit.titles is not None:
+            self._kit.titles.after_first_reply(session, session.history)
 
     def _complete(self, reason: Reason) -> None:
         """The one end of every reply."""

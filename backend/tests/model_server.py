@@ -21,7 +21,8 @@ reply is sent, with no `connection: close` header); for load tests, deltas ({cou
 max_bytes}: generated text instead of `text`), sse (a recorded event stream, sent as it is,
 one event per chunk) and stamp (true: each text delta starts with
 `@<time.time_ns() when sent>@`, the first with `@<sent>@<request received>@`).
-Unscripted requests get an echo of the last user turn.
+Unscripted requests get an echo of the last user turn. A request without `stream: true` (a
+conversation's title) is answered with one JSON Message holding the reply's text.
 
 `usage` is reported as the API does (tests/model_usage.py): `cache_control` breakpoints (at
 most 4) write and read prompt-cache prefixes, `input_tokens` is the rest, `output_tokens` an
@@ -303,7 +304,11 @@ class ModelServer:
             return await _send_recorded(writer, reply["sse"], request_id)
         usage = {**self.cache.usage(body), **reply.get("usage", {})}
         recorded.usage = usage
-        return await self._stream(writer, body, {**reply, "usage": usage}, request_id, received_ns)
+        reply = {**reply, "usage": usage}
+        if not body.get("stream"):
+            await _send_json(writer, 200, _whole_message(body, reply, request_id), request_id)
+            return True
+        return await self._stream(writer, body, reply, request_id, received_ns)
 
     def _issue_thinking(self, events: list[Any]) -> None:
         """Remember the thinking blocks of a stream, as a client accumulates them."""
@@ -815,6 +820,21 @@ def _text_of(content: Any) -> str:
         elif block.get("type") == "tool_result":
             parts.append(_text_of(block.get("content")))
     return "\n".join(parts)
+
+
+def _whole_message(body: JsonDict, reply: JsonDict, request_id: str) -> JsonDict:
+    """A request without `stream`: the reply's text as one Message object."""
+    text = "".join(reply.get("text", []))
+    return {
+        "id": f"msg_{request_id}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "claude-test"),
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": reply.get("stop_reason", "end_turn"),
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": max(1, len(text.split()))},
+    }
 
 
 def _default_reply(body: JsonDict) -> JsonDict:

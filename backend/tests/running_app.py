@@ -101,6 +101,7 @@ def start_app(model: ModelServer, workdir: Path, **env: str) -> RunningApp:
         "WORKSPACE_DIR": str(workspace),
         "LOG_LEVEL": "info",
         "FRONTEND_DIR": str(workdir / "no-frontend"),
+        "GENERATE_TITLES": "false",  # tests that count Claude's requests expect only replies
         **env,
     }
     environment = {k: v for k, v in environment.items() if v != ""}

@@ -280,10 +280,10 @@ async def test_the_list_pages_by_cursor_without_repeats_or_gaps(store: Store) ->
     for n in range(7):
         await store.create_conversation(f"p{n}", "en")
     listed: list[str] = []
-    after: tuple[float, str] | None = None
+    after: tuple[bool, float, str] | None = None
     while page := await store.list_conversations(3, after=after):
         listed += [row["id"] for row in page]
-        after = (page[-1]["updated_at"], page[-1]["id"])
+        after = (page[-1]["pinned"], page[-1]["updated_at"], page[-1]["id"])
     assert sorted(listed) == sorted(["a", "b", *(f"p{n}" for n in range(7))])
     assert len(listed) == len(set(listed))
 

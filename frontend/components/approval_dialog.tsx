@@ -29,7 +29,12 @@ export function ApprovalDialog({
   const descriptionId = useId();
   const ref = useRef<HTMLDivElement>(null);
   const deny = useCallback(() => onDecide(false), [onDecide]);
-  useFocusTrap(ref, deny);
+  // Once decided, focus goes to the call's card in the reply, where its outcome shows.
+  const toolCard = useCallback(
+    () => document.querySelector<HTMLElement>(`[data-tool-id="${CSS.escape(call.id)}"]`),
+    [call.id],
+  );
+  useFocusTrap(ref, deny, toolCard);
 
   const preview = call.preview;
   const content = typeof call.input.content === "string" ? call.input.content : null;

@@ -1,15 +1,26 @@
 "use client";
 // The conversations: start a new one, switch to one, delete one (after a confirmation, see
 // delete_conversation_dialog.tsx). Beside the chat on wide screens; a drawer on narrow ones.
-import { memo, useCallback, useId, type KeyboardEvent } from "react";
-import type { ConversationSummary } from "@/lib/conversations_api";
+import { memo, useCallback, useId, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import type { ConversationSummary, ExportFormat } from "@/lib/conversations_api";
 import { formatRelative } from "@/lib/format";
 import type { Locale } from "@/lib/i18n";
 import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { useConversationList, useConversationsSelector } from "@/lib/use_conversations";
 import { useNow } from "@/lib/use_now";
 import { useLocale, useT } from "@/lib/use_preferences";
-import { ChatIcon, CloseIcon, GateIcon, PlusIcon, ShieldIcon, TrashIcon } from "./icons";
+import {
+  ChatIcon,
+  CloseIcon,
+  DownloadIcon,
+  GateIcon,
+  PencilIcon,
+  PinIcon,
+  PlusIcon,
+  ShieldIcon,
+  TrashIcon,
+} from "./icons";
+import { ImportButton, SearchBox, SearchResults } from "./sidebar_search";
 
 export const SIDEBAR_NAV_ID = "conversation-nav";
 
@@ -47,6 +58,8 @@ export function ConversationSidebar({
   const askDelete = useCallback((id: string) => list.askDelete(id), [list]);
 
   const loading = (status === "idle" || status === "loading") && items.length === 0;
+  const searching = useConversationsSelector((s) => s.query.trim() !== "");
+  const actionFailed = useConversationsSelector((s) => s.actionFailed);
 
   return (
     <nav
@@ -85,8 +98,10 @@ export function ConversationSidebar({
           <PlusIcon className="text-base" />
           {t("header.newChat")}
         </button>
+        <ImportButton onImported={open} />
       </div>
 
+      <SearchBox />
       <h2
         id={headingId}
         className="shrink-0 px-5 pb-1.5 text-[11px] font-semibold tracking-wide text-zinc-500 uppercase dark:text-zinc-400"
@@ -95,6 +110,11 @@ export function ConversationSidebar({
       </h2>
 
       <div className="min-h-0 flex-1 space-y-2 overflow-y-auto px-3 pb-3">
+        {actionFailed && (
+          <p role="alert" data-testid="sidebar-action-failed" className="px-2 text-xs text-rose-700 dark:text-rose-300">
+            {t("sidebar.actionFailed")}
+          </p>
+        )}
         {status === "error" && (
           <div
             role="alert"
@@ -111,15 +131,16 @@ export function ConversationSidebar({
             </button>
           </div>
         )}
-        {loading && <ListSkeleton label={t("sidebar.loading")} />}
-        {status === "ready" && items.length === 0 && (
+        {searching && <SearchResults onOpen={open} />}
+        {!searching && loading && <ListSkeleton label={t("sidebar.loading")} />}
+        {!searching && status === "ready" && items.length === 0 && (
           <div data-testid="sidebar-empty" className="px-2 py-6 text-center text-sm text-zinc-500 dark:text-zinc-400">
             <ChatIcon className="mx-auto mb-2 text-2xl text-zinc-300 dark:text-zinc-600" />
             <p className="font-medium text-zinc-700 dark:text-zinc-300">{t("sidebar.empty")}</p>
             <p className="mt-1 text-xs">{t("sidebar.emptyHint")}</p>
           </div>
         )}
-        {items.length > 0 && (
+        {!searching && items.length > 0 && (
           <ConversationItems
             items={items}
             activeId={activeId}
@@ -127,7 +148,7 @@ export function ConversationSidebar({
             onDelete={askDelete}
           />
         )}
-        {hasMore && (
+        {!searching && hasMore && (
           <button
             type="button"
             onClick={() => void list.loadMore()}
@@ -227,49 +248,176 @@ const ConversationItem = memo(function ConversationItem({
   onDelete: (id: string) => void;
 }) {
   const t = useT();
+  const list = useConversationList();
+  const [renaming, setRenaming] = useState(false);
   const updated = Date.parse(item.updated_at);
   const exact = Number.isNaN(updated)
     ? ""
     : new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(updated);
+  const exportAs = async (format: ExportFormat) => {
+    const file = await list.exportFile(item.id, format, locale);
+    if (file) saveFile(file.name, file.blob);
+  };
+  const title = item.title;
   return (
-    <li className="group relative" data-testid="conversation-item" data-id={item.id} data-active={active}>
-      <button
-        type="button"
-        onClick={() => onOpen(item.id)}
-        aria-current={active ? "page" : undefined}
-        data-conversation-id={item.id}
-        className={`flex w-full flex-col items-start gap-0.5 rounded-lg py-2 pr-10 pl-3 text-left transition focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-500 ${
-          active
-            ? "bg-indigo-50 text-indigo-950 dark:bg-indigo-950/60 dark:text-indigo-50"
-            : "text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800/70"
-        }`}
-      >
-        <span className="w-full truncate text-sm font-medium" data-testid="conversation-title" title={item.title}>
-          {item.title}
-        </span>
-        {!Number.isNaN(updated) && (
-          <time
-            dateTime={item.updated_at}
-            title={exact}
-            className={`text-xs ${active ? "text-indigo-700/80 dark:text-indigo-300/80" : "text-zinc-500 dark:text-zinc-400"}`}
+    <li
+      className="group relative"
+      data-testid="conversation-item"
+      data-id={item.id}
+      data-active={active}
+      data-pinned={item.pinned || undefined}
+    >
+      {renaming ? (
+        <RenameField
+          title={title}
+          onDone={(next) => {
+            setRenaming(false);
+            if (next !== null && next.trim() !== title) void list.rename(item.id, next);
+          }}
+        />
+      ) : (
+        <button
+          type="button"
+          onClick={() => onOpen(item.id)}
+          aria-current={active ? "page" : undefined}
+          data-conversation-id={item.id}
+          className={`flex w-full flex-col items-start gap-0.5 rounded-lg py-2 pr-3 pl-3 text-left transition focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-500 ${
+            active
+              ? "bg-indigo-50 text-indigo-950 dark:bg-indigo-950/60 dark:text-indigo-50"
+              : "text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800/70"
+          }`}
+        >
+          <span className="flex w-full items-center gap-1.5 text-sm font-medium">
+            {item.pinned && (
+              <PinIcon className="shrink-0 text-xs text-indigo-500" aria-label={t("sidebar.pinned")} />
+            )}
+            <span className="truncate" data-testid="conversation-title" title={title}>
+              {title}
+            </span>
+          </span>
+          {!Number.isNaN(updated) && (
+            <time
+              dateTime={item.updated_at}
+              title={exact}
+              className={`text-xs ${active ? "text-indigo-700/80 dark:text-indigo-300/80" : "text-zinc-500 dark:text-zinc-400"}`}
+            >
+              {formatRelative(updated, now, locale)}
+            </time>
+          )}
+        </button>
+      )}
+      {!renaming && (
+        <div
+          className={`absolute right-1 bottom-1 flex items-center gap-0.5 rounded-md bg-white/95 px-0.5 dark:bg-zinc-900/95 ${
+            active ? "" : "lg:opacity-0 lg:group-focus-within:opacity-100 lg:group-hover:opacity-100"
+          }`}
+        >
+          <RowAction
+            label={t(item.pinned ? "sidebar.unpin" : "sidebar.pin", { title })}
+            testId="pin-conversation"
+            pressed={Boolean(item.pinned)}
+            onClick={() => void list.togglePin(item.id)}
           >
-            {formatRelative(updated, now, locale)}
-          </time>
-        )}
-      </button>
-      <button
-        type="button"
-        onClick={() => onDelete(item.id)}
-        aria-label={t("sidebar.delete", { title: item.title })}
-        title={t("sidebar.delete", { title: item.title })}
-        data-testid="delete-conversation"
-        data-delete-for={item.id}
-        className={`absolute top-1/2 right-1.5 grid size-7 -translate-y-1/2 place-items-center rounded-md text-zinc-400 transition hover:bg-rose-50 hover:text-rose-600 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-rose-500 dark:text-zinc-500 dark:hover:bg-rose-950/60 dark:hover:text-rose-300 ${
-          active ? "" : "lg:opacity-0 lg:group-focus-within:opacity-100 lg:group-hover:opacity-100"
-        }`}
-      >
-        <TrashIcon />
-      </button>
+            <PinIcon />
+          </RowAction>
+          <RowAction label={t("sidebar.rename", { title })} testId="rename-conversation" onClick={() => setRenaming(true)}>
+            <PencilIcon />
+          </RowAction>
+          <RowAction
+            label={t("sidebar.exportMarkdown", { title })}
+            testId="export-markdown"
+            onClick={() => void exportAs("markdown")}
+          >
+            <DownloadIcon />
+          </RowAction>
+          <RowAction label={t("sidebar.exportJson", { title })} testId="export-json" onClick={() => void exportAs("json")}>
+            <span className="text-[9px] font-bold">{"{}"}</span>
+          </RowAction>
+          <RowAction
+            label={t("sidebar.delete", { title })}
+            testId="delete-conversation"
+            deleteFor={item.id}
+            danger
+            onClick={() => onDelete(item.id)}
+          >
+            <TrashIcon />
+          </RowAction>
+        </div>
+      )}
     </li>
   );
 });
+
+function RowAction({
+  label,
+  testId,
+  onClick,
+  pressed,
+  deleteFor,
+  danger = false,
+  children,
+}: {
+  label: string;
+  testId: string;
+  onClick: () => void;
+  pressed?: boolean;
+  /** The delete button says whose it is: focus comes back to it (delete dialog). */
+  deleteFor?: string;
+  danger?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <button
+      type="button"
+      onClick={onClick}
+      aria-label={label}
+      aria-pressed={pressed}
+      title={label}
+      data-testid={testId}
+      data-delete-for={deleteFor}
+      className={`grid size-6 place-items-center rounded-md text-zinc-400 transition focus-visible:outline-2 dark:text-zinc-500 ${
+        danger
+          ? "hover:bg-rose-50 hover:text-rose-600 focus-visible:outline-rose-500 dark:hover:bg-rose-950/60 dark:hover:text-rose-300"
+          : "hover:bg-zinc-100 hover:text-zinc-800 focus-visible:outline-indigo-500 dark:hover:bg-zinc-800 dark:hover:text-zinc-100"
+      } ${pressed ? "text-indigo-600 dark:text-indigo-400" : ""}`}
+    >
+      {children}
+    </button>
+  );
+}
+
+/** The title as a text field: Enter or leaving it saves, Escape keeps the old one. */
+function RenameField({ title, onDone }: { title: string; onDone: (title: string | null) => void }) {
+  const t = useT();
+  const done = useRef(false);
+  const finish = (value: string | null) => {
+    if (done.current) return;
+    done.current = true;
+    onDone(value);
+  };
+  return (
+    <input
+      autoFocus
+      defaultValue={title}
+      maxLength={200}
+      aria-label={t("sidebar.renameLabel")}
+      data-testid="rename-input"
+      onKeyDown={(event) => {
+        if (event.key === "Enter") finish(event.currentTarget.value);
+        if (event.key === "Escape") finish(null);
+      }}
+      onBlur={(event) => finish(event.currentTarget.value)}
+      className="h-9 w-full rounded-lg border border-indigo-300 bg-white px-3 text-sm outline-none focus:ring-2 focus:ring-indigo-500 dark:border-indigo-700 dark:bg-zinc-900"
+    />
+  );
+}
+
+/** Hand a file to the browser to save. */
+function saveFile(name: string, blob: Blob) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}

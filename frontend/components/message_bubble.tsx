@@ -11,6 +11,7 @@ import { useT } from "@/lib/use_preferences";
 import { AssistantAvatar } from "./assistant_avatar";
 import { AttachmentList } from "./attachment_list";
 import { AssistantPartView } from "./assistant_part_view";
+import { CopyButton } from "./copy_button";
 import { StopIcon } from "./icons";
 import { UsageLine } from "./usage_line";
 
@@ -24,20 +25,40 @@ export const MessageBubble = memo(function MessageBubble({ id }: { id: string })
   );
 });
 
+const COPY_MESSAGE_CLASS =
+  "grid size-7 place-items-center rounded-md text-zinc-400 opacity-0 transition group-hover:opacity-100 group-focus-within:opacity-100 hover:bg-zinc-100 hover:text-zinc-800 focus-visible:opacity-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:bg-zinc-800 dark:hover:text-zinc-100";
+
+/** A reply's Markdown, as Claude wrote it (its text parts, in order). */
+function markdownOf(message: AssistantChatMessage): string {
+  return message.parts
+    .flatMap((part) => (part.type === "text" ? [part.text] : []))
+    .join("\n\n");
+}
+
 function UserBubble({ message }: { message: UserChatMessage }) {
   const t = useT();
   return (
-    <li className="flex flex-col items-end gap-2" data-testid="message-user">
-      <span className="sr-only">{t("message.you")}: </span>
-      {message.attachments?.length ? <AttachmentList files={message.attachments} /> : null}
+    <li className="group flex items-start justify-end gap-1" data-testid="message-user">
       {message.text && (
-        <div
-          data-testid="message-content"
-          className="max-w-[85%] rounded-2xl rounded-br-md bg-indigo-600 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap break-words text-white shadow-sm shadow-indigo-600/20"
-        >
-          {message.text}
-        </div>
+        <CopyButton
+          text={() => message.text}
+          label={t("message.copyMessage")}
+          testId="copy-message"
+          className={`${COPY_MESSAGE_CLASS} mt-1.5`}
+        />
       )}
+      <div className="flex max-w-[85%] flex-col items-end gap-2">
+        <span className="sr-only">{t("message.you")}: </span>
+        {message.attachments?.length ? <AttachmentList files={message.attachments} /> : null}
+        {message.text && (
+          <div
+            data-testid="message-content"
+            className="max-w-full rounded-2xl rounded-br-md bg-indigo-600 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap break-words text-white shadow-sm shadow-indigo-600/20"
+          >
+            {message.text}
+          </div>
+        )}
+      </div>
     </li>
   );
 }
@@ -47,7 +68,7 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
   const last = message.parts.length - 1;
   return (
     <li
-      className="flex gap-3"
+      className="group flex gap-3"
       data-testid="message-assistant"
       data-streaming={message.streaming}
       aria-busy={message.streaming}
@@ -83,6 +104,14 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
         )}
         {message.stopReason === "max_tokens" && <CutNotice id={message.id} />}
         {message.usage && !message.streaming && <UsageLine usage={message.usage} />}
+        {!message.streaming && markdownOf(message) !== "" && (
+          <CopyButton
+            text={() => markdownOf(message)}
+            label={t("message.copyMessage")}
+            testId="copy-message"
+            className={`${COPY_MESSAGE_CLASS} -ml-1.5`}
+          />
+        )}
       </div>
     </li>
   );

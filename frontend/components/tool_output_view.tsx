@@ -31,7 +31,9 @@ export const ToolOutputView = memo(function ToolOutputView({ toolUseId }: { tool
       data-state={call.state}
       data-tool-id={call.id}
       aria-label={`${call.name}${path ? ` ${path}` : ""}`}
-      className="overflow-hidden rounded-xl border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900"
+      // Focus lands here after the approval dialog closes (approval_dialog.tsx).
+      tabIndex={-1}
+      className="overflow-hidden rounded-xl outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 border border-zinc-200 bg-white shadow-xs dark:border-zinc-800 dark:bg-zinc-900"
     >
       <header className="flex items-center gap-2.5 border-b border-zinc-100 px-4 py-2.5 dark:border-zinc-800">
         <FileIcon className="shrink-0 text-base text-zinc-400" />

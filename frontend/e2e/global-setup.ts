@@ -104,6 +104,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       FRONTEND_DIR: join(FRONTEND, "out"),
       TOOL_CHUNK_BYTES: "1024",
       LOG_LEVEL: "info",
+      GENERATE_TITLES: "false", // the sidebar's titles stay the first words the tests typed
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

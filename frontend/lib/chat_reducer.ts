@@ -108,6 +108,8 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
       return onError(state, frame);
     case "history":
       return onHistory(state, frame);
+    case "conversation_titled":
+      return { ...state, generatedTitle: frame.data.title };
     default:
       return assertNever(frame);
   }

@@ -116,6 +116,8 @@ export interface ChatState {
   toolOrder: string[];
   notices: Notice[];
   nextId: number;
+  /** Claude's title for this conversation, once `conversation_titled` came (null before). */
+  generatedTitle: string | null;
 }
 
 export function initialChatState(): ChatState {
@@ -141,6 +143,7 @@ export function initialChatState(): ChatState {
     toolOrder: [],
     notices: [],
     nextId: 1,
+    generatedTitle: null,
   };
 }
 

@@ -6,7 +6,7 @@
 // out. The API pages: a refresh loads the first page, `loadMore` appends the next; once more
 // pages were loaded, a refresh keeps them below the new first page.
 import type { ChatState } from "./chat_state";
-import type { ConversationSummary, ConversationsApi } from "./conversations_api";
+import type { ConversationSummary, ConversationsApi, ExportFormat, SearchResult } from "./conversations_api";
 
 export type ListStatus = "idle" | "loading" | "ready" | "error";
 
@@ -21,6 +21,13 @@ export interface ConversationListState {
   confirming: ConversationSummary | null;
   deleting: boolean;
   deleteFailed: boolean;
+  /** The search box's text; the list shows `results` instead of `items` while it is set. */
+  query: string;
+  /** The answer to `query` (null while it is asked); "error" when asking failed. */
+  results: SearchResult[] | null;
+  searchFailed: boolean;
+  /** A rename, pin, export or import failed (cleared by the next one). */
+  actionFailed: boolean;
 }
 
 const INITIAL: ConversationListState = {
@@ -31,7 +38,14 @@ const INITIAL: ConversationListState = {
   confirming: null,
   deleting: false,
   deleteFailed: false,
+  query: "",
+  results: null,
+  searchFailed: false,
+  actionFailed: false,
 };
+
+/** How long typing must pause before a search is sent (ms). */
+export const SEARCH_DEBOUNCE_MS = 200;
 
 interface ChatSource {
   getSnapshot(): ChatState;
@@ -40,7 +54,8 @@ interface ChatSource {
 
 /**
  * Whether the list is out of date after the chat went from `prev` to `next`: a reply ended
- * (its conversation moved to the top), or the open conversation got its first message (the
+ * (its conversation moved to the top), Claude titled the conversation, or the open
+ * conversation got its first message (the
  * server saves it, title included, before it says the AI is typing) and is not listed yet.
  */
 export function needsRefresh(
@@ -49,6 +64,7 @@ export function needsRefresh(
   listed: (id: string) => boolean,
 ): boolean {
   if (prev.turnOpen && !next.turnOpen) return true;
+  if (prev.generatedTitle !== next.generatedTitle && next.generatedTitle !== null) return true;
   return !prev.aiTyping && next.aiTyping && next.sessionId !== null && !listed(next.sessionId);
 }
 
@@ -61,6 +77,8 @@ export class ConversationList {
   /** Pages past the first were loaded: a refresh keeps them (the cursor is by position in
    * time, so the one after them stays valid). */
   private loadedMore = false;
+  private searchTimer: ReturnType<typeof setTimeout> | null = null;
+  private searching: AbortController | null = null;
 
   constructor(api: ConversationsApi) {
     this.api = api;
@@ -156,6 +174,77 @@ export class ConversationList {
     });
     void this.refresh();
     return true;
+  }
+
+  /** The search box changed: ask the server once typing pauses; the last query wins. */
+  setQuery(query: string): void {
+    if (this.searchTimer !== null) clearTimeout(this.searchTimer);
+    this.searching?.abort();
+    this.searching = null;
+    this.set({ query, results: null, searchFailed: false });
+    if (query.trim() === "") return;
+    this.searchTimer = setTimeout(() => void this.search(query), SEARCH_DEBOUNCE_MS);
+  }
+
+  private async search(query: string): Promise<void> {
+    this.searchTimer = null;
+    const controller = new AbortController();
+    this.searching = controller;
+    try {
+      const results = await this.api.search(query, controller.signal);
+      if (this.searching === controller) this.set({ results });
+    } catch {
+      if (this.searching === controller) this.set({ results: [], searchFailed: true });
+    }
+  }
+
+  /** Rename (a blank title changes nothing); true once stored. */
+  async rename(id: string, title: string): Promise<boolean> {
+    if (title.trim() === "") return false;
+    return this.change(id, { title: title.trim() });
+  }
+
+  async togglePin(id: string): Promise<boolean> {
+    const item = this.find(id);
+    return item ? this.change(id, { pinned: !item.pinned }) : false;
+  }
+
+  private async change(id: string, change: { title?: string; pinned?: boolean }): Promise<boolean> {
+    try {
+      const stored = await this.api.update(id, change);
+      const items = this.state.items.map((item) => (item.id === id ? { ...item, ...stored } : item));
+      this.set({ items, actionFailed: false });
+    } catch {
+      this.set({ actionFailed: true });
+      return false;
+    }
+    void this.refresh(); // a pin moves the row
+    return true;
+  }
+
+  /** The conversation as a file to save; null when the server refused. */
+  async exportFile(id: string, format: ExportFormat, locale: string): Promise<{ name: string; blob: Blob } | null> {
+    try {
+      const file = await this.api.exportFile(id, format, locale);
+      this.set({ actionFailed: false });
+      return file;
+    } catch {
+      this.set({ actionFailed: true });
+      return null;
+    }
+  }
+
+  /** Import a JSON export; the new conversation's id, or null when it was refused. */
+  async importFile(text: string): Promise<string | null> {
+    try {
+      const made = await this.api.importFile(text);
+      this.set({ actionFailed: false });
+      await this.refresh();
+      return made.id;
+    } catch {
+      this.set({ actionFailed: true });
+      return null;
+    }
   }
 
   private async load(): Promise<void> {

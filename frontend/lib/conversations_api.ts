@@ -1,5 +1,6 @@
-// The conversations HTTP API (/api/conversations): list and delete. The sidebar reaches it
-// through this interface, so tests can put a stand-in behind it.
+// The conversations HTTP API (/api/conversations, /api/search): list, delete, rename, pin,
+// search, export and import. The sidebar reaches it through this interface, so tests can put a
+// stand-in behind it.
 
 export interface ConversationSummary {
   id: string;
@@ -7,7 +8,26 @@ export interface ConversationSummary {
   /** ISO 8601 timestamps, as the server sends them. */
   created_at: string;
   updated_at: string;
+  /** Pinned conversations are listed first. */
+  pinned?: boolean;
 }
+
+/** A piece of a search snippet; `hit` pieces matched the query. */
+export interface SnippetPart {
+  text: string;
+  hit: boolean;
+}
+
+export interface SearchResult {
+  id: string;
+  title: string;
+  updated_at: string;
+  pinned: boolean;
+  /** The best matches: a message's (`position` ≥ 0) or the title's (-1). */
+  matches: { position: number; snippet: SnippetPart[] }[];
+}
+
+export type ExportFormat = "json" | "markdown";
 
 /** One page of the list, and the cursor of the next page (null on the last one). */
 export interface ConversationPage {
@@ -23,6 +43,14 @@ export interface ConversationsApi {
   list(cursor?: string | null): Promise<ConversationPage>;
   /** Resolves once the conversation is gone (also when it already was: 404). */
   remove(id: string): Promise<void>;
+  /** Rename or pin; resolves with the conversation as stored. */
+  update(id: string, change: { title?: string; pinned?: boolean }): Promise<ConversationSummary>;
+  /** Conversations whose title or messages hold every word of `query`, best first. */
+  search(query: string, signal?: AbortSignal): Promise<SearchResult[]>;
+  /** The conversation as a file: its name and its contents. */
+  exportFile(id: string, format: ExportFormat, locale: string): Promise<{ name: string; blob: Blob }>;
+  /** A JSON export read back as a new conversation. */
+  importFile(body: string): Promise<ConversationSummary>;
 }
 
 export class ApiError extends Error {
@@ -64,14 +92,32 @@ export interface HttpApiOptions {
   fetch?: typeof fetch;
 }
 
+function isSearchResult(value: unknown): value is SearchResult {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.id === "string" && typeof v.title === "string" && Array.isArray(v.matches);
+}
+
+function fileName(response: Response, fallback: string): string {
+  const match = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "");
+  return match?.[1] ?? fallback;
+}
+
 export function httpConversationsApi(options: HttpApiOptions): ConversationsApi {
-  const request = async (method: "GET" | "DELETE", path: string): Promise<Response> => {
+  const call = async (
+    method: "GET" | "DELETE" | "PATCH" | "POST",
+    path: string,
+    body?: string,
+    signal?: AbortSignal,
+  ): Promise<Response> => {
     const headers: Record<string, string> = { accept: "application/json" };
     const token = options.token();
     if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
     const doFetch = options.fetch ?? fetch;
-    return doFetch(`${options.base()}/api/conversations${path}`, { method, headers, cache: "no-store" });
+    return doFetch(`${options.base()}/api${path}`, { method, headers, body, signal, cache: "no-store" });
   };
+  const request = (method: "GET" | "DELETE", path: string) => call(method, `/conversations${path}`);
 
   return {
     async list(cursor) {
@@ -87,6 +133,32 @@ export function httpConversationsApi(options: HttpApiOptions): ConversationsApi 
       const response = await request("DELETE", `/${encodeURIComponent(id)}`);
       if (response.ok || response.status === 404) return;
       throw new ApiError(response.status, `delete failed: ${response.status}`);
+    },
+    async update(id, change) {
+      const response = await call("PATCH", `/conversations/${encodeURIComponent(id)}`, JSON.stringify(change));
+      const body: unknown = response.ok ? await response.json() : null;
+      if (!isSummary(body)) throw new ApiError(response.status, `update failed: ${response.status}`);
+      return body;
+    },
+    async search(query, signal) {
+      const params = new URLSearchParams({ q: query });
+      const response = await call("GET", `/search?${params.toString()}`, undefined, signal);
+      if (!response.ok) throw new ApiError(response.status, `search failed: ${response.status}`);
+      const body: unknown = await response.json();
+      return Array.isArray(body) ? body.filter(isSearchResult) : [];
+    },
+    async exportFile(id, format, locale) {
+      const params = new URLSearchParams({ format, locale });
+      const response = await call("GET", `/conversations/${encodeURIComponent(id)}/export?${params.toString()}`);
+      if (!response.ok) throw new ApiError(response.status, `export failed: ${response.status}`);
+      const extension = format === "json" ? "json" : "md";
+      return { name: fileName(response, `gatehouse.${extension}`), blob: await response.blob() };
+    },
+    async importFile(text) {
+      const response = await call("POST", "/conversations/import", text);
+      const body: unknown = response.ok ? await response.json() : null;
+      if (!isSummary(body)) throw new ApiError(response.status, `import failed: ${response.status}`);
+      return body;
     },
   };
 }

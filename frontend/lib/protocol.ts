@@ -20,6 +20,7 @@ const KNOWN_EVENTS: Record<ServerEvent, true> = {
   tool_finished: true,
   error: true,
   history: true,
+  conversation_titled: true,
 };
 const SERVER_EVENTS: ReadonlySet<string> = new Set(Object.keys(KNOWN_EVENTS));
 

@@ -16,13 +16,20 @@ function focusables(root: HTMLElement): HTMLElement[] {
 
 /**
  * Keep keyboard focus inside `ref` while mounted: focus it on open, cycle Tab/Shift+Tab within
- * it, pull stray focus back, call `onEscape` on Escape, and give focus back on close.
+ * it, pull stray focus back, call `onEscape` on Escape, and on close give focus to `returnTo()`
+ * when it names an element, else back to where it was.
  */
-export function useFocusTrap(ref: RefObject<HTMLElement | null>, onEscape: () => void): void {
+export function useFocusTrap(
+  ref: RefObject<HTMLElement | null>,
+  onEscape: () => void,
+  returnTo?: () => HTMLElement | null,
+): void {
   const escape = useRef(onEscape);
+  const target = useRef(returnTo);
   useEffect(() => {
     escape.current = onEscape;
-  }, [onEscape]);
+    target.current = returnTo;
+  }, [onEscape, returnTo]);
 
   useEffect(() => {
     const root = ref.current;
@@ -62,7 +69,9 @@ export function useFocusTrap(ref: RefObject<HTMLElement | null>, onEscape: () =>
     return () => {
       document.removeEventListener("keydown", onKeyDown);
       document.removeEventListener("focusin", onFocusIn);
-      if (previous?.isConnected) previous.focus();
+      const chosen = target.current?.();
+      if (chosen?.isConnected) chosen.focus();
+      else if (previous?.isConnected) previous.focus();
     };
   }, [ref]);
 }

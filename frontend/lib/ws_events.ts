@@ -27,7 +27,8 @@ export type ServerFrame =
   | ErrorFrame
   | History
   | AiThinking
-  | ConversationSettings;
+  | ConversationSettings
+  | ConversationTitled;
 /**
  * Who or what gave a call its final status.
  *
@@ -453,4 +454,20 @@ export interface ConversationSettings {
   data: ConversationSettingsData;
   event: "conversation_settings";
   seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ConversationTitled".
+ */
+export interface ConversationTitled {
+  data: ConversationTitledData;
+  event: "conversation_titled";
+  seq: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ConversationTitledData".
+ */
+export interface ConversationTitledData {
+  title: string;
 }

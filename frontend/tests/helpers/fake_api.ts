@@ -4,6 +4,8 @@ import {
   type ConversationPage,
   type ConversationSummary,
   type ConversationsApi,
+  type ExportFormat,
+  type SearchResult,
 } from "@/lib/conversations_api";
 
 export function conversation(id: string, title: string, minutesAgo = 0): ConversationSummary {
@@ -50,5 +52,33 @@ export class FakeConversationsApi implements ConversationsApi {
     this.removeCalls.push(id);
     if (this.failRemove) throw new ApiError(500, "delete failed");
     this.conversations = this.conversations.filter((c) => c.id !== id);
+  }
+
+  /** What search() answers, whatever the query; the queries asked are kept. */
+  searchResults: SearchResult[] = [];
+  searches: string[] = [];
+  imported: string[] = [];
+
+  async update(id: string, change: { title?: string; pinned?: boolean }): Promise<ConversationSummary> {
+    const found = this.conversations.find((c) => c.id === id);
+    if (!found) throw new ApiError(404, "not found");
+    Object.assign(found, change);
+    return { ...found };
+  }
+
+  async search(query: string): Promise<SearchResult[]> {
+    this.searches.push(query);
+    return this.searchResults;
+  }
+
+  async exportFile(id: string, format: ExportFormat): Promise<{ name: string; blob: Blob }> {
+    return { name: `${id}.${format}`, blob: new Blob([id]) };
+  }
+
+  async importFile(body: string): Promise<ConversationSummary> {
+    this.imported.push(body);
+    const made = conversation(`imported-${this.imported.length}`, "Imported");
+    this.conversations = [made, ...this.conversations];
+    return made;
   }
 }
