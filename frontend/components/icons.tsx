@@ -130,6 +130,9 @@ export const ChatIcon = (p: IconProps) => (
 export const PaperclipIcon = (p: IconProps) => (
   <Icon {...p}>
     <path d="M21 11.5 12.5 20a5 5 0 0 1-7-7l8.5-8.5a3.5 3.5 0 0 1 5 5L10.5 18a2 2 0 0 1-3-3l7.5-7.5" />
+  </Icon>
+);
+
 export const SearchIcon = (p: IconProps) => (
   <Icon {...p}>
     <circle cx="11" cy="11" r="6.5" />
