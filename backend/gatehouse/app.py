@@ -16,6 +16,10 @@ from gatehouse.api import conversations_router, require_token
 from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
 from gatehouse.mcp_config import load_mcp_config
+from gatehouse.policy import Policy
+from gatehouse.policy_api import policy_router
+from gatehouse.policy_file import PolicyFileWatcher
+from gatehouse.policy_store import PolicyStore
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
@@ -43,19 +47,30 @@ def create_app(settings: Settings) -> FastAPI:
         )
         claude = Claude(settings)
         store = await Store.open(settings.database_url)
+        policy = await Policy.load(PolicyStore(store))
+        watcher = PolicyFileWatcher(settings.policy_file, policy) if settings.policy_file else None
+        if watcher is not None:
+            watcher.start()
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
             turns = Turns(
-                claude, tools, settings.tool_approval_timeout_s, settings.max_message_chars
+                claude,
+                tools,
+                settings.tool_approval_timeout_s,
+                settings.max_message_chars,
+                policy,
             )
             sessions = Sessions(store, settings.resume_grace_s, turns)
             gateway = Gateway(settings, turns, sessions)
             app.state.gateway, app.state.tools = gateway, tools
             app.state.store, app.state.sessions = store, sessions
+            app.state.policy = policy
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield
             finally:
                 await gateway.going_away()
+                if watcher is not None:
+                    await watcher.close()
                 await store.close()
                 await claude.aclose()
 
@@ -88,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.include_router(conversations_router(settings))
+    app.include_router(policy_router(settings))
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         gateway: Gateway = websocket.app.state.gateway

@@ -199,6 +199,10 @@ class Store:
         _fail_all(self._pending_writes)
         await self._engine.dispose()
 
+    def connect(self) -> AsyncConnection:
+        """A connection for reads (`async with store.connect() as connection:`)."""
+        return self._engine.connect()
+
     async def ping(self) -> bool:
         async with self._engine.connect() as connection:
             return (await connection.execute(select(1))).scalar() == 1
@@ -490,6 +494,7 @@ class Store:
         result: JsonDict | None = None,
         decided_by: DecidedBy | None = None,
         only_if: Sequence[ToolCallStatus] | None = None,
+        request_frame: str | None = None,
     ) -> bool:
         """Move a call to `status`; with `only_if`, only from one of those states (used once)."""
         query = update(tool_calls).where(
@@ -502,6 +507,8 @@ class Store:
             values["result"] = result
         if decided_by is not None:
             values["decided_by"] = decided_by
+        if request_frame is not None:
+            values["request_frame"] = request_frame
         statement = query.values(**values)
 
         async def step(connection: AsyncConnection) -> bool:

@@ -16,6 +16,7 @@ const KNOWN_EVENTS: Record<ServerEvent, true> = {
   tool_chunk: true,
   tool_started: true,
   tool_finished: true,
+  tool_decided: true,
   error: true,
   history: true,
 };
