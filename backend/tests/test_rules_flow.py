@@ -8,10 +8,12 @@ import io
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.mcp_support import wait_until
 from tests.model_server import ModelServer
 from tests.running_app import AppFactory, Chat, Frame, RunningApp, events
 
@@ -92,7 +94,7 @@ async def test_approving_for_the_conversation_allows_its_folder_there_only(
 
 
 async def test_always_allows_everywhere_and_survives_a_restart(
-    app_factory: AppFactory, model: ModelServer, tmp_path: Any
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
 ) -> None:
     database = f"sqlite:///{tmp_path / 'rules.db'}"
     app = app_factory(DATABASE_URL=database)
@@ -317,3 +319,47 @@ async def test_audit_and_rules_keep_the_api_guards(app_factory: AppFactory) -> N
     assert app.get("/api/rules")[0] == 401
     assert app.get("/api/rules", {"Origin": "https://evil.example"})[0] == 403
     assert app.get("/api/audit", {"Authorization": "Bearer s3cret"})[0] == 200
+
+
+async def test_the_policy_file_is_loaded_marked_and_reloaded_on_change(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy" / "policy.json"
+    policy.parent.mkdir()
+    deny = {"effect": "deny", "tool": "create_file",
+            "conditions": [{"field": "path", "path_glob": "secrets/**"}]}  # fmt: skip
+    policy.write_text(json.dumps({"rules": [deny]}))
+    app = app_factory(POLICY_FILE=str(policy))
+    _, [rule] = http(app, "GET", "/api/rules")
+    assert (rule["source"], rule["removable"], rule["label"]) == (
+        "policy_file",
+        False,
+        "secrets/**",
+    )
+    assert http(app, "DELETE", f"/api/rules/{rule['id']}")[0] == 409
+    async with Chat(app.ws_url()) as chat:
+        frames = await ask(chat, model, create_file("toolu_s", "secrets/k.txt"))
+        frames += await chat.recv_until("assistant_message_completed")
+    decided = events(frames, "tool_decided")[0]["data"]
+    assert (decided["decision"], decided["rule_source"]) == ("denied", "policy_file")
+
+    policy.write_text(json.dumps({"rules": [deny, {"effect": "allow", "tool": "create_file"}]}))
+    await wait_until(lambda: len(http(app, "GET", "/api/rules")[1]) == 2)
+    policy.write_text("{not json")
+    await wait_until(lambda: "policy_file_invalid" in app.log())
+    _, kept = http(app, "GET", "/api/rules")
+    assert sorted(r["effect"] for r in kept) == ["allow", "deny"]
+
+
+async def test_a_toml_policy_file_works_and_a_bad_one_stops_start_up(
+    app_factory: AppFactory, tmp_path: Path
+) -> None:
+    good = tmp_path / "policy.toml"
+    good.write_text('[[rules]]\neffect = "ask"\nserver = "workspace"\ntool = "create_*"\n')
+    app = app_factory(POLICY_FILE=str(good))
+    _, [rule] = http(app, "GET", "/api/rules")
+    assert (rule["effect"], rule["tool"]) == ("ask", "create_*")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rules]]\neffect = "sometimes"\n')
+    with pytest.raises(RuntimeError, match="POLICY_FILE"):
+        app_factory(POLICY_FILE=str(bad))
