@@ -1,5 +1,6 @@
 "use client";
 import { useCallback } from "react";
+import type { DecisionOptions } from "@/lib/chat_client";
 import { selectPendingTool, type ChatState } from "@/lib/chat_state";
 import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { ApprovalDialog } from "./approval_dialog";
@@ -15,8 +16,8 @@ export function ApprovalModal() {
   const pending = useChatSelector(countPending);
   const id = call?.id;
   const decide = useCallback(
-    (approved: boolean) => {
-      if (id) client.decide(id, approved);
+    (approved: boolean, options?: DecisionOptions) => {
+      if (id) client.decide(id, approved, options);
     },
     [client, id],
   );
