@@ -20,6 +20,10 @@ from gatehouse.gateway import Gateway
 from gatehouse.llm import Claude
 from gatehouse.mcp_config import load_mcp_config
 from gatehouse.model_list import ModelList
+from gatehouse.policy import Policy
+from gatehouse.policy_api import policy_router
+from gatehouse.policy_file import PolicyFileWatcher
+from gatehouse.policy_store import PolicyStore
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
 from gatehouse.store import Store
@@ -53,6 +57,10 @@ def create_app(settings: Settings) -> FastAPI:
             settings.max_file_bytes,
             write_hook=versions,
         )
+        policy = await Policy.load(PolicyStore(store))
+        watcher = PolicyFileWatcher(settings.policy_file, policy) if settings.policy_file else None
+        if watcher is not None:
+            watcher.start()
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
             limits = attachments.Limits(
                 settings.max_attachments,
@@ -66,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
                 tools,
                 settings.tool_approval_timeout_s,
                 settings.max_message_chars,
+                policy,
                 limits,
                 titles,
             )
@@ -75,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.gateway, app.state.tools, app.state.models = gateway, tools, models
             app.state.store, app.state.sessions = store, sessions
             app.state.versions = versions
+            app.state.policy = policy
             log.info("server_ready", host=settings.host, port=settings.port)
             try:
                 yield
@@ -83,6 +93,8 @@ def create_app(settings: Settings) -> FastAPI:
                 await asyncio.gather(pruning, return_exceptions=True)
                 await gateway.going_away()
                 await titles.aclose()
+                if watcher is not None:
+                    await watcher.close()
                 await store.close()
                 await claude.aclose()
 
@@ -117,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(conversations_router(settings))
     app.include_router(models_router(settings))
     app.include_router(files_router(settings))
+    app.include_router(policy_router(settings))
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
         gateway: Gateway = websocket.app.state.gateway

@@ -10,16 +10,42 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from gatehouse import metrics
 
 Decision = Literal["approved", "denied", "timeout"]
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How a call was decided: by the person (with a reason or an edited input), or a rule."""
+
+    approved: bool
+    rule_id: str | None = None  # a rule decided it while it waited
+    reason: str | None = None  # the person's reason for a denial
+    edited_input: JsonDict | None = None  # the input the person approved instead
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an answer was not taken (an `error` frame tells the person; nothing ran)."""
+
+    code: str  # unknown_tool_call | invalid_edit | invalid_rule
+    errors: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    answer: Answer | None  # None at the deadline
+    latency_s: float
 
 
 @dataclass
 class _Pending:
-    future: asyncio.Future[bool]
+    future: asyncio.Future[Answer]
     expires_at: float
     asked_at: float
 
@@ -40,28 +66,34 @@ class Approvals:
     def waiting(self) -> bool:
         return bool(self._pending)
 
-    def decide(self, tool_use_id: str, approved: bool) -> bool:
-        """Record the person's answer; False when no such call is waiting in this session."""
+    def waiting_ids(self) -> list[str]:
+        return [key for key, pending in self._pending.items() if not pending.future.done()]
+
+    def decide(self, tool_use_id: str, answer: Answer) -> bool:
+        """Record the answer; False when no such call is waiting in this session."""
         pending = self._pending.get(tool_use_id)
         if pending is None or pending.future.done():
             return False
-        pending.future.set_result(approved)
+        pending.future.set_result(answer)
         return True
 
-    async def wait(self, tool_use_id: str) -> Decision:
+    async def wait(self, tool_use_id: str) -> Outcome:
         """The decision for an asked call; no answer before the deadline counts as a denial."""
         pending = self._pending[tool_use_id]
+        answer: Answer | None = None
         try:
             remaining = max(pending.expires_at - time.time(), 0)
-            approved = await asyncio.wait_for(asyncio.shield(pending.future), remaining)
-            decision: Decision = "approved" if approved else "denied"
+            given = await asyncio.wait_for(asyncio.shield(pending.future), remaining)
+            answer = given
+            decision: Decision = "approved" if given.approved else "denied"
         except TimeoutError:
             decision = "timeout"
         finally:
             self._pending.pop(tool_use_id, None)
+        latency = time.time() - pending.asked_at
         metrics.TOOL_APPROVALS_TOTAL.labels(decision=decision).inc()
-        metrics.TOOL_APPROVAL_LATENCY.observe(time.time() - pending.asked_at)
-        return decision
+        metrics.TOOL_APPROVAL_LATENCY.observe(latency)
+        return Outcome(decision, answer, latency)
 
     def clear(self) -> None:
         """Forget every open decision (the turn that asked is over)."""

@@ -259,10 +259,14 @@ class Gateway:
                 uploads = [Upload(a.name, a.data) for a in data.attachments or []]
                 self.turns.reply(session, data.text, uploads)
             case protocol.ToolApproval(data=data):
-                if not session.decide(data.tool_use_id, data.approved):
-                    log.warning("unknown_tool_approval", tool_use_id=data.tool_use_id)
+                if refusal := session.decide(data):
+                    log.warning(
+                        "tool_approval_refused", tool_use_id=data.tool_use_id, code=refusal.code
+                    )
                     session.emit_error(
-                        GatehouseError("unknown_tool_call"), tool_use_id=data.tool_use_id
+                        GatehouseError(refusal.code),
+                        tool_use_id=data.tool_use_id,
+                        errors=refusal.errors,
                     )
             case protocol.Cancel():
                 session.cancel_turn()

@@ -78,7 +78,7 @@ def prepare_reply(content: Sequence[JsonDict], history: Sequence[JsonDict]) -> P
             block, original = _identified(block, taken)
             if original is not None:
                 refused[block["id"]] = _renamed_text(original, taken)
-            elif _too_deep(block["input"]):
+            elif too_deep(block["input"]):
                 refused[block["id"]] = TOO_DEEP_TEXT
         blocks.append(block)
     return PreparedReply(blocks, refused)
@@ -181,7 +181,7 @@ def _identified(block: JsonDict, taken: set[str]) -> tuple[JsonDict, str | None]
     return {**block, "id": fresh}, shown
 
 
-def _too_deep(value: object) -> bool:
+def too_deep(value: object) -> bool:
     """More than MAX_INPUT_DEPTH objects and arrays inside one another."""
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:

@@ -101,6 +101,14 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "Não há chamada de ferramenta pendente com esse id nesta sessão.",
         "en": "There is no pending tool call with that id in this session.",
     },
+    "invalid_edit": {
+        "pt-BR": "A entrada editada é inválida; a chamada continua aguardando sua decisão.",
+        "en": "The edited input is not valid; the call is still waiting for your decision.",
+    },
+    "invalid_rule": {
+        "pt-BR": "A regra não é válida; a chamada continua aguardando sua decisão.",
+        "en": "The rule is not valid; the call is still waiting for your decision.",
+    },
     "approval_timeout": {
         "pt-BR": "Tempo para aprovar a ferramenta esgotado; a chamada foi recusada.",
         "en": "The tool approval timed out; the call was denied.",

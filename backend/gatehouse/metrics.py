@@ -89,6 +89,12 @@ TOOL_APPROVALS_TOTAL = Counter(
     ["decision"],
     registry=REGISTRY,
 )
+TOOL_DECISIONS_TOTAL = Counter(
+    "gatehouse_tool_decisions",
+    "Tool calls decided, by who or what decided (person, rule, timeout, expiry).",
+    ["source"],
+    registry=REGISTRY,
+)
 TOOL_APPROVAL_LATENCY = Histogram(
     "gatehouse_tool_approval_latency_seconds",
     "Time from a tool_request to the person's decision.",

@@ -27,6 +27,8 @@ class _ClientFrame(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+MAX_REASON_CHARS = 1000
+
 # ── client → server ──────────────────────────────────────────────────────────────────────────
 
 
@@ -58,6 +60,15 @@ class UserMessage(_ClientFrame):
 class ToolApprovalData(_ClientFrame):
     tool_use_id: Annotated[str, Field(min_length=1, max_length=200)]
     approved: bool
+    # once: this call only; conversation / always: also a rule for this server + tool (allow
+    # when approved, deny when not), in this conversation or everywhere.
+    scope: Literal["once", "conversation", "always"] = "once"
+    # The rule's path glob on the tool's path field (the dialog proposes `proposed_glob`).
+    path_glob: Annotated[str | None, Field(min_length=1, max_length=256)] = None
+    # Deny only: told to Claude in the tool_result.
+    reason: Annotated[str | None, Field(max_length=MAX_REASON_CHARS)] = None
+    # Approve only: the input to run instead of Claude's, checked as Claude's is.
+    input: dict[str, Any] | None = None
 
 
 class ToolApproval(_ClientFrame):
@@ -190,6 +201,8 @@ class ToolRequestData(_Frame):
     server: str
     preview: FilePreview | None = None
     annotations: ToolAnnotations | None = None  # absent when the server declares no hint
+    # The folder of the file the call names, as a glob for a scoped rule (`notes/**`).
+    proposed_glob: str | None = None
 
 
 class ToolChunkData(_Frame):
@@ -220,6 +233,20 @@ class ToolFinishedData(_Frame):
     status: ToolCallStatus
     decided_by: DecidedBy | None = None
     code: str | None = None  # the error code of a call that did not end `done`
+    rule_id: str | None = None  # the rule that decided it, when one did
+
+
+class ToolDecidedData(_Frame):
+    """A call decided by a rule, without asking (or while its dialog was open)."""
+
+    tool_use_id: str
+    name: str
+    server: str
+    input: dict[str, Any]
+    decision: Literal["allowed", "denied"]
+    rule_id: str
+    rule_label: str  # `notes/**`, or `server:tool`
+    rule_source: Literal["dialog", "settings", "policy_file"]
 
 
 class ConversationTitledData(_Frame):
@@ -320,6 +347,12 @@ class ToolFinished(_Frame):
     seq: int = 0
 
 
+class ToolDecided(_Frame):
+    event: Literal["tool_decided"] = "tool_decided"
+    data: ToolDecidedData
+    seq: int = 0
+
+
 class Error(_Frame):
     event: Literal["error"] = "error"
     data: ErrorData
@@ -347,6 +380,7 @@ ServerFrame = Annotated[
     | ToolChunk
     | ToolStarted
     | ToolFinished
+    | ToolDecided
     | Error
     | History
     | AiThinking

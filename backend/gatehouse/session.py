@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from gatehouse import protocol
+from gatehouse.approvals import Refusal
 from gatehouse.conversation_settings import Choices, settings_data
 from gatehouse.errors import GatehouseError, error_frame
 from gatehouse.history import ui_messages
 from gatehouse.llm import ReplyOptions
+from gatehouse.protocol import ToolApprovalData
 from gatehouse.sanitise import clean_text
 from gatehouse.settings import Locale
 from gatehouse.store import Store, StoredConversation
@@ -55,7 +57,7 @@ class TurnHandle(Protocol):
 
     def open_requests(self) -> list[str]: ...
 
-    def decide(self, tool_use_id: str, approved: bool, /) -> bool: ...
+    def decide(self, answer: ToolApprovalData, /) -> Refusal | None: ...
 
     def refuse_busy(self) -> None: ...
 
@@ -369,9 +371,11 @@ class Session:
         turn.start().add_done_callback(lambda _task: self.on_idle(self))
         return True
 
-    def decide(self, tool_use_id: str, approved: bool) -> bool:
-        """The person's answer; False when no such call waits in this conversation."""
-        return self._turn is not None and self._turn.decide(tool_use_id, approved)
+    def decide(self, answer: ToolApprovalData) -> Refusal | None:
+        """The person's answer; a refusal when no such call waits here or the answer is bad."""
+        if self._turn is None:
+            return Refusal("unknown_tool_call")
+        return self._turn.decide(answer)
 
     def cancel_turn(self) -> bool:
         """Stop the running reply (and its tool); the partial text is kept."""

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     # Tools
     workspace_dir: Path = Path("workspace")
     mcp_config: Path | None = None
+    policy_file: Path | None = None  # operator's approval rules, JSON or TOML (policy_file.py)
     tool_chunk_bytes: int = Field(default=4096, ge=1, le=1_048_576)
     max_file_bytes: int = Field(default=10 * 1_048_576, ge=1)
     tool_approval_timeout_s: float = Field(default=300.0, gt=0)

@@ -664,6 +664,7 @@ class Store:
         result: JsonDict | None = None,
         decided_by: DecidedBy | None = None,
         only_if: Sequence[ToolCallStatus] | None = None,
+        request_frame: str | None = None,
     ) -> bool:
         """Move a call to `status`; with `only_if`, only from one of those states (used once)."""
         query = update(tool_calls).where(
@@ -676,6 +677,8 @@ class Store:
             values["result"] = result
         if decided_by is not None:
             values["decided_by"] = decided_by
+        if request_frame is not None:
+            values["request_frame"] = request_frame
         statement = query.values(**values)
 
         async def step(connection: AsyncConnection) -> bool:

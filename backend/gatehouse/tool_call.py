@@ -38,6 +38,7 @@ class DecidedBy(StrEnum):
 
     SCREENING = "screening"  # invalid input, a path outside the workspace, an absent tool
     PERSON = "person"  # approved or denied
+    RULE = "rule"  # a rule allowed or denied it without asking (tool_finished names it)
     DEADLINE = "deadline"  # TOOL_APPROVAL_TIMEOUT_S passed, live or during a restart
     TOOL = "tool"  # the tool ran: done or failed
     STOP = "stop"  # the person pressed Stop
@@ -68,10 +69,16 @@ class ToolCall:
     status: ToolCallStatus = ToolCallStatus.REQUESTED
     result: JsonDict | None = None
     decided_by: DecidedBy | None = None
+    rule_id: str | None = None  # the rule that decided it, when one did
+    edited_input: JsonDict | None = None  # what the person approved instead of Claude's input
 
     @property
     def id(self) -> str:
         return self.use["id"]
+
+    @property
+    def run_input(self) -> JsonDict:
+        return self.edited_input if self.edited_input is not None else self.use["input"]
 
     @property
     def settled(self) -> bool:

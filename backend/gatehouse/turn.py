@@ -17,13 +17,21 @@ import asyncio
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import structlog
 
 from gatehouse import attachments, metrics, protocol
-from gatehouse.approvals import Approvals
+from gatehouse.approvals import Answer, Approvals, Outcome, Refusal
 from gatehouse.attachments import Upload
+from gatehouse.call_decisions import (
+    RULE_DENIED_TEXT,
+    checked_edit,
+    denied_text,
+    dialog_rule,
+    edit_note,
+    rule_call,
+)
 from gatehouse.chunk_relay import ChunkRelay
 from gatehouse.errors import GatehouseError, ModelError, PrefillRefused
 from gatehouse.file_versions import origin_meta
@@ -36,9 +44,13 @@ from gatehouse.history_repair import (
     unanswered_result,
 )
 from gatehouse.llm import Claude, JsonDict
+from gatehouse.policy import Policy
+from gatehouse.policy_store import AuditEntry
+from gatehouse.protocol import ToolApprovalData
+from gatehouse.rules import Call, Rule, proposed_glob
 from gatehouse.session import Session
 from gatehouse.store import StoredToolCall
-from gatehouse.tool_call import OPEN, DecidedBy, ToolCall, ToolCallStatus
+from gatehouse.tool_call import FINAL, OPEN, DecidedBy, ToolCall, ToolCallStatus
 from gatehouse.tool_hub import ToolHub, ToolInfo
 from gatehouse.usage import Usage
 
@@ -56,7 +68,6 @@ MAX_PAUSES = 8
 Status = ToolCallStatus
 THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 
-DENIED_TEXT = "The tool call was denied by the user; it did not run."
 TIMEOUT_TEXT = "The user did not answer in time, so the tool call was denied; it did not run."
 EXPIRED_TEXT = "The approval expired before the user answered; the tool call did not run."
 CANCELLED_TEXT = "The user stopped the reply; this tool call did not complete."
@@ -79,6 +90,7 @@ class Turns:
     tools: ToolHub
     approval_timeout_s: float
     max_message_chars: int
+    policy: Policy
     attachment_limits: attachments.Limits = attachments.DEFAULT_LIMITS
     titles: Titles | None = None  # names a conversation after its first reply
 
@@ -138,7 +150,8 @@ class Turn:
         self._busy_signalled = False
         self._cancel_requested = False
         self._task: asyncio.Task[None] | None = None
-        self._writes: set[asyncio.Future[bool]] = set()  # approvals being stored
+        self._writes: set[asyncio.Future[Any]] = set()  # approvals and rules being stored
+        self._asked: dict[str, _Asked] = {}  # tool_use_id → a call that waits for an answer
         self._first_reply = text is not None and all(m["role"] == "user" for m in session.history)
 
     # ── what the conversation sees ──────────────────────────────────────────────────────────
@@ -158,29 +171,92 @@ class Turn:
         """The tool_request frames still waiting for an answer, for a client that comes back."""
         return list(self._requests.values())
 
-    def decide(self, tool_use_id: str, approved: bool) -> bool:
-        """The person's answer, stored at once: a call approved while an earlier one of its
-        round runs still runs after a restart (it never started), and one denied meanwhile
-        is not asked about again."""
-        if not self._approvals.decide(tool_use_id, approved):
-            return False
-        write = self._session.store.update_tool_call(
-            self._session.id,
-            tool_use_id,
-            status=Status.APPROVED if approved else Status.DENIED,
-            result=None if approved else _result(tool_use_id, DENIED_TEXT, True),
-            decided_by=DecidedBy.PERSON,
-            only_if=(Status.PENDING,),  # the turn may have moved it on already
+    def decide(self, answer: ToolApprovalData) -> Refusal | None:
+        """The person's answer, with its scope, reason or edited input. An approval is stored
+        at once (with the edited input), so a call approved while an earlier one of its round
+        runs still runs after a restart (it never started), and runs as approved."""
+        tool_use_id = answer.tool_use_id
+        asked = self._asked.get(tool_use_id)
+        if asked is None or not self._approvals.is_pending(tool_use_id):
+            return Refusal("unknown_tool_call")
+        info = self._kit.tools.lookup(asked.call.use["name"])  # None: its server is down
+        rule = dialog_rule(answer, info) if info else None
+        if isinstance(rule, Refusal):
+            return rule
+        edited: JsonDict | None = None
+        if answer.approved and answer.input is not None and info is not None:
+            checked = checked_edit(self._kit.tools, info.claude_name, dict(answer.input))
+            if isinstance(checked, Refusal):
+                return checked
+            edited = checked if checked != asked.call.use["input"] else None
+        reason = None if answer.approved else answer.reason
+        if not self._approvals.decide(tool_use_id, Answer(answer.approved, None, reason, edited)):
+            return Refusal("unknown_tool_call")
+        if answer.approved:
+            self._store_approval(tool_use_id, edited)
+        else:
+            self._store_denial(tool_use_id, reason)
+        if rule is not None:
+            scope = self._session.id if answer.scope == "conversation" else None
+            self._track(self._kit.policy.add(rule, "dialog", scope))
+        return None
+
+    def _store_denial(self, tool_use_id: str, reason: str | None) -> None:
+        """A denial is stored as it arrives too: a call denied while an earlier one of its
+        round runs is not asked about again after a restart."""
+        self._track(
+            self._session.store.update_tool_call(
+                self._session.id,
+                tool_use_id,
+                status=Status.DENIED,
+                result=_result(tool_use_id, denied_text(reason), True),
+                decided_by=DecidedBy.PERSON,
+                only_if=(Status.PENDING,),  # the turn may have moved it on already
+            )
         )
+
+    def _store_approval(self, tool_use_id: str, edited: JsonDict | None) -> None:
+        frame = self._approved_frame(tool_use_id, edited) if edited is not None else None
+        self._track(
+            self._session.store.update_tool_call(
+                self._session.id,
+                tool_use_id,
+                status=Status.APPROVED,
+                decided_by=DecidedBy.PERSON,
+                only_if=(Status.PENDING,),  # the turn may have moved it on already
+                request_frame=frame,
+            )
+        )
+
+    def _approved_frame(self, tool_use_id: str, edited: JsonDict) -> str | None:
+        """The stored request with the input that will run, so a restart runs that one."""
+        raw = self._requests.get(tool_use_id)
+        if raw is None:
+            return None
+        data = protocol.ToolRequest.model_validate_json(raw).data
+        return data.model_copy(update={"input": edited}).model_dump_json()
+
+    def _track(self, write: Any) -> None:
         task = asyncio.ensure_future(write)
         self._writes.add(task)
         task.add_done_callback(self._written)
-        return True
 
-    def _written(self, task: asyncio.Future[bool]) -> None:
+    def _policy_changed(self) -> None:
+        """A rule was added or revoked: a pending call it now decides is decided."""
+        for tool_use_id in self._approvals.waiting_ids():
+            asked = self._asked.get(tool_use_id)
+            if asked is None or asked.rules is None:
+                continue
+            verdict = self._kit.policy.verdict(asked.rules)
+            if verdict.rule is not None and verdict.effect != "ask":
+                answer = Answer(verdict.effect == "allow", verdict.rule.id)
+                if self._approvals.decide(tool_use_id, answer) and answer.approved:
+                    self._store_approval(tool_use_id, None)
+
+    def _written(self, task: asyncio.Future[Any]) -> None:
         self._writes.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.warning("approval_not_stored", error=repr(task.exception()))
+            log.warning("decision_not_stored", error=repr(task.exception()))
 
     def refuse_busy(self) -> None:
         """A message came while this turn runs: refused; `busy: false` follows at its end."""
@@ -208,6 +284,7 @@ class Turn:
         session = self._session
         structlog.contextvars.bind_contextvars(session_id=session.id)
         reason: Reason = "ok"
+        self._kit.policy.subscribe(self._policy_changed)
         try:
             await self._body()
         except GatehouseError as err:
@@ -229,8 +306,10 @@ class Turn:
             session.emit_error(GatehouseError("internal_error"))
             session.flag_error()
         finally:
+            self._kit.policy.unsubscribe(self._policy_changed)
             self._approvals.clear()
             self._requests.clear()
+            self._asked.clear()
         self._complete(reason)
         if reason == "ok" and self._first_reply and self._kit.titles is not None:
             self._kit.titles.after_first_reply(session, session.history)
@@ -416,6 +495,11 @@ class Turn:
             call.settle(Status.INVALID, result, DecidedBy.SCREENING)
             await self._save(position, call, None, None)
             return call
+        rules = rule_call(self._session.id, info, use["input"])
+        verdict = self._kit.policy.verdict(rules)
+        if verdict.rule is not None and verdict.effect != "ask":
+            await self._decided_by_rule(position, call, info, verdict.rule)
+            return call
         expires_at = time.time() + self._kit.approval_timeout_s
         request = protocol.ToolRequest(
             data=protocol.ToolRequestData(
@@ -425,14 +509,75 @@ class Turn:
                 server=info.server,
                 preview=protocol.FilePreview(**preview) if preview else None,
                 annotations=info.annotations,
+                proposed_glob=proposed_glob(use["input"], rules.path_fields),
             )
         )
+        self._asked[call.id] = _Asked(call, rules)
         call.status = Status.PENDING
         # Stored before the person can see it, so an answer can never outlive its record.
         await self._save(position, call, request.data.model_dump_json(), expires_at)
         self._approvals.ask(call.id, expires_at)
         self._requests[call.id] = self._session.emit(request)
         return call
+
+    async def _decided_by_rule(
+        self, position: int, call: ToolCall, info: ToolInfo, rule: Rule
+    ) -> None:
+        """A rule decides the call unasked: it is stored approved (it runs in its turn) or
+        denied, the person's card says which rule, and the audit trail records it."""
+        allowed = rule.effect == "allow"
+        call.rule_id = rule.id
+        if allowed:
+            call.status, call.decided_by = Status.APPROVED, DecidedBy.RULE
+        else:
+            text = RULE_DENIED_TEXT.format(label=rule.label)
+            call.settle(Status.DENIED, _result(call.id, text, True), DecidedBy.RULE)
+        await self._save(position, call, None, None)
+        self._emit_decided(call, info, rule)
+        decision = "allowed" if allowed else "denied"
+        await self._audit(call, info, decision, "rule", 0.0, outcome=None if allowed else "denied")
+        if not allowed:
+            self._finished(call, None)
+
+    def _emit_decided(self, call: ToolCall, info: ToolInfo, rule: Rule) -> None:
+        data = protocol.ToolDecidedData(
+            tool_use_id=call.id,
+            name=call.use["name"],
+            server=info.server,
+            input=call.use["input"],
+            decision="allowed" if rule.effect == "allow" else "denied",
+            rule_id=rule.id,
+            rule_label=rule.label,
+            rule_source=rule.source,
+        )
+        self._session.emit(protocol.ToolDecided(data=data))
+
+    async def _audit(
+        self,
+        call: ToolCall,
+        info: ToolInfo | None,
+        decision: str,
+        decided_by: str,
+        latency_s: float | None,
+        reason: str | None = None,
+        *,
+        outcome: str | None = None,
+    ) -> None:
+        entry = AuditEntry(
+            conversation_id=self._session.id,
+            tool_use_id=call.id,
+            server=info.server if info else "",
+            tool=info.mcp_name if info else call.use["name"][:128],
+            input=call.use["input"],
+            edited_input=call.edited_input,
+            decision=decision,
+            decided_by=decided_by,
+            rule_id=call.rule_id,
+            reason=reason,
+            latency_s=latency_s,
+            outcome=outcome,
+        )
+        await self._kit.policy.record(entry)
 
     def _refusal(
         self, use: JsonDict, info: ToolInfo | None, preview: JsonDict | None
@@ -463,6 +608,8 @@ class Turn:
                 call.status = Status.INTERRUPTED  # settled, and the person told, by the turn
             elif row.status == Status.APPROVED:
                 call.status = Status.APPROVED  # decided and never started: it runs now
+                call.decided_by = row.decided_by
+                call.edited_input = _edited_input(row.request_frame, use["input"])
             elif row.status != Status.PENDING:
                 call.status, call.result, call.decided_by = row.status, row.result, row.decided_by
             elif row.expires_at is not None and row.expires_at <= now:
@@ -475,6 +622,9 @@ class Turn:
                 data = protocol.ToolRequestData.model_validate_json(row.request_frame)
                 frame = protocol.ToolRequest(data=data, seq=self._session.seq)
                 self._requests[call.id] = protocol.encode(frame)
+                info = self._kit.tools.lookup(use["name"])
+                rules = rule_call(self._session.id, info, use["input"]) if info else None
+                self._asked[call.id] = _Asked(call, rules)
                 call.status = Status.PENDING
             self._restored.append(call)
 
@@ -515,19 +665,28 @@ class Turn:
                 _result(call.id, text, True),
                 DecidedBy.DEADLINE if expired else DecidedBy.RESTART,
             )
+            if expired:
+                await self._audit(call, self._kit.tools.lookup(call.use["name"]), "expired",
+                                  "expiry", None)  # fmt: skip
             self._finished(call, code)
             await self._update(call)
             return
-        if call.status == Status.APPROVED:
-            decision = "approved"  # before a restart
-        else:
-            decision = await self._approvals.wait(call.id)
-            self._requests.pop(call.id, None)
         info = self._kit.tools.lookup(call.use["name"])
-        log.info("tool_decision", tool_use_id=call.id, decision=decision)
+        reason: str | None = None
+        if call.status == Status.APPROVED:
+            decision = "approved"  # before a restart, or by a rule
+        else:
+            decision, reason = await self._answered(call, info)
+        log.info("tool_decision", tool_use_id=call.id, decision=decision, rule_id=call.rule_id)
         code: str | None = None
         if decision == "denied":
-            call.settle(Status.DENIED, _result(call.id, DENIED_TEXT, True), DecidedBy.PERSON)
+            text = denied_text(reason)
+            if call.rule_id is not None:
+                rule = self._kit.policy.rule(call.rule_id)
+                text = RULE_DENIED_TEXT.format(label=rule.label if rule else call.rule_id)
+            call.settle(
+                Status.DENIED, _result(call.id, text, True), call.decided_by or DecidedBy.PERSON
+            )
         elif decision == "timeout":
             code = "approval_timeout"
             session.emit_error(GatehouseError(code), tool_use_id=call.id)
@@ -539,15 +698,39 @@ class Turn:
         else:
             call.status = Status.RUNNING  # approved, and started at once: one write
             await self._update(call)
-            result, code = await self._run_tool(call.use, info)
+            result, code = await self._run_tool(call, info)
             status = Status.FAILED if result.get("is_error") else Status.DONE
             call.settle(status, result, DecidedBy.TOOL)
         self._finished(call, code)
         await self._update(call)
 
-    async def _run_tool(self, use: JsonDict, info: ToolInfo) -> tuple[JsonDict, str | None]:
+    async def _answered(self, call: ToolCall, info: ToolInfo | None) -> tuple[str, str | None]:
+        """Wait for the person (or a rule added meanwhile); record who decided, and how."""
+        outcome: Outcome = await self._approvals.wait(call.id)
+        self._requests.pop(call.id, None)
+        self._asked.pop(call.id, None)
+        answer = outcome.answer
+        reason = answer.reason if answer else None
+        if answer is None:
+            decided_by = "timeout"
+        elif answer.rule_id is not None:
+            decided_by, call.rule_id, call.decided_by = "rule", answer.rule_id, DecidedBy.RULE
+            rule = self._kit.policy.rule(answer.rule_id)
+            if rule is not None and info is not None:
+                self._emit_decided(call, info, rule)
+        else:
+            decided_by, call.decided_by = "person", DecidedBy.PERSON
+            call.edited_input = answer.edited_input
+        decision = {"approved": "allowed", "denied": "denied", "timeout": "expired"}
+        await self._audit(
+            call, info, decision[outcome.decision], decided_by, outcome.latency_s, reason
+        )
+        return outcome.decision, reason
+
+    async def _run_tool(self, call: ToolCall, info: ToolInfo) -> tuple[JsonDict, str | None]:
         """Run an approved call: its result, and its error code when it failed."""
         session = self._session
+        use: JsonDict = {**call.use, "input": call.run_input}
         tool_use_id: str = use["id"]
         relay = _relay(session, use, info)
         started_frame = protocol.ToolStartedData(tool_use_id=tool_use_id, name=use["name"])
@@ -578,6 +761,9 @@ class Turn:
             metrics.TOOL_BYTES_WRITTEN_TOTAL.inc(relay.total)
         result: JsonDict = {"type": "tool_result", "tool_use_id": tool_use_id}
         result["content"] = outcome.content
+        if call.edited_input is not None:  # Claude is told what ran instead of its input
+            note = _text_block(edit_note(call.use["input"], call.edited_input))
+            result["content"] = [note, *outcome.content]
         if outcome.is_error:
             result["is_error"] = True
         return result, code if outcome.is_error else None
@@ -585,7 +771,11 @@ class Turn:
     def _finished(self, call: ToolCall, code: str | None) -> None:
         """A call shown to the person reached its final status: its card shows which."""
         data = protocol.ToolFinishedData(
-            tool_use_id=call.id, status=call.status, decided_by=call.decided_by, code=code
+            tool_use_id=call.id,
+            status=call.status,
+            decided_by=call.decided_by,
+            code=code,
+            rule_id=call.rule_id,
         )
         self._session.emit(protocol.ToolFinished(data=data))
 
@@ -613,6 +803,8 @@ class Turn:
             result=call.result,
             decided_by=call.decided_by,
         )
+        if call.status in FINAL:  # the audit row of its decision learns how it ended
+            await self._kit.policy.record_outcome(self._session.id, call.id, call.status)
 
     async def _answer_every_use(
         self, uses: list[JsonDict], calls: list[ToolCall], decided_by: DecidedBy, text: str
@@ -659,6 +851,20 @@ class Turn:
                 decided_by=DecidedBy.SERVER,
                 only_if=tuple(OPEN),
             )
+
+
+@dataclass
+class _Asked:
+    call: ToolCall
+    rules: Call | None  # what rules see of it (None: its server is down)
+
+
+def _edited_input(request_frame: str | None, original: JsonDict) -> JsonDict | None:
+    """The input an approval stored in place of Claude's, if the person edited it."""
+    if request_frame is None:
+        return None
+    stored = protocol.ToolRequestData.model_validate_json(request_frame).input
+    return stored if stored != original else None
 
 
 def _relay(session: Session, use: JsonDict, info: ToolInfo) -> ChunkRelay | None:

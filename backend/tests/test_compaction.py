@@ -13,7 +13,11 @@ import anyio
 import pytest
 
 from gatehouse import protocol
+from gatehouse.approvals import Refusal
 from gatehouse.llm import Claude
+from gatehouse.policy import Policy
+from gatehouse.policy_store import PolicyStore
+from gatehouse.protocol import ToolApprovalData
 from gatehouse.session import Session
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
@@ -45,11 +49,12 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.close()
 
 
-def _turns(tmp_path: Path) -> Turns:
+def _turns(tmp_path: Path, store: Store) -> Turns:
     """Real parts, never asked anything here: no stored call is open, no message is sent."""
     settings = Settings(_env_file=None, workspace_dir=tmp_path / "ws")  # pyright: ignore[reportCallIssue]
     workspace = build_workspace_server(settings.workspace_dir, 4096, 1 << 20)
-    return Turns(Claude(settings), ToolHub(workspace, [], 1.0), 1.0, 100)
+    policy = Policy(PolicyStore(store))
+    return Turns(Claude(settings), ToolHub(workspace, [], 1.0), 1.0, 100, policy)
 
 
 class _ScriptedTurn:
@@ -74,8 +79,8 @@ class _ScriptedTurn:
     def open_requests(self) -> list[str]:
         return []
 
-    def decide(self, _tool_use_id: str, _approved: bool) -> bool:
-        return False
+    def decide(self, _answer: ToolApprovalData) -> Refusal | None:
+        return Refusal("unknown_tool_call")
 
     def refuse_busy(self) -> None:
         raise AssertionError("one turn only")
@@ -109,7 +114,7 @@ def _frame_rows(database: Path, conversation_id: str) -> int:
 async def test_an_evicted_conversation_is_compacted_and_still_resumes(
     store: Store, tmp_path: Path
 ) -> None:
-    sessions = Sessions(store, grace_s=0, turns=_turns(tmp_path))
+    sessions = Sessions(store, grace_s=0, turns=_turns(tmp_path, store))
     session, _ = await sessions.open(None, "en")
     session.emit(protocol.SessionCreated(data=protocol.SessionCreatedData(session_id=session.id)))
     evicted = asyncio.Event()

@@ -1,6 +1,7 @@
 "use client";
-import { useCallback, useId, useRef, type ReactNode } from "react";
+import { useCallback, useId, useRef, useState, type ReactNode } from "react";
 import { APPROVAL_DIALOG_ID } from "@/lib/attention";
+import type { DecisionOptions, DecisionScope } from "@/lib/chat_client";
 import type { ToolCall } from "@/lib/chat_state";
 import { formatBytes } from "@/lib/format";
 import { useFocusTrap } from "@/lib/use_focus_trap";
@@ -8,6 +9,7 @@ import { useLocale, useT } from "@/lib/use_preferences";
 import { ApprovalDetail as Detail } from "./approval_detail";
 import { ContentPreview } from "./content_preview";
 import { VisiblePath } from "./visible_path";
+import { DecisionControls } from "./decision_controls";
 import { ShieldIcon, WarningIcon } from "./icons";
 import { DestructiveWarning, ToolHintBadges } from "./tool_hints";
 
@@ -21,20 +23,25 @@ export function ApprovalDialog({
   queued: number;
   /** The list of every waiting call, when several wait (components/approval_queue.tsx). */
   queue?: ReactNode;
-  onDecide: (approved: boolean) => void;
+  onDecide: (approved: boolean, options?: DecisionOptions) => void;
 }) {
+  const [scope, setScope] = useState<DecisionScope>("once");
+  const [pathGlob, setPathGlob] = useState(call.proposedGlob ?? "");
+  const [reason, setReason] = useState("");
+  const options = (): DecisionOptions => ({ scope, pathGlob: pathGlob.trim() || undefined, reason });
   const t = useT();
   const locale = useLocale();
   const titleId = useId();
   const descriptionId = useId();
   const ref = useRef<HTMLDivElement>(null);
-  const deny = useCallback(() => onDecide(false), [onDecide]);
+  const dismiss = useCallback(() => onDecide(false), [onDecide]);
   // Once decided, focus goes to the call's card in the reply, where its outcome shows.
   const toolCard = useCallback(
     () => document.querySelector<HTMLElement>(`[data-tool-id="${CSS.escape(call.id)}"]`),
     [call.id],
   );
-  useFocusTrap(ref, deny, toolCard);
+  useFocusTrap(ref, dismiss, toolCard);
+  const deny = () => onDecide(false, options());
 
   const preview = call.preview;
   const content = typeof call.input.content === "string" ? call.input.content : null;
@@ -131,6 +138,15 @@ export function ApprovalDialog({
           )}
         </div>
 
+        <DecisionControls
+          scope={scope}
+          onScope={setScope}
+          pathGlob={pathGlob}
+          onPathGlob={call.proposedGlob ? setPathGlob : null}
+          reason={reason}
+          onReason={setReason}
+        />
+
         <div className="flex flex-col-reverse gap-3 border-t border-zinc-100 bg-zinc-50/80 px-6 py-4 sm:flex-row sm:items-center dark:border-zinc-800 dark:bg-zinc-950/40">
           <p className="text-xs text-zinc-500 sm:mr-auto dark:text-zinc-400">
             <kbd className="rounded border border-zinc-300 bg-white px-1.5 py-0.5 font-sans text-[11px] dark:border-zinc-700 dark:bg-zinc-800">
@@ -148,7 +164,7 @@ export function ApprovalDialog({
           </button>
           <button
             type="button"
-            onClick={() => onDecide(true)}
+            onClick={() => onDecide(true, options())}
             disabled={invalid}
             data-testid="approve-button"
             className="h-10 rounded-lg bg-indigo-600 px-5 text-sm font-semibold text-white shadow-sm shadow-indigo-600/30 transition hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:bg-zinc-300 disabled:shadow-none dark:disabled:bg-zinc-700"

@@ -1,5 +1,6 @@
 "use client";
 import { useCallback, useState } from "react";
+import type { DecisionOptions } from "@/lib/chat_client";
 import { pendingToolsSelector } from "@/lib/chat_state";
 import { useChatClient, useChatSelector } from "@/lib/use_chat";
 import { ApprovalDialog } from "./approval_dialog";
@@ -18,8 +19,8 @@ export function ApprovalModal() {
   const call = calls.find((waiting) => waiting.id === picked) ?? calls[0] ?? null;
   const id = call?.id;
   const decide = useCallback(
-    (approved: boolean) => {
-      if (id) client.decide(id, approved);
+    (approved: boolean, options?: DecisionOptions) => {
+      if (id) client.decide(id, approved, options);
     },
     [client, id],
   );

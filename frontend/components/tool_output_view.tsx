@@ -52,7 +52,18 @@ export const ToolOutputView = memo(function ToolOutputView({ toolUseId }: { tool
           {t(view.label)}
         </span>
       </header>
-      {view.note && <p className="px-4 py-3 text-sm text-zinc-600 dark:text-zinc-400">{t(view.note)}</p>}
+      {call.rule && (
+        <p
+          data-testid="tool-rule"
+          data-rule-id={call.rule.id}
+          className="border-b border-zinc-100 px-4 py-2 text-xs text-zinc-600 dark:border-zinc-800 dark:text-zinc-400"
+        >
+          {t(`tool.rule.${call.rule.decision}`, { rule: call.rule.label })}
+        </p>
+      )}
+      {view.note && !call.rule && (
+        <p className="px-4 py-3 text-sm text-zinc-600 dark:text-zinc-400">{t(view.note)}</p>
+      )}
       {call.state === "failed" && (
         <div className="px-4 pt-3">
           <ErrorAlert

@@ -5,6 +5,7 @@ import { selectCanSend, selectContinuable } from "./chat_state";
 import { ChatStore, type ChatStoreOptions } from "./chat_store";
 import type { Locale } from "./i18n";
 import type { ClientFrame } from "./protocol";
+import type { ToolApprovalData } from "./ws_events";
 import { SocketTransport } from "./transport";
 import { socketUrl } from "./ws_url";
 
@@ -25,6 +26,15 @@ export interface ChatClientOptions {
   /** Render batching (tests publish every change at once). */
   store?: ChatStoreOptions;
   random?: () => number;
+}
+
+export type DecisionScope = "once" | "conversation" | "always";
+export interface DecisionOptions {
+  scope?: DecisionScope;
+  /** Narrows the rule a scope makes to the call's path (the dialog proposes the folder). */
+  pathGlob?: string;
+  /** Told to Claude with a denial. */
+  reason?: string;
 }
 
 export class ChatClient {
@@ -81,11 +91,16 @@ export class ChatClient {
     return true;
   }
 
-  decide(toolUseId: string, approved: boolean): void {
+  /** The person's answer; a scope other than once also makes a rule on the server. */
+  decide(toolUseId: string, approved: boolean, options: DecisionOptions = {}): void {
     const call = this.store.current.toolCalls[toolUseId];
     if (call?.state !== "requested") return;
     this.dispatch({ type: "approval_sent", toolUseId, approved });
-    this.send({ event: "tool_approval", data: { tool_use_id: toolUseId, approved } });
+    const data: ToolApprovalData = { tool_use_id: toolUseId, approved };
+    if (options.scope && options.scope !== "once") data.scope = options.scope;
+    if (options.scope && options.scope !== "once" && options.pathGlob) data.path_glob = options.pathGlob;
+    if (!approved && options.reason?.trim()) data.reason = options.reason.trim();
+    this.send({ event: "tool_approval", data });
   }
 
   /** Decide every call still waiting; approving leaves out a call that cannot run (a bad path). */

@@ -104,6 +104,8 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
       return onToolStarted(state, frame);
     case "tool_finished":
       return onToolFinished(state, frame);
+    case "tool_decided":
+      return onToolDecided(state, frame);
     case "error":
       return onError(state, frame);
     case "history":
@@ -390,10 +392,34 @@ function onToolRequest(state: ChatState, frame: FrameOf<"tool_request">): ChatSt
     output: "",
     receivedBytes: 0,
     filePath: d.preview?.path ?? null,
+    proposedGlob: d.proposed_glob ?? null,
     state: "requested",
   };
   const next = putTool({ ...state, turnOpen: true }, call);
   return existing ? next : appendPart(next, { type: "tool", toolUseId: d.id });
+}
+
+/** A rule decided the call: without asking, or while its dialog was open. */
+function onToolDecided(state: ChatState, frame: FrameOf<"tool_decided">): ChatState {
+  const d = frame.data;
+  const existing = state.toolCalls[d.tool_use_id];
+  const rule = { id: d.rule_id, label: d.rule_label, source: d.rule_source, decision: d.decision };
+  const base = existing ?? {
+    id: d.tool_use_id,
+    name: d.name,
+    server: d.server,
+    input: d.input,
+    preview: null,
+    annotations: null,
+    output: "",
+    receivedBytes: 0,
+    filePath: null,
+  };
+  const state_ = d.decision === "allowed" ? "approved" : "denied";
+  const keep = existing && existing.state !== "requested" && existing.state !== "approved";
+  const call: ToolCall = keep ? { ...existing, rule } : { ...base, rule, state: state_ };
+  const next = putTool({ ...state, turnOpen: true }, call);
+  return existing ? next : appendPart(next, { type: "tool", toolUseId: d.tool_use_id });
 }
 
 function decide(state: ChatState, id: string, approved: boolean): ChatState {
@@ -445,6 +471,11 @@ function onError(state: ChatState, frame: FrameOf<"error">): ChatState {
   const { message, detail } = frame.data;
   const code = detail?.code ?? message;
   const call = detail?.tool_use_id ? state.toolCalls[detail.tool_use_id] : undefined;
+  if (call && (code === "invalid_edit" || code === "invalid_rule")) {
+    // The answer was refused; the call still waits for a decision.
+    const waiting: ToolCall = { ...call, state: "requested" } as ToolCall;
+    return addNotice(putTool(state, waiting), message, code);
+  }
   if (call && call.state !== "denied") {
     return putTool(state, { ...call, state: "failed", code, message });
   }

@@ -61,6 +61,17 @@ interface ToolCallBase {
   output: string;
   receivedBytes: number;
   filePath: string | null;
+  /** The folder glob the dialog proposes for a scoped rule (`notes/**`), when the call names a path. */
+  proposedGlob?: string | null;
+  /** The rule that decided the call without asking, when one did. */
+  rule?: DecidingRule | null;
+}
+
+export interface DecidingRule {
+  id: string;
+  label: string;
+  source: "dialog" | "settings" | "policy_file";
+  decision: "allowed" | "denied";
 }
 export type ToolCall =
   | (ToolCallBase & { state: "requested" })

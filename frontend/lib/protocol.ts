@@ -18,6 +18,7 @@ const KNOWN_EVENTS: Record<ServerEvent, true> = {
   tool_chunk: true,
   tool_started: true,
   tool_finished: true,
+  tool_decided: true,
   error: true,
   history: true,
   conversation_titled: true,

@@ -24,6 +24,7 @@ export type ServerFrame =
   | ToolChunk
   | ToolStarted
   | ToolFinished
+  | ToolDecided
   | ErrorFrame
   | History
   | AiThinking
@@ -36,7 +37,7 @@ export type ServerFrame =
  * via the `definition` "DecidedBy".
  */
 export type DecidedBy =
-  "screening" | "person" | "deadline" | "tool" | "stop" | "restart" | "server";
+  "screening" | "person" | "rule" | "deadline" | "tool" | "stop" | "restart" | "server";
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "ToolCallStatus".
@@ -99,6 +100,12 @@ export interface ToolApproval {
  */
 export interface ToolApprovalData {
   approved: boolean;
+  input?: {
+    [k: string]: unknown | undefined;
+  } | null;
+  path_glob?: string | null;
+  reason?: string | null;
+  scope?: "once" | "conversation" | "always";
   tool_use_id: string;
 }
 /**
@@ -267,6 +274,7 @@ export interface ToolRequestData {
   };
   name: string;
   preview?: FilePreview | null;
+  proposed_glob?: string | null;
   server: string;
 }
 /**
@@ -345,7 +353,35 @@ export interface ToolFinished {
 export interface ToolFinishedData {
   code?: string | null;
   decided_by?: DecidedBy | null;
+  rule_id?: string | null;
   status: ToolCallStatus;
+  tool_use_id: string;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolDecided".
+ */
+export interface ToolDecided {
+  data: ToolDecidedData;
+  event: "tool_decided";
+  seq: number;
+}
+/**
+ * A call decided by a rule, without asking (or while its dialog was open).
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolDecidedData".
+ */
+export interface ToolDecidedData {
+  decision: "allowed" | "denied";
+  input: {
+    [k: string]: unknown | undefined;
+  };
+  name: string;
+  rule_id: string;
+  rule_label: string;
+  rule_source: "dialog" | "settings" | "policy_file";
+  server: string;
   tool_use_id: string;
 }
 /**
