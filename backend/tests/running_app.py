@@ -102,6 +102,9 @@ def start_app(model: ModelServer, workdir: Path, **env: str) -> RunningApp:
         "LOG_LEVEL": "info",
         "FRONTEND_DIR": str(workdir / "no-frontend"),
         "GENERATE_TITLES": "false",  # tests that count Claude's requests expect only replies
+        # tests that compare the messages sent expect them as stored; tests/test_usage.py and
+        # the e2e run (caching on, the product's default) check the breakpoints
+        "PROMPT_CACHING": "false",
         **env,
     }
     environment = {k: v for k, v in environment.items() if v != ""}
@@ -209,3 +212,9 @@ def events(frames: list[Frame], name: str) -> list[Frame]:
 
 def streamed_text(frames: list[Frame]) -> str:
     return "".join(f["data"]["text"] for f in events(frames, "ai_chunk"))
+
+
+def ended(frame: Frame) -> dict[str, Any]:
+    """An `assistant_message_completed`'s data without its `usage` (checked on its own in
+    tests/test_usage.py): how the reply ended."""
+    return {key: value for key, value in frame["data"].items() if key != "usage"}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -91,7 +91,7 @@ async def _streamed_reply_round(client: Survivor, model: ModelServer, n: int) ->
     model.script({"text": deltas, "delay_ms": 1}, match=f"round {n}")
     frames = await client.turn(f"round {n}")
     assert streamed_text(frames) == "".join(deltas)
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 async def _file_write_round(client: Survivor, model: ModelServer, n: int) -> None:
@@ -108,4 +108,4 @@ async def _file_write_round(client: Survivor, model: ModelServer, n: int) -> Non
     assert "".join(chunks) == content
     assert (client.app.workspace / path).read_text() == content
     assert streamed_text(frames).startswith("Writing.Tool finished:")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}

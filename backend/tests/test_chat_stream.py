@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +36,7 @@ async def test_chunks_arrive_in_order_between_typing_flags(
     assert [f["data"]["text"] for f in events(frames, "ai_chunk")] == ["Olá", ", ", "mundo", "!"]
     assert frames[0]["data"] == {"ai_typing": True}
     assert frames[-2]["data"] == {"ai_typing": False}
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 async def test_the_second_turn_sends_the_whole_history(app: RunningApp, model: ModelServer) -> None:
@@ -125,6 +125,6 @@ async def test_a_lone_surrogate_from_claude_reaches_the_person_as_a_replacement_
         frames = await chat.reply_to("hi")
         await chat.reply_to("again")
     assert [f["data"]["text"] for f in events(frames, "ai_chunk")] == ["a\ufffdb", " é"]
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     stored = model.requests[-1].body["messages"][1]
     assert stored == {"role": "assistant", "content": [{"type": "text", "text": "a\ufffdb é"}]}

@@ -8,7 +8,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -70,7 +70,7 @@ async def test_the_root_path_speaks_the_protocol_too(app: RunningApp) -> None:
     async with Chat(app.ws_url("/")) as chat:
         frames = await chat.reply_to("root")
     assert streamed_text(frames) == "Echo: root"
-    assert events(frames, "assistant_message_completed")[0]["data"] == {"reason": "ok"}
+    assert ended(events(frames, "assistant_message_completed")[0]) == {"reason": "ok"}
 
 
 async def test_a_token_is_required_when_configured(app_factory: AppFactory) -> None:

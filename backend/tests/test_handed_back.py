@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from tests.model_server import THINKING_CHANGED, ModelServer, request_problems
-from tests.running_app import Chat, RunningApp, events, streamed_text
+from tests.running_app import Chat, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -77,7 +77,7 @@ async def test_thinking_blocks_go_back_unchanged_and_first_on_every_later_reques
     async with Chat(app.ws_url(locale="en")) as chat:
         frames = await chat.reply_to("weather in two cities")
         await chat.reply_to("thanks")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     assert streamed_text(frames) == "The greatest common divisor of 1071 and 462 is **21**."
     assert len(model.requests) == 4
     sent = [thinking_of(sse) for sse in rounds]
@@ -132,7 +132,7 @@ async def test_a_server_tool_turn_paused_goes_on_by_itself_with_its_blocks_hande
     async with Chat(app.ws_url(locale="en")) as chat:
         frames = await chat.reply_to("quantum news?")
         await chat.reply_to("thanks")
-    assert [f["data"] for f in events(frames, "assistant_message_completed")] == [{"reason": "ok"}]
+    assert [ended(f) for f in events(frames, "assistant_message_completed")] == [{"reason": "ok"}]
     assert not events(frames, "tool_request")  # Claude's own tool: nothing to approve
     assert streamed_text(frames) == (
         "I'll search for that.A logical qubit ran below the error threshold for minutes."

@@ -25,7 +25,7 @@ from websockets.uri import parse_uri
 
 from gatehouse.protocol import FrameRejected, ToolApproval, parse_client_frame
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -237,7 +237,7 @@ async def test_a_full_disk_fails_the_write_and_leaves_no_partial_file(
     [error] = events(frames, "error")
     assert error["data"]["detail"] == {"code": "write_failed", "tool_use_id": "toolu_full"}
     assert list(tiny_disk.iterdir()) == []
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 async def test_the_model_server_dying_mid_stream_is_an_error_and_the_chat_goes_on(
@@ -262,7 +262,7 @@ async def test_the_model_server_dying_mid_stream_is_an_error_and_the_chat_goes_o
         after = await chat.reply_to("anyone there?")
     assert _only_code(frames) == "stream_interrupted"
     assert _only_code(after) == "service_unavailable"
-    assert after[-1]["data"] == {"reason": "error"}
+    assert ended(after[-1]) == {"reason": "error"}
 
 
 def _only_code(frames: list[dict[str, Any]]) -> str:

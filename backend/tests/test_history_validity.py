@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from gatehouse.store import Store, StoredToolCall
 from gatehouse.tool_call import ToolCallStatus
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -103,8 +103,8 @@ async def test_odd_tool_calls_never_wedge_the_conversation(
         after = await chat.reply_to("still there?")
     assert model.violations == []
     assert "internal_error" not in _codes(frames)
-    assert frames[-1]["data"] == {"reason": "ok"}
-    assert after[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
+    assert ended(after[-1]) == {"reason": "ok"}
     assert streamed_text(after) == "Echo: still there?"
 
 
@@ -135,7 +135,7 @@ async def test_a_lone_surrogate_in_a_tool_input_is_refused_or_replaced(
     results = model.requests[1].body["messages"][-1]["content"]
     assert [r["tool_use_id"] for r in results] == ["toolu_path", "toolu_text"]
     assert "U+FFFD" in results[0]["content"][0]["text"]
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     assert streamed_text(after) == "Echo: and now?"
 
 
@@ -157,7 +157,7 @@ async def test_a_repeated_tool_use_id_runs_once_and_claude_is_told(
     assert [r["tool_use_id"] for r in results] == ["toolu_same", renamed]
     assert "[invalid_tool_use_id]" in results[1]["content"][0]["text"]
     assert results[1]["is_error"] is True
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     assert streamed_text(after) == "Echo: done?"
 
 
@@ -205,7 +205,7 @@ async def test_a_wedged_conversation_in_the_database_works_again_when_loaded(
         frames = await chat.reply_to("third")
         again = await chat.reply_to("fourth")
     assert model.violations == []
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     assert streamed_text(again) == "Echo: fourth"
     sent = model.requests[0].body["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user", "assistant", "user"]
@@ -246,9 +246,9 @@ async def test_a_round_that_fails_half_way_still_answers_every_call(
         failed = await _talk_through(chat, "write both", approve=True)
         after = await chat.reply_to("and now?")
     assert _codes(failed) == ["internal_error"]
-    assert failed[-1]["data"] == {"reason": "error"}
+    assert ended(failed[-1]) == {"reason": "error"}
     assert list(app.workspace.iterdir()) == []
-    assert after[-1]["data"] == {"reason": "ok"}
+    assert ended(after[-1]) == {"reason": "ok"}
     results = model.requests[-1].body["messages"][-1]["content"]
     assert [r.get("tool_use_id") for r in results] == ["toolu_fine", "toolu_clash", None]
     assert all(r["is_error"] for r in results[:2])

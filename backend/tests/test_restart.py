@@ -14,7 +14,7 @@ import pytest
 
 from tests.model_server import ModelServer
 from tests.postgres import postgres_server
-from tests.running_app import AppFactory, Chat, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -69,7 +69,7 @@ async def test_a_pending_approval_survives_a_restart_and_the_turn_goes_on(
     assert (workspace / "kept.txt").read_text() == "ok"
     assert "".join(f["data"]["chunk"] for f in events(frames, "tool_chunk")) == "ok"
     assert streamed_text(frames).startswith("Tool finished:")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     last_user = model.requests[-1].body["messages"][-1]
     assert last_user["content"][0]["tool_use_id"] == "toolu_durable"
     assert "is_error" not in last_user["content"][0]

@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -97,7 +97,7 @@ async def test_cancel_mid_reply_keeps_the_partial_text_as_stopped(
         frames = await chat.recv_until("assistant_message_completed")
         model.release("cancel")
         await chat.reply_to("next")
-    assert frames[-1]["data"] == {"reason": "cancelled"}
+    assert ended(frames[-1]) == {"reason": "cancelled"}
     partial = "".join(WORDS[:4])
     assert model.requests[-1].body["messages"][1] == {
         "role": "assistant",
@@ -125,7 +125,7 @@ async def test_cancel_mid_write_leaves_no_file_and_no_temporary(
         await chat.recv_until("tool_chunk")
         await chat.send("cancel", {})
         frames = await chat.recv_until("assistant_message_completed")
-    assert frames[-1]["data"] == {"reason": "cancelled"}
+    assert ended(frames[-1]) == {"reason": "cancelled"}
     assert list(app.workspace.iterdir()) == []
     written = sum(len(f["data"]["chunk"]) for f in events(frames, "tool_chunk"))
     assert written < len(content)

@@ -12,7 +12,7 @@ import pytest
 
 from gatehouse.turn import CONTINUE_TEXT, MAX_PAUSES
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -49,8 +49,8 @@ async def test_a_reply_cut_at_max_tokens_is_marked_and_continue_goes_on_with_it(
         await chat.send("continue", {})
         continued = await chat.recv_until("assistant_message_completed")
         await chat.reply_to("next")
-    assert cut[-1]["data"] == {"reason": "ok", "stop_reason": "max_tokens"}
-    assert continued[-1]["data"] == {"reason": "ok"}
+    assert ended(cut[-1]) == {"reason": "ok", "stop_reason": "max_tokens"}
+    assert ended(continued[-1]) == {"reason": "ok"}
     assert streamed_text(continued) == "forty-two."
     # The continuation request ends with the cut reply (prefill), its trailing space dropped.
     assert model.requests[1].body["messages"] == [_user("question"), _assistant("The answer is")]
@@ -73,9 +73,9 @@ async def test_a_tool_call_cut_at_max_tokens_never_runs_and_the_history_stays_va
         await chat.send("continue", {})
         continued = await chat.recv_until("assistant_message_completed")
     assert not events(cut + continued, "tool_request")
-    assert cut[-1]["data"] == {"reason": "ok", "stop_reason": "max_tokens"}
+    assert ended(cut[-1]) == {"reason": "ok", "stop_reason": "max_tokens"}
     assert model.requests[1].body["messages"] == [_user("write a file"), _assistant("Writing it")]
-    assert continued[-1]["data"] == {"reason": "ok"}  # the model fixture checks every request
+    assert ended(continued[-1]) == {"reason": "ok"}  # the model fixture checks every request
 
 
 async def test_continue_with_no_cut_reply_is_refused(app: RunningApp, model: ModelServer) -> None:
@@ -97,7 +97,7 @@ async def test_a_refusal_is_marked_and_cannot_be_continued(
         await chat.send("continue", {})
         refused = await chat.recv_until("error")
         await chat.reply_to("something else")
-    assert frames[-1]["data"] == {"reason": "ok", "stop_reason": "refusal"}
+    assert ended(frames[-1]) == {"reason": "ok", "stop_reason": "refusal"}
     assert not events(frames, "tool_request")
     assert refused[-1]["data"]["detail"] == {"code": "nothing_to_continue"}
     assert model.requests[-1].body["messages"] == [
@@ -114,7 +114,7 @@ async def test_a_turn_that_keeps_pausing_is_continued_a_bounded_number_of_times(
     model.script({"sse": paused}, times=MAX_PAUSES + 5)
     async with Chat(app.ws_url()) as chat:
         frames = await chat.reply_to("loop")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     assert len(model.requests) == 1 + MAX_PAUSES
 
 
@@ -129,7 +129,7 @@ async def test_a_paused_reply_that_asks_for_a_tool_gets_the_call_first(
         await chat.send("tool_approval", {"tool_use_id": "toolu_paused", "approved": False})
         frames = await chat.recv_until("assistant_message_completed")
     assert events(asked, "tool_request")[0]["data"]["id"] == "toolu_paused"
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     assert model.requests[1].body["messages"][-1]["content"][0]["tool_use_id"] == "toolu_paused"
 
 
@@ -145,7 +145,7 @@ async def test_continue_for_a_model_that_refuses_prefill_asks_in_a_hidden_user_t
         await chat.reply_to("next")
     async with Chat(app.ws_url(session_id=chat.session_id)) as reloaded:
         history = await reloaded.recv()
-    assert continued[-1]["data"] == {"reason": "ok"}
+    assert ended(continued[-1]) == {"reason": "ok"}
     assert not events(continued, "error")
     assert streamed_text(continued) == "forty-two."
     # The app's model is known to refuse a prefill: it was never sent one.
@@ -185,8 +185,8 @@ async def test_a_prefill_refused_with_a_400_is_retried_from_a_user_turn_and_reme
         first = await chat.recv_until("assistant_message_completed")
         await chat.send("continue", {})
         second = await chat.recv_until("assistant_message_completed")
-    assert first[-1]["data"] == {"reason": "ok", "stop_reason": "max_tokens"}
-    assert second[-1]["data"] == {"reason": "ok"}
+    assert ended(first[-1]) == {"reason": "ok", "stop_reason": "max_tokens"}
+    assert ended(second[-1]) == {"reason": "ok"}
     assert not events(first + second, "error")
     assert streamed_text(first + second) == "two, three."
     # One prefill was tried and refused; the second Continue went straight to a user turn.
@@ -228,7 +228,7 @@ async def test_cut_and_refusal_marks_survive_a_restart_and_continue_works_after_
         {"role": "user", "text": "a story", "stopped": False},
         {"role": "assistant", "text": "Once upon ", "stopped": False, "stop_reason": "max_tokens"},
     ]
-    assert continued[-1]["data"] == {"reason": "ok"}
+    assert ended(continued[-1]) == {"reason": "ok"}
     assert streamed_text(continued) == "a time."
     # As stored: the request to go on is not shown, the continuation joins the cut reply.
     assert status == 200

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.model_server import ModelServer, thinking_signature
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +109,7 @@ async def test_thinking_and_tool_use_over_several_rounds_hand_the_blocks_back_ex
             await chat.recv_until("tool_request", id=call["id"])
             await chat.send("tool_approval", {"tool_use_id": call["id"], "approved": True})
         frames = await chat.recv_until("assistant_message_completed")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     assert streamed_text(frames) == "Both written."
     assert (app.workspace / "b.txt").read_text() == "B"
     last = model.requests[-1].body["messages"]
@@ -133,7 +133,7 @@ async def test_a_settings_change_during_a_reply_applies_to_the_next_one(
         await configure(chat, thinking=True)  # while the reply waits: for the next one
         await chat.send("tool_approval", {"tool_use_id": "toolu_plain", "approved": True})
         finished = await chat.recv_until("assistant_message_completed")
-        assert finished[-1]["data"] == {"reason": "ok"}
+        assert ended(finished[-1]) == {"reason": "ok"}
         assert [("thinking" in r.body) for r in model.requests] == [False, False]
         frames = await chat.reply_to("again")
     assert thinking_text(frames) == "Now on."
@@ -174,7 +174,7 @@ async def test_a_round_begun_without_thinking_finishes_without_it_after_a_restar
         await back.recv_until("tool_request")
         await back.send("tool_approval", {"tool_use_id": "toolu_kept", "approved": True})
         frames = await back.recv_until("assistant_message_completed")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     # The API refuses thinking on a round whose assistant message has none (the model
     # server too: the `model` fixture fails the test on such a request).
     assert ["thinking" in r.body for r in model.requests] == [False]

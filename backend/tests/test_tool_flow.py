@@ -15,7 +15,7 @@ import pytest
 
 from tests.mcp_support import wait_until
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -72,7 +72,7 @@ async def test_approved_call_streams_chunks_and_writes_the_file(
     assert frames[last_chunk + 1]["data"] == {"tool_running": False}
     assert (app.workspace / "notes" / "hello.txt").read_text() == CONTENT
     assert streamed_text(frames).startswith("Tool finished:")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     [result] = tool_results(model)
     assert result["tool_use_id"] == "toolu_ok"
     assert "is_error" not in result
@@ -98,7 +98,7 @@ async def test_denied_call_never_touches_the_disk(app: RunningApp, model: ModelS
     assert result["is_error"] is True
     assert "denied by the user" in result_text(result)
     assert streamed_text(frames).startswith("Tool failed:")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 async def test_parallel_calls_are_asked_together_and_answered_in_one_turn(
@@ -121,7 +121,7 @@ async def test_parallel_calls_are_asked_together_and_answered_in_one_turn(
     assert [r["tool_use_id"] for r in results] == ["toolu_a", "toolu_b"]
     assert "is_error" not in results[0]
     assert results[1]["is_error"] is True
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 async def test_invalid_input_goes_back_to_claude_without_asking(
@@ -137,7 +137,7 @@ async def test_invalid_input_goes_back_to_claude_without_asking(
     assert result["is_error"] is True
     assert "content" in result_text(result)
     assert streamed_text(frames) == "Writing." + "Tool failed: " + result_text(result)
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ async def test_paths_that_leave_the_workspace_are_refused_before_asking(
     assert not (app.workspace.parent / "escape.txt").exists()
     [result] = tool_results(model)
     assert result["is_error"] is True
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ async def test_a_write_failure_is_reported_and_the_reply_goes_on(
     [result] = tool_results(model)
     assert result["is_error"] is True
     assert streamed_text(frames).startswith("Tool failed:")
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 async def test_an_unanswered_approval_times_out_as_a_denial(
@@ -247,7 +247,7 @@ async def test_one_session_cannot_approve_another_sessions_call(
     assert refused["data"]["detail"] == {"code": "unknown_tool_call", "tool_use_id": "toolu_owned"}
     assert repeated["data"]["detail"]["code"] == "unknown_tool_call"
     assert (app.workspace / "owned.txt").read_text() == "mine"
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
 
 
 async def test_leaving_while_an_approval_is_pending_runs_nothing(
@@ -283,7 +283,7 @@ async def test_a_third_party_server_from_mcp_config_sits_behind_the_same_gate(
     [result] = tool_results(model)
     assert "is_error" not in result
     assert json.loads(result_text(result))["timezone"] == "UTC"
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}
     ready = json.loads(app.get("/ready")[1])
     assert ready["mcp_servers"] == {"workspace": "ready", "time": "ready"}
 
@@ -351,4 +351,4 @@ async def test_an_approved_call_whose_server_went_down_is_unavailable_not_denied
     assert result["is_error"] is True
     assert "[server_unavailable]" in result_text(result) and "'time'" in result_text(result)
     assert "denied" not in result_text(result)
-    assert frames[-1]["data"] == {"reason": "ok"}
+    assert ended(frames[-1]) == {"reason": "ok"}

@@ -13,7 +13,7 @@ import pytest
 
 from tests.mcp_support import wait_until
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, events
+from tests.running_app import AppFactory, Chat, Frame, ended, events
 
 pytestmark = pytest.mark.anyio
 
@@ -65,9 +65,9 @@ async def test_a_stop_ends_the_turn_once_and_the_call_is_interrupted_by_the_stop
         await chat.send("tool_approval", {"tool_use_id": "toolu_stop", "approved": True})
         late = await chat.recv()
         after = await chat.reply_to("and now?")
-    assert [f["data"] for f in completions(frames)] == [{"reason": "cancelled"}]
+    assert [ended(f) for f in completions(frames)] == [{"reason": "cancelled"}]
     assert late["data"]["detail"]["code"] == "unknown_tool_call"
-    assert completions(after)[-1]["data"] == {"reason": "ok"}
+    assert ended(completions(after)[-1]) == {"reason": "ok"}
     assert stored_calls(database) == {"toolu_stop": ("interrupted", "stop")}
     [told] = results_told(model, "and now?")
     assert told["is_error"] is True
@@ -103,7 +103,7 @@ async def test_a_restart_interrupts_the_running_call_and_runs_the_approved_one(
     url = second.ws_url(session_id=chat.session_id, last_seq=str(chat.last_seq), locale="en")
     async with Chat(url) as back:
         frames = await back.recv_until("assistant_message_completed")
-    assert completions(frames)[-1]["data"] == {"reason": "ok"}
+    assert ended(completions(frames)[-1]) == {"reason": "ok"}
     codes = [e["data"]["detail"]["code"] for e in events(frames, "error")]
     assert "tool_interrupted" in codes
     assert (tmp_path / "ws" / "n.txt").read_text() == "ok"
@@ -136,9 +136,9 @@ async def test_a_stop_while_a_call_is_still_streaming_keeps_the_text_and_no_call
             after = await chat.reply_to("and now?")
     finally:
         model.release(gate)
-    assert [f["data"] for f in completions(frames)] == [{"reason": "cancelled"}]
+    assert [ended(f) for f in completions(frames)] == [{"reason": "cancelled"}]
     assert not events(frames, "tool_request")
-    assert completions(after)[-1]["data"] == {"reason": "ok"}
+    assert ended(completions(after)[-1]) == {"reason": "ok"}
     assert stored_calls(database) == {}
     assert model.requests[-1].body["messages"][1] == {
         "role": "assistant",
@@ -163,7 +163,7 @@ async def test_a_stop_while_an_approved_call_waits_its_turn_interrupts_both(
         await chat.send("cancel", {})
         frames = await chat.recv_until("assistant_message_completed")
         await chat.reply_to("and now?")
-    assert [f["data"] for f in completions(frames)] == [{"reason": "cancelled"}]
+    assert [ended(f) for f in completions(frames)] == [{"reason": "cancelled"}]
     finished = {f["data"]["tool_use_id"]: f["data"] for f in events(frames, "tool_finished")}
     assert finished["toolu_waits"]["status"] == "interrupted"
     assert stored_calls(database) == {
@@ -208,7 +208,7 @@ async def test_a_restart_keeps_each_settled_call_and_does_not_ask_about_a_denied
     url = second.ws_url(session_id=chat.session_id, locale="en")
     async with Chat(url) as back:
         frames = await back.recv_until("assistant_message_completed")
-    assert completions(frames)[-1]["data"] == {"reason": "ok"}
+    assert ended(completions(frames)[-1]) == {"reason": "ok"}
     assert not events(frames, "tool_request")  # the denial was kept: nothing is asked again
     finished = {f["data"]["tool_use_id"]: f["data"] for f in events(frames, "tool_finished")}
     assert finished["toolu_long"]["status"] == "interrupted"

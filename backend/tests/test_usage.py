@@ -72,8 +72,9 @@ async def test_model_server_refuses_more_than_four_breakpoints_as_the_api_does(
 
 
 async def test_a_ten_turn_conversation_reads_its_history_from_the_prompt_cache(
-    app: RunningApp, model: ModelServer
+    app_factory: AppFactory, model: ModelServer
 ) -> None:
+    app = app_factory(PROMPT_CACHING="true")  # the product's default (the harness turns it off)
     sent: list[dict[str, Any]] = []
     async with Chat(app.ws_url()) as chat:
         for turn in range(TURNS):
