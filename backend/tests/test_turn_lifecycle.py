@@ -230,3 +230,46 @@ async def test_a_restart_keeps_each_settled_call_and_does_not_ask_about_a_denied
     assert "restarted while this tool call ran" in text_of(told["toolu_long"])
     assert text_of(told["toolu_denied"]) == "The tool call was denied by the user; it did not run."
     assert sorted(path.name for path in (tmp_path / "ws").iterdir()) == ["done.txt"]
+
+
+def stored_roles(database: Path) -> list[str]:
+    with sqlite3.connect(database) as db:
+        return [row[0] for row in db.execute("select role from messages order by position")]
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+async def test_a_restart_while_a_call_is_still_streaming_keeps_the_message_and_no_call(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path, how: signal.Signals
+) -> None:
+    database = tmp_path / "turn.db"
+    env = {"DATABASE_URL": f"sqlite:///{database}", "WORKSPACE_DIR": str(tmp_path / "ws")}
+    gate = f"lifecycle-restart-requested-{how.name}"
+    use = create_file("toolu_cut", "r.txt", "x")
+    model.script({"text": ["Let me ", "write."], "tool_uses": [use], "hold_after": 1, "gate": gate})
+    first = app_factory(**env)
+    try:
+        async with Chat(first.ws_url(locale="en")) as chat:
+            await chat.say("write r.txt")
+            await chat.recv_until("ai_chunk")
+            await wait_until(lambda: stored_roles(database) == ["user"])
+            first.process.send_signal(how)
+            first.process.wait(15)
+    finally:
+        model.release(gate)
+
+    second = app_factory(**env)
+    async with Chat(second.ws_url(session_id=chat.session_id, locale="en")) as back:
+        shown = await back.recv_until("history")
+        after = await back.reply_to("and now?")
+    assert completions(after)[-1]["data"]["reason"] == "ok"
+    assert not events(after, "tool_request")
+    assert not (tmp_path / "ws" / "r.txt").exists()
+    assert stored_calls(database) == {}  # the call never reached a status: nothing to recover
+    messages = events(shown, "history")[-1]["data"]["messages"]
+    assert messages[0] == {"role": "user", "text": "write r.txt", "stopped": False}
+    if how == signal.SIGTERM:  # a clean stop keeps the text streamed so far, marked stopped
+        assert messages[1] == {"role": "assistant", "text": "Let me ", "stopped": True}
+    sent = model.requests[-1].body["messages"]
+    assert "write r.txt" in str(sent[0]["content"])
+    # Claude is never sent the call it was still writing (a tool_use without its result).
+    assert not any(block.get("type") == "tool_use" for m in sent for block in m["content"])
