@@ -218,3 +218,9 @@ def ended(frame: Frame) -> dict[str, Any]:
     """An `assistant_message_completed`'s data without its `usage` (checked on its own in
     tests/test_usage.py): how the reply ended."""
     return {key: value for key, value in frame["data"].items() if key != "usage"}
+
+
+def without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """A frame's data, or a history message, without the fields a test does not look at (a
+    reply's `usage`, the conversation's `settings`), each checked by tests of its own."""
+    return {key: value for key, value in data.items() if key not in keys}

@@ -12,7 +12,16 @@ import pytest
 
 from gatehouse.turn import CONTINUE_TEXT, MAX_PAUSES
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
+from tests.running_app import (
+    AppFactory,
+    Chat,
+    Frame,
+    RunningApp,
+    ended,
+    events,
+    streamed_text,
+    without,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +39,7 @@ def _assistant(text: str) -> dict[str, object]:
 
 def _bubbles(history: Frame) -> list[dict[str, object]]:
     assert history["event"] == "history", history
-    return history["data"]["messages"]
+    return [without(message, "usage") for message in history["data"]["messages"]]
 
 
 @pytest.fixture
@@ -234,7 +243,7 @@ async def test_cut_and_refusal_marks_survive_a_restart_and_continue_works_after_
     assert status == 200
     after = json.loads(body)["messages"]
     assert after[1]["stop_reason"] == "refusal"
-    assert after[2:] == [
+    assert [without(message, "usage") for message in after[2:]] == [
         {"role": "user", "text": "a story", "stopped": False},
         {"role": "assistant", "text": "Once upon a time.", "stopped": False},
     ]
