@@ -281,7 +281,7 @@ const ConversationItem = memo(function ConversationItem({
           onClick={() => onOpen(item.id)}
           aria-current={active ? "page" : undefined}
           data-conversation-id={item.id}
-          className={`flex w-full flex-col items-start gap-0.5 rounded-lg py-2 pr-3 pl-3 text-left transition focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-500 ${
+          className={`flex w-full flex-col items-start gap-0.5 rounded-lg pt-2 pb-8 pr-3 pl-3 text-left transition focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-500 ${
             active
               ? "bg-indigo-50 text-indigo-950 dark:bg-indigo-950/60 dark:text-indigo-50"
               : "text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800/70"
@@ -307,6 +307,7 @@ const ConversationItem = memo(function ConversationItem({
         </button>
       )}
       {!renaming && (
+        // in the row's bottom padding (pb-8 above): never over the title or the time
         <div
           className={`absolute right-1 bottom-1 flex items-center gap-0.5 rounded-md bg-white/95 px-0.5 dark:bg-zinc-900/95 ${
             active ? "" : "lg:opacity-0 lg:group-focus-within:opacity-100 lg:group-hover:opacity-100"

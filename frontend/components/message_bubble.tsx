@@ -15,7 +15,11 @@ import { CopyButton } from "./copy_button";
 import { StopIcon } from "./icons";
 import { UsageLine } from "./usage_line";
 
-export const MessageBubble = memo(function MessageBubble({ id }: { id: string }) {
+export const MessageBubble = memo(function MessageBubble({
+  id,
+}: {
+  id: string;
+}) {
   const message = useChatSelector((s) => s.messages[id]);
   if (!message) return null;
   return message.role === "user" ? (
@@ -38,7 +42,10 @@ function markdownOf(message: AssistantChatMessage): string {
 function UserBubble({ message }: { message: UserChatMessage }) {
   const t = useT();
   return (
-    <li className="group flex items-start justify-end gap-1" data-testid="message-user">
+    <li
+      className="group flex items-start justify-end gap-1"
+      data-testid="message-user"
+    >
       {message.text && (
         <CopyButton
           text={() => message.text}
@@ -49,7 +56,9 @@ function UserBubble({ message }: { message: UserChatMessage }) {
       )}
       <div className="flex max-w-[85%] flex-col items-end gap-2">
         <span className="sr-only">{t("message.you")}: </span>
-        {message.attachments?.length ? <AttachmentList files={message.attachments} /> : null}
+        {message.attachments?.length ? (
+          <AttachmentList files={message.attachments} />
+        ) : null}
         {message.text && (
           <div
             data-testid="message-content"
@@ -75,35 +84,39 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
     >
       <AssistantAvatar />
       <span className="sr-only">{t("message.assistant")}: </span>
-      <div className="min-w-0 flex-1 space-y-3 pt-0.5" data-testid="message-content">
-        {message.parts.map((part, index) => (
-          <AssistantPartView
-            key={index}
-            part={part}
-            streaming={message.streaming && index === last}
-          />
-        ))}
-        {message.reason === "cancelled" && (
-          <p
-            data-testid="stopped-marker"
-            title={t("message.cancelled")}
-            className="inline-flex items-center gap-1.5 rounded-full bg-zinc-100 px-2 py-0.5 text-xs font-medium text-zinc-500 ring-1 ring-zinc-200 ring-inset dark:bg-zinc-800/80 dark:text-zinc-400 dark:ring-zinc-700"
-          >
-            <StopIcon className="text-[10px]" />
-            {t("message.stopped")}
-          </p>
+      <div className="min-w-0 flex-1 space-y-3 pt-0.5">
+        <div className="space-y-3" data-testid="message-content">
+          {message.parts.map((part, index) => (
+            <AssistantPartView
+              key={index}
+              part={part}
+              streaming={message.streaming && index === last}
+            />
+          ))}
+          {message.reason === "cancelled" && (
+            <p
+              data-testid="stopped-marker"
+              title={t("message.cancelled")}
+              className="inline-flex items-center gap-1.5 rounded-full bg-zinc-100 px-2 py-0.5 text-xs font-medium text-zinc-500 ring-1 ring-zinc-200 ring-inset dark:bg-zinc-800/80 dark:text-zinc-400 dark:ring-zinc-700"
+            >
+              <StopIcon className="text-[10px]" />
+              {t("message.stopped")}
+            </p>
+          )}
+          {message.stopReason === "refusal" && (
+            <p
+              data-testid="refusal-notice"
+              role="note"
+              className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 ring-1 ring-amber-200 ring-inset dark:bg-amber-950/40 dark:text-amber-200 dark:ring-amber-800"
+            >
+              {t("message.refused")}
+            </p>
+          )}
+          {message.stopReason === "max_tokens" && <CutNotice id={message.id} />}
+        </div>
+        {message.usage && !message.streaming && (
+          <UsageLine usage={message.usage} />
         )}
-        {message.stopReason === "refusal" && (
-          <p
-            data-testid="refusal-notice"
-            role="note"
-            className="rounded-lg bg-amber-50 px-3 py-2 text-sm text-amber-800 ring-1 ring-amber-200 ring-inset dark:bg-amber-950/40 dark:text-amber-200 dark:ring-amber-800"
-          >
-            {t("message.refused")}
-          </p>
-        )}
-        {message.stopReason === "max_tokens" && <CutNotice id={message.id} />}
-        {message.usage && !message.streaming && <UsageLine usage={message.usage} />}
         {!message.streaming && markdownOf(message) !== "" && (
           <CopyButton
             text={() => markdownOf(message)}
@@ -121,7 +134,9 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
 function CutNotice({ id }: { id: string }) {
   const t = useT();
   const client = useChatClient();
-  const continuable = useChatSelector((s) => selectContinuable(s) === id && selectCanSend(s));
+  const continuable = useChatSelector(
+    (s) => selectContinuable(s) === id && selectCanSend(s),
+  );
   return (
     <div
       data-testid="cut-notice"

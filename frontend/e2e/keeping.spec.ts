@@ -116,8 +116,9 @@ test("a code block and a whole message can be copied", async ({ page, context })
   await lastReply(page).locator("pre").hover();
   await lastReply(page).getByTestId("copy-code").click();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe("print('oi')\n");
-  await lastReply(page).hover();
-  await lastReply(page).getByTestId("copy-message").click();
+  const bubble = page.getByTestId("message-assistant").last(); // the button sits under the reply
+  await bubble.hover();
+  await bubble.getByTestId("copy-message").click();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(
     "Aqui:\n\n```py\nprint('oi')\n```\n\nPronto.",
   );
