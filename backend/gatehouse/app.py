@@ -45,7 +45,12 @@ def create_app(settings: Settings) -> FastAPI:
         store = await Store.open(settings.database_url)
         async with ToolHub(workspace, external, settings.tool_call_timeout_s) as tools:
             turns = Turns(
-                claude, tools, settings.tool_approval_timeout_s, settings.max_message_chars
+                claude,
+                tools,
+                settings.tool_approval_timeout_s,
+                settings.max_message_chars,
+                draft_interval_s=settings.tool_draft_interval_ms / 1000,
+                draft_max_chars=settings.tool_draft_max_chars,
             )
             sessions = Sessions(store, settings.resume_grace_s, turns)
             gateway = Gateway(settings, turns, sessions)

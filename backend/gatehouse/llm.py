@@ -41,6 +41,8 @@ TextSink = Callable[[str], None]  # called once per text delta; it must not bloc
 CONNECTION_LIMITS = httpx2.Limits(max_connections=10_000, max_keepalive_connections=1_000)
 TOOL_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})  # their input streams as JSON
 RetrySink = Callable[[bool], None]  # True when the SDK retries a reply's request, False after
+# Called with (tool_use_id, name, fragment) for each piece of a tool call's input JSON.
+ToolInputSink = Callable[[str, str, str], None]
 
 # The SDK retries inside its client; the request hook runs in the task of the reply that asked,
 # so this variable tells it whose request is being retried.
@@ -81,9 +83,11 @@ class Claude:
         tools: Sequence[JsonDict],
         on_text: TextSink,
         on_retry: RetrySink | None = None,
+        on_tool_input: ToolInputSink | None = None,
     ) -> Reply:
         """One streamed reply; `on_retry(True)` when the SDK retries its request (a 429, a
-        5xx, a dropped connection) and `on_retry(False)` once an answer comes or it gives up."""
+        5xx, a dropped connection) and `on_retry(False)` once an answer comes or it gives up;
+        `on_tool_input` gets each fragment of a tool call's input as it streams."""
         if not self._has_key:
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome="unauthorized").inc()
             raise ModelError("unauthorized")
@@ -91,7 +95,7 @@ class Claude:
         retrying = _Retrying(on_retry)
         token = _on_retry.set(retrying.began)
         try:
-            reply = await self._stream(history, tools, on_text, started, retrying)
+            reply = await self._stream(history, tools, on_text, started, retrying, on_tool_input)
         except (anthropic.APIError, httpx2.TransportError, ModelError) as exc:
             error = classify_model_exception(exc)
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome=error.code).inc()
@@ -110,6 +114,7 @@ class Claude:
         on_text: TextSink,
         started: float,
         retrying: _Retrying,
+        on_tool_input: ToolInputSink | None,
     ) -> Reply:
         settings = self._settings
         blocks = _Blocks()
@@ -121,7 +126,7 @@ class Claude:
             max_tokens=settings.max_tokens,
             system=settings.system_prompt,
             messages=cast(list[MessageParam], list(history)),  # plain dicts of that shape
-            tools=cast(list[ToolParam], list(tools)) if tools else anthropic.omit,
+            tools=cast(list[ToolParam], self._tool_params(tools)) if tools else anthropic.omit,
             stream=True,
         )
         async with request as response:  # HTTP errors and retries: the SDK's, as ever
@@ -130,12 +135,17 @@ class Claude:
                 match sse.event:  # the event name is the data's "type"
                     case "content_block_delta":
                         event = _json(sse.data)
-                        text = blocks.add(event["index"], event["delta"])
+                        delta = event["delta"]
+                        text = blocks.add(event["index"], delta)
                         if text:
                             if first_token:
                                 first_token = False
                                 metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
                             on_text(text)
+                        elif on_tool_input and delta.get("type") == "input_json_delta":
+                            block = blocks.block(event["index"])
+                            if block.get("type") == "tool_use":
+                                on_tool_input(block["id"], block["name"], delta["partial_json"])
                     case "content_block_start":
                         event = _json(sse.data)
                         blocks.start(event["index"], event["content_block"])
@@ -150,6 +160,13 @@ class Claude:
         if not completed:
             raise ModelError("stream_interrupted")
         return Reply(content=blocks.content(), stop_reason=stop_reason)
+
+    def _tool_params(self, tools: Sequence[JsonDict]) -> list[JsonDict]:
+        """The tools as sent; `eager_input_streaming` (fine-grained input streaming, asked for
+        by the catalogue on the tools whose input the person watches) only when enabled."""
+        if self._settings.eager_input_streaming:
+            return list(tools)
+        return [{k: v for k, v in tool.items() if k != "eager_input_streaming"} for tool in tools]
 
 
 def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:
@@ -203,6 +220,10 @@ class _Blocks:
     def start(self, index: int, block: JsonDict) -> None:
         self._blocks[index] = {key: value for key, value in block.items() if value is not None}
         self._pieces[index] = []
+
+    def block(self, index: int) -> JsonDict:
+        """The block as it started (its id and name, for a tool call)."""
+        return self._blocks[index]
 
     def add(self, index: int, delta: JsonDict) -> str:
         """Record one delta; return its text if it is reply text for the person."""

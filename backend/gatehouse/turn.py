@@ -35,6 +35,7 @@ from gatehouse.llm import Claude, JsonDict
 from gatehouse.session import Session
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_call import OPEN, DecidedBy, ToolCall, ToolCallStatus
+from gatehouse.tool_drafts import ToolDrafts
 from gatehouse.tool_hub import ToolHub, ToolInfo
 
 log = structlog.get_logger(__name__)
@@ -64,6 +65,8 @@ class Turns:
     tools: ToolHub
     approval_timeout_s: float
     max_message_chars: int
+    draft_interval_s: float = 0.1  # tool_input_delta: at most one frame per call this often
+    draft_max_chars: int = 262_144  # … and at most this much of each call's input
 
     def reply(self, session: Session, text: str) -> bool:
         """Answer the person's message; False when a reply runs (the person is told: busy)."""
@@ -110,6 +113,7 @@ class Turn:
         self._cancel_requested = False
         self._task: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Future[bool]] = set()  # approvals being stored
+        self._drafts: ToolDrafts | None = None  # the calls of the reply streaming now
 
     # ── what the conversation sees ──────────────────────────────────────────────────────────
     def start(self) -> asyncio.Task[None]:
@@ -280,6 +284,9 @@ class Turn:
             partial.append(text)
             session.emit_text(text)
 
+        drafts = self._drafts = ToolDrafts(
+            session.emit, self._kit.draft_interval_s, self._kit.draft_max_chars
+        )
         sent = for_claude(session.history)
         if sent.changes:  # a history this app wrote needs none: worth a look when it happens
             log.warning("history_repaired_for_claude", changes=sent.changes)
@@ -289,7 +296,9 @@ class Turn:
                 self._kit.tools.tools_for_claude(),
                 on_text,
                 on_retry=lambda retrying: session.emit_status(reconnecting=retrying),
+                on_tool_input=drafts.fragment,
             )
+            drafts.flush()
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped
                 await self._keep([_text_block("".join(partial))], stopped=True)
@@ -332,6 +341,8 @@ class Turn:
             result = _result(call.id, refusal or "Unknown tool.", True)
             call.settle(Status.INVALID, result, DecidedBy.SCREENING)
             await self._save(position, call, None, None)
+            if self._drafts is not None and self._drafts.shown(call.id):
+                self._finished(call, "invalid_input")  # its draft card closes, refused
             return call
         expires_at = time.time() + self._kit.approval_timeout_s
         request = protocol.ToolRequest(

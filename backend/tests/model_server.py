@@ -9,7 +9,9 @@ end without `message_stop`.
 Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
     POST /_control/script  {"match": <substring of the last user turn>?, "reply": {}, "times": n?}
     POST /_control/reset    GET /_control/requests    POST /_control/release {"gate": name}
-Reply keys: text (list of deltas), tool_uses ([{id, name, input}]), stop_reason (any value:
+Reply keys: text (list of deltas), tool_uses ([{id, name, input, fragments?, input_json?}]: the
+input JSON streams in `fragments` pieces, 2 by default; `input_json` sends that text instead,
+valid or not; `hold_after` + `gate` stop after that many pieces), stop_reason (any value:
 max_tokens, refusal, pause_turn), delay_ms,
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
 stall_after, hold_after + gate, no_message_stop, close_after (close the connection once the
@@ -450,10 +452,11 @@ def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
         events.append(
             _block_start(i, {"type": "tool_use", "id": use["id"], "name": use["name"], "input": {}})
         )
-        raw = json.dumps(use["input"])
-        half = len(raw) // 2
-        for piece in ("", raw[:half], raw[half:]):
+        raw: str = use["input_json"] if "input_json" in use else json.dumps(use["input"])
+        for n, piece in enumerate(["", *_pieces(raw, use.get("fragments", 2))]):
             events.append(_delta(i, {"type": "input_json_delta", "partial_json": piece}))
+            if use.get("hold_after") == n:  # the call half written, until the gate opens
+                events.append(_Hold(use["gate"]))
         events.append({"type": "content_block_stop", "index": i})
     stop = reply.get("stop_reason") or ("tool_use" if tool_uses else "end_turn")
     events.append(
@@ -466,6 +469,14 @@ def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
     if not reply.get("no_message_stop"):
         events.append({"type": "message_stop"})
     return events
+
+
+def _pieces(text: str, count: int) -> list[str]:
+    """`text` cut into `count` pieces of (nearly) equal length, none empty."""
+    count = max(1, min(count, len(text)))
+    size, extra = divmod(len(text), count)
+    bounds = [n * size + min(n, extra) for n in range(count + 1)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _interruption(reply: JsonDict, sent: int) -> list[Any]:

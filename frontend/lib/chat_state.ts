@@ -51,6 +51,8 @@ interface ToolCallBase {
   filePath: string | null;
 }
 export type ToolCall =
+  /** Claude is still writing the call (`tool_input_delta`): `input` is its draft so far. */
+  | (ToolCallBase & { state: "drafting"; truncated: boolean })
   | (ToolCallBase & { state: "requested" })
   | (ToolCallBase & { state: "approved" })
   | (ToolCallBase & { state: "running" })
