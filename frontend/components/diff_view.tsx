@@ -100,6 +100,12 @@ function Split({ diff, language }: { diff: FileDiff; language: string | null }) 
   const rows = useMemo(() => splitRows(diff.hunks), [diff.hunks]);
   return (
     <table className="w-full table-fixed border-collapse" data-testid="diff-split">
+      <colgroup>
+        <col className="w-10" />
+        <col />
+        <col className="w-10" />
+        <col />
+      </colgroup>
       <thead className="sr-only">
         <tr>
           <th colSpan={2}>{t("diff.before")}</th>

@@ -49,6 +49,16 @@ async function recordDrafts(page: Page) {
   return () => page.evaluate(() => (window as unknown as { __drafts: { text: string; dialog: boolean }[] }).__drafts);
 }
 
+/** `after` continues `before`: the same lines, the last one possibly longer (an empty line
+ * is drawn as a space). */
+function grewFrom(before: string, after: string): boolean {
+  const lines = (text: string) => text.split("\n").map((line) => (line === " " ? "" : line));
+  const old = lines(before);
+  const now = lines(after);
+  const last = old.length - 1;
+  return old.every((line, n) => (n < last ? now[n] === line : (now[n] ?? "").startsWith(line)));
+}
+
 test("a file takes shape in its card before the approval dialog opens", async ({ page }) => {
   const gate = gateName("draft");
   await script("escreva conta.py", {
@@ -90,7 +100,7 @@ test("a file takes shape in its card before the approval dialog opens", async ({
   const beforeDialog = seen.filter((entry) => !entry.dialog);
   expect(beforeDialog.length).toBeGreaterThanOrEqual(3);
   for (let i = 1; i < beforeDialog.length; i += 1) {
-    expect(beforeDialog[i]!.text.startsWith(beforeDialog[i - 1]!.text.trimEnd())).toBe(true);
+    expect(grewFrom(beforeDialog[i - 1]!.text, beforeDialog[i]!.text)).toBe(true);
   }
   expect(beforeDialog[beforeDialog.length - 1]!.text.length).toBeGreaterThan(beforeDialog[0]!.text.length);
 

@@ -19,7 +19,6 @@ const BY_EXTENSION: Record<string, string> = {
   toml: "ini",
   h: "c",
   hpp: "cpp",
-  txt: "plaintext",
 };
 const BY_NAME: Record<string, string> = { makefile: "makefile", dockerfile: "dockerfile" };
 
@@ -33,7 +32,7 @@ export function languageForPath(path: string | null): string | null {
   if (dot < 0) return null;
   const extension = name.slice(dot + 1);
   const language = BY_EXTENSION[extension] ?? extension;
-  return lowlight.registered(language) ? language : null;
+  return language !== "plaintext" && lowlight.registered(language) ? language : null;
 }
 
 /** One line as hast nodes (plain text when there is no grammar). */
