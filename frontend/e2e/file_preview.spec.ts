@@ -40,7 +40,8 @@ async function recordDrafts(page: Page) {
     (window as unknown as { __drafts: typeof seen }).__drafts = seen;
     new MutationObserver(() => {
       const draft = document.querySelector('[data-testid="tool-draft-content"]');
-      if (!draft) return;
+      // Only the file's content: before it starts, the card shows the input so far (JSON).
+      if (!draft || draft.getAttribute("data-language") === "json") return;
       const text = [...draft.querySelectorAll("code")].map((line) => line.textContent).join("\n");
       const dialog = document.querySelector('[data-testid="approval-modal"]') !== null;
       if (text !== seen[seen.length - 1]?.text) seen.push({ text, dialog });
