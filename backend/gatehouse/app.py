@@ -77,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
                 policy,
                 limits,
                 titles,
+                draft_interval_s=settings.tool_draft_interval_ms / 1000,
+                draft_max_chars=settings.tool_draft_max_chars,
             )
             sessions = Sessions(store, settings.resume_grace_s, turns)
             models = ModelList(claude, settings.anthropic_model, settings.models_cache_s)

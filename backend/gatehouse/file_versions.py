@@ -29,13 +29,13 @@ import anyio.to_thread
 import structlog
 from pydantic import BaseModel, Field, ValidationError
 
-from gatehouse import workspace_files
+from gatehouse import version_files
 from gatehouse.blob_store import BlobStore, digest
 from gatehouse.safe_paths import normalise_relative, workspace_root
 from gatehouse.settings import Settings
 from gatehouse.store import Store
 from gatehouse.version_index import FileState, Origin, Source, Version, VersionIndex
-from gatehouse.workspace_files import Snapshot
+from gatehouse.version_files import Snapshot
 
 log = structlog.get_logger(__name__)
 
@@ -110,7 +110,7 @@ class FileVersions:
         origin = _origin_of(meta)
         async with self._lock:
             before = await anyio.to_thread.run_sync(
-                workspace_files.snapshot_at, folder_fd, name, self.max_bytes
+                version_files.snapshot_at, folder_fd, name, self.max_bytes
             )
             after = await anyio.to_thread.run_sync(self._keep_bytes, data)
             await self._keep(before)
@@ -161,7 +161,7 @@ class FileVersions:
     # ── what the Files panel and the tool cards show ────────────────────────────────────────
     async def files(self) -> dict[str, Any]:
         listed, truncated = await anyio.to_thread.run_sync(
-            workspace_files.list_files, self.workspace_dir
+            version_files.list_files, self.workspace_dir
         )
         latest = await self.index.latest_by_path()
         entries: list[dict[str, Any]] = []
@@ -180,7 +180,7 @@ class FileVersions:
                 entry["changed_outside"] = current.state.hash != last.after.hash
             entries.append(entry)
         for path, last in sorted(latest.items()):  # known to Gatehouse, gone from the disk
-            if last.after.exists and len(entries) < workspace_files.MAX_LISTED_FILES:
+            if last.after.exists and len(entries) < version_files.MAX_LISTED_FILES:
                 entries.append(
                     {"path": path, "exists": False, "size": None, "modified": None,
                      "versioned": True, "changed_outside": True}
@@ -286,7 +286,7 @@ class FileVersions:
     ) -> Version:
         """With the lock held: keep what is there, put `data` in its place, record it."""
         await self._keep(current)
-        await anyio.to_thread.run_sync(workspace_files.replace, self.workspace_dir, path, data)
+        await anyio.to_thread.run_sync(version_files.replace, self.workspace_dir, path, data)
         # the file is replaced: its record lands even if the caller is cancelled meanwhile
         row = await asyncio.shield(self._record(path, origin, source, current.state, target))
         log.info("file_version_applied", path=path, source=source, version=row.id)
@@ -313,7 +313,7 @@ class FileVersions:
 
     async def _snapshot(self, path: str) -> Snapshot:
         return await anyio.to_thread.run_sync(
-            workspace_files.snapshot, self.workspace_dir, path, self.max_bytes
+            version_files.snapshot, self.workspace_dir, path, self.max_bytes
         )
 
     async def _keep(self, snapshot: Snapshot) -> None:

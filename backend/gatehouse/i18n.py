@@ -134,6 +134,26 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "O arquivo excede o tamanho máximo permitido.",
         "en": "The file is larger than the allowed maximum.",
     },
+    "file_not_found": {
+        "pt-BR": "O arquivo não existe no WORKSPACE_DIR.",
+        "en": "The file does not exist in WORKSPACE_DIR.",
+    },
+    "not_text": {
+        "pt-BR": "O arquivo não é texto UTF-8.",
+        "en": "The file is not UTF-8 text.",
+    },
+    "edit_not_found": {
+        "pt-BR": "Uma edição não encontrou o trecho a substituir; nada foi gravado.",
+        "en": "An edit did not find the text to replace; nothing was written.",
+    },
+    "edit_not_unique": {
+        "pt-BR": "Uma edição encontrou o trecho mais de uma vez; nada foi gravado.",
+        "en": "An edit found its text more than once; nothing was written.",
+    },
+    "read_failed": {
+        "pt-BR": "Falha ao ler o arquivo.",
+        "en": "Reading the file failed.",
+    },
     "tool_timeout": {
         "pt-BR": "A ferramenta demorou demais e foi interrompida.",
         "en": "The tool took too long and was stopped.",

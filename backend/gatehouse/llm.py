@@ -62,6 +62,8 @@ EPHEMERAL: JsonDict = {"type": "ephemeral"}  # the 5-minute prompt cache
 # `claude-<family>-<major>[-<minor>]`, bare or inside a platform's id (`us.anthropic.…-v1`).
 _MODEL_VERSION = re.compile(r"claude-(?:opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?!\d)")
 FIRST_WITHOUT_PREFILL = (4, 6)
+# Called with (tool_use_id, name, fragment) for each piece of a tool call's input JSON.
+ToolInputSink = Callable[[str, str, str], None]
 
 # The SDK retries inside its client; the request hook runs in the task of the reply that asked,
 # so this variable tells it whose request is being retried.
@@ -146,10 +148,12 @@ class Claude:
         *,
         options: ReplyOptions | None = None,
         on_thinking: TextSink | None = None,
+        on_tool_input: ToolInputSink | None = None,
     ) -> Reply:
         """One streamed reply; `on_retry(True)` when the SDK retries its request (a 429, a
         5xx, a dropped connection) and `on_retry(False)` once an answer comes or it gives up.
-        With thinking on, each piece of Claude's thinking goes to `on_thinking`."""
+        With thinking on, each piece of Claude's thinking goes to `on_thinking`;
+        `on_tool_input` gets each fragment of a tool call's input as it streams."""
         if not self._has_key:
             metrics.ANTHROPIC_REQUESTS_TOTAL.labels(outcome="unauthorized").inc()
             raise ModelError("unauthorized")
@@ -157,7 +161,7 @@ class Claude:
         retrying = _Retrying(on_retry)
         token = _on_retry.set(retrying.began)
         options = options or ReplyOptions(self._settings.anthropic_model)
-        sinks = _Sinks(on_text, on_thinking)
+        sinks = _Sinks(on_text, on_thinking, on_tool_input)
         try:
             reply = await self._stream_learning_mode(
                 history, tools, sinks, started, retrying, options
@@ -211,6 +215,14 @@ class Claude:
         budget = self._settings.thinking_budget_tokens
         return {"type": "enabled", "budget_tokens": budget, "display": "summarized"}
 
+    def _tool_params(self, tools: Sequence[JsonDict]) -> list[JsonDict]:
+        """The tools as sent; `eager_input_streaming` (fine-grained input streaming, asked for
+        by the catalogue on the tools whose input the person watches) only when enabled."""
+        if self._settings.eager_input_streaming:
+            return list(tools)
+        return [{k: v for k, v in tool.items() if k != "eager_input_streaming"} for tool in tools]
+
+
     async def short_answer(self, prompt: str) -> str:
         """One small request, not streamed and not retried (a title): the text of the answer."""
         if not self._has_key:
@@ -237,7 +249,7 @@ class Claude:
     ) -> Reply:
         settings = self._settings
         blocks = _Blocks(sinks.on_thinking)
-        on_text = sinks.on_text
+        on_text, on_tool_input = sinks.on_text, sinks.on_tool_input
         stop_reason: str | None = None
         usage: Usage | None = None
         completed = False
@@ -245,7 +257,9 @@ class Claude:
         thinking = self._thinking(options)
         # The budget must stay below max_tokens (the API's rule): the answer keeps MAX_TOKENS.
         extra = settings.thinking_budget_tokens if thinking is not None else 0
-        prompt = cached_prompt(settings.system_prompt, tools, history, settings.prompt_caching)
+        prompt = cached_prompt(
+            settings.system_prompt, self._tool_params(tools), history, settings.prompt_caching
+        )
         request = self._client.messages.with_streaming_response.create(
             model=options.model,
             max_tokens=settings.max_tokens + extra,
@@ -261,12 +275,17 @@ class Claude:
                 match sse.event:  # the event name is the data's "type"
                     case "content_block_delta":
                         event = _json(sse.data)
-                        text = blocks.add(event["index"], event["delta"])
+                        delta = event["delta"]
+                        text = blocks.add(event["index"], delta)
                         if text:
                             if first_token:
                                 first_token = False
                                 metrics.TIME_TO_FIRST_TOKEN.observe(time.perf_counter() - started)
                             on_text(text)
+                        elif on_tool_input and delta.get("type") == "input_json_delta":
+                            block = blocks.block(event["index"])
+                            if block.get("type") == "tool_use":
+                                on_tool_input(block["id"], block["name"], delta["partial_json"])
                     case "content_block_start":
                         event = _json(sse.data)
                         blocks.start(event["index"], event["content_block"])
@@ -356,6 +375,7 @@ def _api_message(exc: anthropic.APIStatusError) -> str:
 class _Sinks:
     on_text: TextSink
     on_thinking: TextSink | None
+    on_tool_input: ToolInputSink | None
 
 
 def http_client(timeout: httpx2.Timeout) -> httpx2.AsyncClient:
@@ -410,6 +430,10 @@ class _Blocks:
     def start(self, index: int, block: JsonDict) -> None:
         self._blocks[index] = {key: value for key, value in block.items() if value is not None}
         self._pieces[index] = []
+
+    def block(self, index: int) -> JsonDict:
+        """The block as it started (its id and name, for a tool call)."""
+        return self._blocks[index]
 
     def add(self, index: int, delta: JsonDict) -> str:
         """Record one delta; return its text if it is reply text for the person."""

@@ -173,12 +173,35 @@ class AssistantMessageCompletedData(_Frame):
     usage: MessageUsage | None = None  # the reply so far; absent when Claude reported none
 
 
+class DiffHunk(_Frame):
+    """One hunk of a unified diff; each line starts with " " (context), "+" or "-"."""
+
+    old_start: int
+    old_lines: int
+    new_start: int
+    new_lines: int
+    lines: list[str]
+
+
+class FileDiff(_Frame):
+    """What a write would change in a file: every line added for a new file. `added` and
+    `removed` count the whole change even when the hunks were cut (`truncated`); `skipped`
+    says why there is no diff (a file too large to compare, or one that is not text)."""
+
+    added: int
+    removed: int
+    hunks: list[DiffHunk]
+    truncated: bool = False
+    skipped: Literal["too_large", "binary"] | None = None
+
+
 class FilePreview(_Frame):
     path: str
     bytes: int
     overwrite: bool
     valid_path: bool
     problem: str | None = None
+    diff: FileDiff | None = None  # create_file and edit_file: against the file on disk now
 
 
 class ToolAnnotations(_Frame):
@@ -203,6 +226,21 @@ class ToolRequestData(_Frame):
     annotations: ToolAnnotations | None = None  # absent when the server declares no hint
     # The folder of the file the call names, as a glob for a scoped rule (`notes/**`).
     proposed_glob: str | None = None
+
+
+class ToolInputDeltaData(_Frame):
+    """The input of a call Claude is still writing, as it grows (throttled, bounded).
+
+    `partial` holds the input's top-level fields that changed since this call's previous
+    frame: a field named in `appended` continues the text it had (append it), any other
+    replaces its value. `truncated` ends the draft early (its size limit); the whole input
+    comes with `tool_request`, and only a call that passes the checks gets one."""
+
+    tool_use_id: str
+    name: str
+    partial: dict[str, Any]
+    appended: list[str] | None = None
+    truncated: bool | None = None
 
 
 class ToolChunkData(_Frame):
@@ -329,6 +367,12 @@ class ToolRequest(_Frame):
     seq: int = 0
 
 
+class ToolInputDelta(_Frame):
+    event: Literal["tool_input_delta"] = "tool_input_delta"
+    data: ToolInputDeltaData
+    seq: int = 0
+
+
 class ToolChunk(_Frame):
     event: Literal["tool_chunk"] = "tool_chunk"
     data: ToolChunkData
@@ -377,6 +421,7 @@ ServerFrame = Annotated[
     | AiChunk
     | AssistantMessageCompleted
     | ToolRequest
+    | ToolInputDelta
     | ToolChunk
     | ToolStarted
     | ToolFinished

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=10 * 1_048_576, ge=1)
     tool_approval_timeout_s: float = Field(default=300.0, gt=0)
     tool_call_timeout_s: float = Field(default=120.0, gt=0)
+    # The draft of a call Claude is still writing (`tool_input_delta`): fine-grained input
+    # streaming is asked for, and frames are sent at most this often, up to this many
+    # characters per call.
+    eager_input_streaming: bool = True
+    tool_draft_interval_ms: int = Field(default=100, ge=0, le=10_000)
+    tool_draft_max_chars: int = Field(default=262_144, ge=0)
 
     # File versions (file_versions.py)
     data_dir: Path = Path("data")  # blobs of kept versions under data_dir/versions

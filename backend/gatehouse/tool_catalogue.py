@@ -97,11 +97,10 @@ class Catalogue:
         self._tools, self._validators = tools, validators
 
     def for_claude(self) -> list[dict[str, Any]]:
-        """Anthropic tool params for every tool offered now."""
-        return [
-            {"name": i.claude_name, "description": i.description, "input_schema": i.input_schema}
-            for i in self._tools.values()
-        ]
+        """Anthropic tool params for every tool offered now. A built-in tool whose call is
+        previewed asks for its input to stream as Claude writes it (`eager_input_streaming`),
+        so the person watches the file take shape (tool_drafts.py)."""
+        return [_tool_param(info) for info in self._tools.values()]
 
     def lookup(self, claude_name: str) -> ToolInfo | None:
         return self._tools.get(claude_name)
@@ -148,6 +147,17 @@ class Catalogue:
             behaviour=self._builtin_tools.get(tool.name) if builtin else None,
             annotations=hints_of(tool),
         )
+
+
+def _tool_param(info: ToolInfo) -> dict[str, Any]:
+    param: dict[str, Any] = {
+        "name": info.claude_name,
+        "description": info.description,
+        "input_schema": info.input_schema,
+    }
+    if info.behaviour is not None and info.behaviour.preview is not None:
+        param["eager_input_streaming"] = True
+    return param
 
 
 def claude_name(raw: str, taken: Mapping[str, object]) -> str:

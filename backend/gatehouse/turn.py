@@ -51,6 +51,7 @@ from gatehouse.rules import Call, Rule, proposed_glob
 from gatehouse.session import Session
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_call import FINAL, OPEN, DecidedBy, ToolCall, ToolCallStatus
+from gatehouse.tool_drafts import ToolDrafts
 from gatehouse.tool_hub import ToolHub, ToolInfo
 from gatehouse.usage import Usage
 
@@ -93,6 +94,8 @@ class Turns:
     policy: Policy
     attachment_limits: attachments.Limits = attachments.DEFAULT_LIMITS
     titles: Titles | None = None  # names a conversation after its first reply
+    draft_interval_s: float = 0.1  # tool_input_delta: at most one frame per call this often
+    draft_max_chars: int = 262_144  # … and at most this much of each call's input
 
     def reply(self, session: Session, text: str, uploads: list[Upload] | None = None) -> bool:
         """Answer the person's message; False when a reply runs (the person is told: busy)."""
@@ -153,6 +156,7 @@ class Turn:
         self._writes: set[asyncio.Future[Any]] = set()  # approvals and rules being stored
         self._asked: dict[str, _Asked] = {}  # tool_use_id → a call that waits for an answer
         self._first_reply = text is not None and all(m["role"] == "user" for m in session.history)
+        self._drafts: ToolDrafts | None = None  # the calls of the reply streaming now
 
     # ── what the conversation sees ──────────────────────────────────────────────────────────
     def start(self) -> asyncio.Task[None]:
@@ -414,6 +418,9 @@ class Turn:
             partial.append(text)
             session.emit_text(text)
 
+        drafts = self._drafts = ToolDrafts(
+            session.emit, self._kit.draft_interval_s, self._kit.draft_max_chars
+        )
         sent = for_claude(session.history)
         if sent.changes:  # a history this app wrote needs none: worth a look when it happens
             log.warning("history_repaired_for_claude", changes=sent.changes)
@@ -432,7 +439,9 @@ class Turn:
                 on_retry=lambda retrying: session.emit_status(reconnecting=retrying),
                 options=options,
                 on_thinking=session.emit_thinking,
+                on_tool_input=drafts.fragment,
             )
+            drafts.flush()
         except asyncio.CancelledError:
             if partial:  # keep what the person already saw, marked as stopped
                 await self._keep([_text_block("".join(partial))], stopped=True)
@@ -494,6 +503,8 @@ class Turn:
             result = _result(call.id, refusal or "Unknown tool.", True)
             call.settle(Status.INVALID, result, DecidedBy.SCREENING)
             await self._save(position, call, None, None)
+            if self._drafts is not None and self._drafts.shown(call.id):
+                self._finished(call, "invalid_input")  # its draft card closes, refused
             return call
         rules = rule_call(self._session.id, info, use["input"])
         verdict = self._kit.policy.verdict(rules)

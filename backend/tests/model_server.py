@@ -12,7 +12,9 @@ Scripting, in Python (`ModelServer.script`) or over HTTP for other test runners:
     POST /_control/models  {"models": [ids]?, "error": {status, type, message}?}
 Reply keys: thinking (list of thinking deltas: a `thinking` block streams first, then its
 `signature_delta`, signed by `thinking_signature`, when the request asks for thinking), text
-(list of deltas), tool_uses ([{id, name, input}]), stop_reason (any value:
+(list of deltas), tool_uses ([{id, name, input, fragments?, input_json?}]: the input JSON
+streams in `fragments` pieces, 2 by default; `input_json` sends that text instead, valid or not;
+`hold_after` + `gate` stop after that many pieces), stop_reason (any value:
 max_tokens, refusal, pause_turn), delay_ms, usage (counts that replace the reported ones),
 thinking_hold (a gate: the thinking streams, then the reply waits there until released),
 http_error ({status, type, message, headers?}), error_event_after (n deltas), cut_after,
@@ -728,10 +730,11 @@ def _events(body: JsonDict, reply: JsonDict) -> list[Any]:
         events.append(
             _block_start(i, {"type": "tool_use", "id": use["id"], "name": use["name"], "input": {}})
         )
-        raw = json.dumps(use["input"])
-        half = len(raw) // 2
-        for piece in ("", raw[:half], raw[half:]):
+        raw: str = use["input_json"] if "input_json" in use else json.dumps(use["input"])
+        for n, piece in enumerate(["", *_pieces(raw, use.get("fragments", 2))]):
             events.append(_delta(i, {"type": "input_json_delta", "partial_json": piece}))
+            if use.get("hold_after") == n:  # the call half written, until the gate opens
+                events.append(_Hold(use["gate"]))
         events.append({"type": "content_block_stop", "index": i})
     stop = reply.get("stop_reason") or ("tool_use" if tool_uses else "end_turn")
     events.append(
@@ -774,6 +777,14 @@ def _thinking_events(pieces: list[str], reply: JsonDict) -> list[Any]:
     events.append(_delta(0, {"type": "signature_delta", "signature": signature}))
     events.append({"type": "content_block_stop", "index": 0})
     return events
+
+
+def _pieces(text: str, count: int) -> list[str]:
+    """`text` cut into `count` pieces of (nearly) equal length, none empty."""
+    count = max(1, min(count, len(text)))
+    size, extra = divmod(len(text), count)
+    bounds = [n * size + min(n, extra) for n in range(count + 1)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _interruption(reply: JsonDict, sent: int) -> list[Any]:

@@ -50,8 +50,11 @@ def run_inspector(ws: Path, *options: str, chunk_bytes: int = 4096) -> tuple[int
 def test_inspector_lists_create_file(tmp_path: Path) -> None:
     code, listing = run_inspector(tmp_path / "ws", "--method", "tools/list")
     assert code == 0
-    [tool] = listing["result"]["tools"]
-    assert tool["name"] == "create_file"
+    tools = {tool["name"]: tool for tool in listing["result"]["tools"]}
+    assert list(tools) == ["create_file", "edit_file", "read_file", "list_files"]
+    for name in ("read_file", "list_files"):
+        assert tools[name]["annotations"]["readOnlyHint"] is True
+    tool = tools["create_file"]
     assert tool["annotations"] == {
         "readOnlyHint": False,
         "destructiveHint": True,
@@ -107,4 +110,44 @@ async def test_inspector_lists_tools_over_streamable_http(tmp_path: Path) -> Non
             done = await anyio.run_process(command, cwd=BACKEND_DIR, check=False)
     assert done.returncode == 0, done.stderr
     listing = json.loads(done.stdout)["result"]
-    assert [tool["name"] for tool in listing["tools"]] == ["create_file"]
+    assert [tool["name"] for tool in listing["tools"]] == [
+        "create_file",
+        "edit_file",
+        "read_file",
+        "list_files",
+    ]
+
+
+def call_tool(ws: Path, name: str, arguments: dict[str, Any]) -> tuple[int, Any]:
+    options = ["--method", "tools/call", "--tool-name", name]
+    return run_inspector(ws, *options, "--tool-args-json", json.dumps(arguments))
+
+
+def test_inspector_edits_reads_and_lists(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "docs").mkdir(parents=True)
+    (ws / "docs" / "a.md").write_text("# Título\nolá\n")
+    change = {"path": "docs/a.md", "edits": [{"old": "olá", "new": "olá, mundo"}]}
+    code, edited = call_tool(ws, "edit_file", change)
+    assert code == 0, edited
+    assert edited["result"]["structuredContent"]["edits"] == 1
+    code, read = call_tool(ws, "read_file", {"path": "docs/a.md"})
+    assert code == 0
+    assert read["result"]["structuredContent"]["text"] == "# Título\nolá, mundo\n"
+    code, listed = call_tool(ws, "list_files", {"pattern": "**/*.md"})
+    assert code == 0
+    assert listed["result"]["structuredContent"]["files"] == [{"path": "docs/a.md", "bytes": 22}]
+
+
+def test_inspector_sees_an_edit_that_does_not_match_as_a_tool_error(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.txt").write_text("one one")
+    code, answer = call_tool(
+        ws, "edit_file", {"path": "a.txt", "edits": [{"old": "one", "new": "1"}]}
+    )
+    assert code == 5
+    assert (
+        "[edit_not_unique] edit 1: `old` occurs 2 times" in answer["result"]["content"][0]["text"]
+    )
+    assert (ws / "a.txt").read_text() == "one one"

@@ -13,7 +13,7 @@ from mcp.server import MCPServer, Server
 from mcp.types import Tool
 
 from gatehouse.builtin_tools import BuiltinTool
-from gatehouse.protocol import FilePreview
+from gatehouse.protocol import DiffHunk, FileDiff, FilePreview
 from gatehouse.tool_catalogue import Catalogue
 from gatehouse.tool_hub import ToolHub
 from gatehouse.workspace_server import SERVER_NAME, WorkspaceServer, build_workspace_server
@@ -47,13 +47,16 @@ async def catalogue_of(workspace: WorkspaceServer, **others: list[Tool]) -> Cata
     return catalogue
 
 
+BUILTIN_TOOLS = ["create_file", "edit_file", "read_file", "list_files"]
+
+
 async def test_other_servers_tools_are_prefixed_and_made_to_fit_claude(
     workspace: WorkspaceServer,
 ) -> None:
     catalogue = await catalogue_of(workspace, odd=await listing(mcp_odd_server.server))
     names = [tool["name"] for tool in catalogue.for_claude()]
-    assert names[:4] == [
-        "create_file",
+    assert names[:7] == [
+        *BUILTIN_TOOLS,
         "odd__dotted_name",
         "odd__dotted_name_2",
         f"odd__{LONG_NAME}"[:64],
@@ -73,9 +76,18 @@ async def test_only_the_builtin_server_carries_declared_behaviour(
     builtin, external = catalogue.lookup("create_file"), catalogue.lookup("files__create_file")
     assert builtin is not None and external is not None
     assert (builtin.streamed_field, builtin.path_field) == ("content", "path")
-    assert builtin.preview({"path": "a.txt", "content": "hi"}) == FilePreview(
-        path="a.txt", bytes=2, overwrite=False, valid_path=True
+    new_file = FilePreview(
+        path="a.txt",
+        bytes=2,
+        overwrite=False,
+        valid_path=True,
+        diff=FileDiff(
+            added=1,
+            removed=0,
+            hunks=[DiffHunk(old_start=0, old_lines=0, new_start=1, new_lines=1, lines=["+hi"])],
+        ),
     )
+    assert builtin.preview({"path": "a.txt", "content": "hi"}) == new_file
     assert (external.behaviour, external.streamed_field, external.path_field) == (None, None, None)
     assert external.preview({"path": "a.txt", "content": "hi"}) is None
 
@@ -130,6 +142,7 @@ async def test_a_builtin_tool_is_added_by_declaring_it(workspace: WorkspaceServe
             "overwrite": True,
             "valid_path": True,
             "problem": None,
+            "diff": None,
         }
 
         async def ignore(_progress: float, _total: float | None, _message: str | None) -> None:

@@ -55,6 +55,12 @@ async def test_approved_call_streams_chunks_and_writes_the_file(
     assert request["server"] == "workspace"
     assert request["input"] == {"path": "notes/hello.txt", "content": CONTENT}
     size = len(CONTENT.encode())
+    diff = request["preview"].pop("diff")  # a new file: every line added
+    assert (diff["added"], diff["removed"], diff["hunks"][0]["lines"][0]) == (
+        400,
+        0,
+        "+line 0: olá, façade, 日本語 ✓",
+    )
     assert request["preview"] == {
         "path": "notes/hello.txt",
         "bytes": size,

@@ -228,7 +228,11 @@ async def test_every_server_is_ready_and_its_tools_are_offered(full_hub: ToolHub
     assert expected <= set(names)
     assert f"odd__{LONG_NAME}"[:64] in names
     for tool in tools:
-        assert set(tool) == {"name", "description", "input_schema"}
+        # Fine-grained input streaming only for the built-in tools whose call is previewed.
+        eager = tool["name"] in ("create_file", "edit_file")
+        assert set(tool) == {"name", "description", "input_schema"} | (
+            {"eager_input_streaming"} if eager else set()
+        )
         assert "$schema" not in tool["input_schema"]
         assert tool["input_schema"]["type"] == "object"
         assert tool["description"]
@@ -347,6 +351,21 @@ async def test_preview_describes_a_create_file_call(full_hub: ToolHub, module_di
         "overwrite": True,
         "valid_path": True,
         "problem": None,
+        "diff": {
+            "added": 1,
+            "removed": 1,
+            "hunks": [
+                {
+                    "old_start": 1,
+                    "old_lines": 1,
+                    "new_start": 1,
+                    "new_lines": 1,
+                    "lines": ["-old", "+é"],
+                }
+            ],
+            "truncated": False,
+            "skipped": None,
+        },
     }
     fresh = full_hub.preview("create_file", {"path": "new/dir/f.txt", "content": "x" * 1001})
     assert fresh == {
@@ -355,7 +374,9 @@ async def test_preview_describes_a_create_file_call(full_hub: ToolHub, module_di
         "overwrite": False,
         "valid_path": True,
         "problem": "content is 1001 bytes; the limit is 1000 bytes",
+        "diff": fresh and fresh["diff"],
     }
+    assert fresh is not None and (fresh["diff"]["added"], fresh["diff"]["removed"]) == (1, 0)
     bad = full_hub.preview("create_file", {"path": "/etc/passwd", "content": ""})
     assert bad is not None and (bad["valid_path"], bad["overwrite"]) == (False, False)
     assert bad["problem"] == "path is absolute; give a path relative to the workspace"
@@ -437,7 +458,12 @@ async def test_servers_that_never_connect_do_not_hold_up_start_up(tmp_path: Path
         status = hub.servers_status()
         assert status["workspace"] == "ready" and status["silent"] == "connecting"
         assert status["ghost"] in ("disconnected", "connecting")
-        assert [tool["name"] for tool in hub.tools_for_claude()] == ["create_file"]
+        assert [tool["name"] for tool in hub.tools_for_claude()] == [
+            "create_file",
+            "edit_file",
+            "read_file",
+            "list_files",
+        ]
         assert not (await call(hub, "create_file", {"path": "ok.txt", "content": "ok"})).is_error
         assert errors_counted("ghost") > errors_before
 

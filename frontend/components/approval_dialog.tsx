@@ -8,6 +8,7 @@ import { useFocusTrap } from "@/lib/use_focus_trap";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { ApprovalDetail as Detail } from "./approval_detail";
 import { ContentPreview } from "./content_preview";
+import { DiffView } from "./diff_view";
 import { VisiblePath } from "./visible_path";
 import { DecisionControls } from "./decision_controls";
 import { ShieldIcon, WarningIcon } from "./icons";
@@ -131,10 +132,11 @@ export function ApprovalDialog({
             </p>
           )}
 
-          {content !== null ? (
-            <ContentPreview label={t("approval.preview")} text={content} />
+          {preview?.diff && <DiffView diff={preview.diff} path={preview.path} />}
+          {preview?.diff && !preview.diff.skipped ? null : content !== null ? (
+            <ContentPreview label={t("approval.preview")} text={content} path={preview?.path ?? null} />
           ) : (
-            <ContentPreview label={t("approval.input")} text={JSON.stringify(call.input, null, 2)} />
+            <ContentPreview label={t("approval.input")} text={JSON.stringify(call.input, null, 2)} path="input.json" />
           )}
         </div>
 

@@ -7,6 +7,7 @@ import type { MessageKey } from "@/lib/i18n";
 import { useChatSelector } from "@/lib/use_chat";
 import { useFilesApi } from "@/lib/use_files_api";
 import { useT } from "@/lib/use_preferences";
+import { textDiff } from "@/lib/text_diff";
 import { DiffView } from "./diff_view";
 
 const REFUSAL_TEXT: Record<string, MessageKey> = {
@@ -114,7 +115,7 @@ export function FileChangeActions({ toolUseId }: { toolUseId: string }) {
           {t("undo.compare")} · {conflict.path}
         </button>
       ))}
-      {comparison && <DiffView before={comparison.written} after={comparison.now} />}
+      {comparison && <DiffView diff={textDiff(comparison.written, comparison.now)} path={comparison.path} />}
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { VersionRefusal, type FileHistory, type FileVersion, type ListedFile, ty
 import type { MessageKey } from "@/lib/i18n";
 import { useFilesApi } from "@/lib/use_files_api";
 import { useLocale, useT } from "@/lib/use_preferences";
+import { textDiff } from "@/lib/text_diff";
 import { DiffView } from "./diff_view";
 import { CloseIcon } from "./icons";
 
@@ -184,7 +185,7 @@ export function FilesPanel({ onClose }: { onClose: () => void }) {
                         {shown.text ?? t("files.noFile")}
                       </pre>
                     ) : (
-                      <DiffView before={shown.before} after={shown.after} />
+                      <DiffView diff={textDiff(shown.before, shown.after)} path={history.path} />
                     )}
                   </div>
                 )}

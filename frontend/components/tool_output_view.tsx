@@ -1,11 +1,13 @@
 "use client";
 import { memo, useLayoutEffect, useRef } from "react";
+import type { ToolCall } from "@/lib/chat_state";
 import { useChatSelector } from "@/lib/use_chat";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { TOOL_STATE_VIEW } from "@/lib/tool_view";
 import { ErrorAlert } from "./error_alert";
 import { FileChangeActions } from "./file_change_actions";
 import { FileIcon } from "./icons";
+import { CodeView } from "./code_view";
 import { ToolProgress } from "./tool_progress";
 
 /** A tool call inside a reply: its state, and the chunks it writes as they arrive. */
@@ -67,11 +69,12 @@ export const ToolOutputView = memo(function ToolOutputView({ toolUseId }: { tool
       {call.state === "failed" && (
         <div className="px-4 pt-3">
           <ErrorAlert
-            message={call.message ?? t("tool.interrupted")}
+            message={call.message ?? t(call.code === "invalid_input" ? "tool.invalidInput" : "tool.interrupted")}
             code={call.code}
           />
         </div>
       )}
+      {call.state === "drafting" && <DraftView call={call} />}
       {view.showsOutput && (
         <div className="space-y-2 px-4 py-3">
           <ToolProgress received={call.receivedBytes} total={call.preview?.bytes ?? null} locale={locale} />
@@ -90,3 +93,21 @@ export const ToolOutputView = memo(function ToolOutputView({ toolUseId }: { tool
     </section>
   );
 });
+
+/** A call Claude is still writing: the file's content as it grows (or the input so far). */
+function DraftView({ call }: { call: Extract<ToolCall, { state: "drafting" }> }) {
+  const t = useT();
+  const content = call.input.content;
+  const text = typeof content === "string" ? content : JSON.stringify(call.input, null, 2);
+  return (
+    <div className="space-y-2 px-4 py-3" data-testid="tool-draft">
+      <CodeView
+        text={text}
+        path={typeof content === "string" ? call.filePath : "input.json"}
+        label={t("tool.draft")}
+        testId="tool-draft-content"
+      />
+      {call.truncated && <p className="text-xs text-zinc-500">{t("tool.draftTruncated")}</p>}
+    </div>
+  );
+}

@@ -15,6 +15,11 @@ export interface ToolUse {
   id: string;
   name: string;
   input: Record<string, unknown>;
+  /** Stream the input JSON in this many pieces (2 by default)… */
+  fragments?: number;
+  /** …and stop after this many of them until `gate` is released. */
+  hold_after?: number;
+  gate?: string;
 }
 
 export type Reply =

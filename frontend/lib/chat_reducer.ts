@@ -98,6 +98,8 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
       return onCompleted(state, frame.data.reason, frame.data.stop_reason ?? null, frame.data.usage ?? null);
     case "tool_request":
       return onToolRequest(state, frame);
+    case "tool_input_delta":
+      return onToolInputDelta(state, frame);
     case "tool_chunk":
       return onToolChunk(state, frame);
     case "tool_started":
@@ -248,7 +250,10 @@ function onCompleted(
   // Calls the reply left unfinished will not go on: say so instead of spinning forever.
   for (const id of state.toolOrder) {
     const call = next.toolCalls[id];
-    if (call && (call.state === "requested" || call.state === "approved" || call.state === "running")) {
+    if (
+      call &&
+      (call.state === "drafting" || call.state === "requested" || call.state === "approved" || call.state === "running")
+    ) {
       next = putTool(next, { ...call, state: "failed", code: "interrupted", message: null });
     }
   }
@@ -380,8 +385,9 @@ function putTool(state: ChatState, call: ToolCall): ChatState {
 function onToolRequest(state: ChatState, frame: FrameOf<"tool_request">): ChatState {
   const d = frame.data;
   const existing = state.toolCalls[d.id];
-  // A re-sent request (resume) for a call we already decided or ran changes nothing.
-  if (existing && existing.state !== "requested") return state;
+  // A re-sent request (resume) for a call we already decided or ran changes nothing; a
+  // drafted call becomes the request, in the card that showed its draft.
+  if (existing && existing.state !== "requested" && existing.state !== "drafting") return state;
   const call: ToolCall = {
     id: d.id,
     name: d.name,
@@ -416,10 +422,51 @@ function onToolDecided(state: ChatState, frame: FrameOf<"tool_decided">): ChatSt
     filePath: null,
   };
   const state_ = d.decision === "allowed" ? "approved" : "denied";
-  const keep = existing && existing.state !== "requested" && existing.state !== "approved";
-  const call: ToolCall = keep ? { ...existing, rule } : { ...base, rule, state: state_ };
+  const open = ["drafting", "requested", "approved"];
+  const keep = existing && !open.includes(existing.state);
+  const decided = { ...base, server: d.server, input: d.input, rule, state: state_ };
+  const call: ToolCall = keep ? { ...existing, rule } : decided;
   const next = putTool({ ...state, turnOpen: true }, call);
   return existing ? next : appendPart(next, { type: "tool", toolUseId: d.tool_use_id });
+}
+
+/** A call Claude is still writing: its card opens on the first frame and its input grows. */
+function onToolInputDelta(state: ChatState, frame: FrameOf<"tool_input_delta">): ChatState {
+  const d = frame.data;
+  const existing = state.toolCalls[d.tool_use_id];
+  if (existing && existing.state !== "drafting") return state;
+  const input = applyDraft(existing?.input ?? {}, d.partial, d.appended ?? []);
+  const path = typeof input.path === "string" ? input.path : null;
+  const call: ToolCall = {
+    id: d.tool_use_id,
+    name: d.name,
+    server: "",
+    input,
+    preview: null,
+    annotations: null,
+    output: "",
+    receivedBytes: 0,
+    filePath: path,
+    state: "drafting",
+    truncated: existing?.truncated === true || d.truncated === true,
+  };
+  const next = putTool({ ...state, turnOpen: true }, call);
+  return existing ? next : appendPart(next, { type: "tool", toolUseId: d.tool_use_id });
+}
+
+/** The draft after one frame: fields in `appended` continue their text, others replace. */
+export function applyDraft(
+  input: Record<string, unknown>,
+  partial: Record<string, unknown>,
+  appended: string[],
+): Record<string, unknown> {
+  const next = { ...input };
+  for (const [key, value] of Object.entries(partial)) {
+    const before = next[key];
+    next[key] =
+      appended.includes(key) && typeof before === "string" && typeof value === "string" ? before + value : value;
+  }
+  return next;
 }
 
 function decide(state: ChatState, id: string, approved: boolean): ChatState {

@@ -74,6 +74,8 @@ export interface DecidingRule {
   decision: "allowed" | "denied";
 }
 export type ToolCall =
+  /** Claude is still writing the call (`tool_input_delta`): `input` is its draft so far. */
+  | (ToolCallBase & { state: "drafting"; truncated: boolean })
   | (ToolCallBase & { state: "requested" })
   | (ToolCallBase & { state: "approved" })
   | (ToolCallBase & { state: "running" })

@@ -1,7 +1,7 @@
 // Helpers over the generated protocol types (lib/ws_events.ts is generated, never edited).
 import type { ClientFrame, ServerFrame } from "./ws_events";
 
-export type { ClientFrame, ServerFrame, FilePreview, ToolAnnotations } from "./ws_events";
+export type { ClientFrame, DiffHunk, FileDiff, FilePreview, ServerFrame, ToolAnnotations } from "./ws_events";
 
 export type ServerEvent = ServerFrame["event"];
 export type FrameOf<E extends ServerEvent> = Extract<ServerFrame, { event: E }>;
@@ -15,6 +15,7 @@ const KNOWN_EVENTS: Record<ServerEvent, true> = {
   conversation_settings: true,
   assistant_message_completed: true,
   tool_request: true,
+  tool_input_delta: true,
   tool_chunk: true,
   tool_started: true,
   tool_finished: true,

@@ -5,7 +5,8 @@
 import type { Element, ElementContent, Root, RootContent } from "hast";
 import { common, createLowlight } from "lowlight";
 
-const lowlight = createLowlight(common);
+/** The page's one lowlight, with the common grammars (also used by lib/syntax.ts). */
+export const lowlight = createLowlight(common);
 
 function languageOf(code: Element): string | null {
   const classes = code.properties.className;

@@ -1,30 +1,30 @@
-// Line diffs between two texts, with jsdiff (the `diff` package), as rows a view can draw.
-import { diffLines } from "diff";
+// The diff between two texts the browser already holds (two versions of a file, a file now
+// against what Gatehouse wrote), with jsdiff (the `diff` package), in the shape the server
+// sends for an approval's preview, so one view draws both.
+import { structuredPatch } from "diff";
+import type { FileDiff } from "@/lib/protocol";
 
-export type DiffKind = "added" | "removed" | "same";
+const CONTEXT_LINES = 3;
 
-export interface DiffRow {
-  kind: DiffKind;
-  text: string;
-}
-
-export interface TextDiff {
-  rows: DiffRow[];
-  added: number;
-  removed: number;
-}
-
-/** `before` (null: no file) → `after`, one row per line. */
-export function lineDiff(before: string | null, after: string | null): TextDiff {
-  const rows: DiffRow[] = [];
+/** `before` (null: no file) → `after` (null: no file), as unified hunks with +/− counts. */
+export function textDiff(before: string | null, after: string | null): FileDiff {
+  const patch = structuredPatch("", "", before ?? "", after ?? "", "", "", { context: CONTEXT_LINES });
   let added = 0;
   let removed = 0;
-  for (const part of diffLines(before ?? "", after ?? "")) {
-    const kind: DiffKind = part.added ? "added" : part.removed ? "removed" : "same";
-    const lines = part.value.replace(/\n$/, "").split("\n");
-    for (const text of lines) rows.push({ kind, text });
-    if (kind === "added") added += lines.length;
-    if (kind === "removed") removed += lines.length;
-  }
-  return { rows, added, removed };
+  const hunks = patch.hunks.map((hunk) => {
+    // "\ No newline at end of file" is jsdiff's note, not a line of either text.
+    const lines = hunk.lines.filter((line) => !line.startsWith("\\"));
+    for (const line of lines) {
+      if (line.startsWith("+")) added += 1;
+      else if (line.startsWith("-")) removed += 1;
+    }
+    return {
+      old_start: hunk.oldStart,
+      old_lines: hunk.oldLines,
+      new_start: hunk.newStart,
+      new_lines: hunk.newLines,
+      lines,
+    };
+  });
+  return { added, removed, hunks, truncated: false, skipped: null };
 }

@@ -13,6 +13,12 @@ export interface ToolStateView {
 }
 
 export const TOOL_STATE_VIEW: Record<ToolCallState, ToolStateView> = {
+  drafting: {
+    label: "tool.state.drafting",
+    chip: "bg-violet-100 text-violet-800 dark:bg-violet-900/60 dark:text-violet-200",
+    showsOutput: false,
+    note: null,
+  },
   requested: {
     label: "tool.state.requested",
     chip: "bg-amber-100 text-amber-800 dark:bg-amber-900/60 dark:text-amber-200",

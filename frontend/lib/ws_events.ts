@@ -21,6 +21,7 @@ export type ServerFrame =
   | AiChunk
   | AssistantMessageCompleted
   | ToolRequest
+  | ToolInputDelta
   | ToolChunk
   | ToolStarted
   | ToolFinished
@@ -298,10 +299,68 @@ export interface ToolAnnotations {
  */
 export interface FilePreview {
   bytes: number;
+  diff?: FileDiff | null;
   overwrite: boolean;
   path: string;
   problem?: string | null;
   valid_path: boolean;
+}
+/**
+ * What a write would change in a file: every line added for a new file. `added` and
+ * `removed` count the whole change even when the hunks were cut (`truncated`); `skipped`
+ * says why there is no diff (a file too large to compare, or one that is not text).
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "FileDiff".
+ */
+export interface FileDiff {
+  added: number;
+  hunks: DiffHunk[];
+  removed: number;
+  skipped?: ("too_large" | "binary") | null;
+  truncated: boolean;
+}
+/**
+ * One hunk of a unified diff; each line starts with " " (context), "+" or "-".
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "DiffHunk".
+ */
+export interface DiffHunk {
+  lines: string[];
+  new_lines: number;
+  new_start: number;
+  old_lines: number;
+  old_start: number;
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolInputDelta".
+ */
+export interface ToolInputDelta {
+  data: ToolInputDeltaData;
+  event: "tool_input_delta";
+  seq: number;
+}
+/**
+ * The input of a call Claude is still writing, as it grows (throttled, bounded).
+ *
+ * `partial` holds the input's top-level fields that changed since this call's previous
+ * frame: a field named in `appended` continues the text it had (append it), any other
+ * replaces its value. `truncated` ends the draft early (its size limit); the whole input
+ * comes with `tool_request`, and only a call that passes the checks gets one.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ToolInputDeltaData".
+ */
+export interface ToolInputDeltaData {
+  appended?: string[] | null;
+  name: string;
+  partial: {
+    [k: string]: unknown | undefined;
+  };
+  tool_use_id: string;
+  truncated?: boolean | null;
 }
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema

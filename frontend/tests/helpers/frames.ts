@@ -49,6 +49,16 @@ export function frameMaker(startSeq = 0) {
       data: { id, name: "create_file", input, server: "workspace", preview, ...extra },
       seq: next(),
     }),
+    toolInputDelta: (
+      id: string,
+      partial: Record<string, unknown>,
+      appended: string[] = [],
+      truncated = false,
+    ): ServerFrame => ({
+      event: "tool_input_delta",
+      data: { tool_use_id: id, name: "create_file", partial, appended, truncated },
+      seq: next(),
+    }),
     toolChunk: (id: string, chunk: string): ServerFrame => ({
       event: "tool_chunk",
       data: { chunk, tool_use_id: id },
