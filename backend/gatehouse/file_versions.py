@@ -34,8 +34,8 @@ from gatehouse.blob_store import BlobStore, digest
 from gatehouse.safe_paths import normalise_relative, workspace_root
 from gatehouse.settings import Settings
 from gatehouse.store import Store
-from gatehouse.version_index import FileState, Origin, Source, Version, VersionIndex
 from gatehouse.version_files import Snapshot
+from gatehouse.version_index import FileState, Origin, Source, Version, VersionIndex
 
 log = structlog.get_logger(__name__)
 

@@ -222,7 +222,6 @@ class Claude:
             return list(tools)
         return [{k: v for k, v in tool.items() if k != "eager_input_streaming"} for tool in tools]
 
-
     async def short_answer(self, prompt: str) -> str:
         """One small request, not streamed and not retried (a title): the text of the answer."""
         if not self._has_key:

@@ -233,7 +233,9 @@ def _declare_writers(server: WorkspaceServer, files: WorkspaceFiles) -> None:
         ctx: Context[Any, Any],
     ) -> CreateFileResult:
         async def work() -> CreateFileResult:
-            written = await files.write(path, _utf8(content), _progress(ctx), ctx.request_context.meta)
+            written = await files.write(
+                path, _utf8(content), _progress(ctx), ctx.request_context.meta
+            )
             return CreateFileResult(
                 path=written.path,
                 bytes_written=written.bytes_written,
@@ -259,7 +261,9 @@ def _declare_writers(server: WorkspaceServer, files: WorkspaceFiles) -> None:
         async def work() -> EditFileResult:
             current = await files.read_text(path)
             changed = apply_edits(current.text, [edit.model_dump() for edit in edits])
-            written = await files.write(path, _utf8(changed), _progress(ctx), ctx.request_context.meta)
+            written = await files.write(
+                path, _utf8(changed), _progress(ctx), ctx.request_context.meta
+            )
             return EditFileResult(
                 path=written.path, bytes_written=written.bytes_written, edits=len(edits)
             )

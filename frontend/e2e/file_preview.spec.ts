@@ -167,3 +167,25 @@ test("an edit_file call shows its diff and changes only that part", async ({ pag
   expect(await readFile(join(WORKSPACE, "docs", "notas.md"), "utf8")).toBe("# Notas\n\n- [x] revisar\n- publicar\n");
   await ready(page);
 });
+
+test("a long diff draws only the rows in view, and scrolls to its end", async ({ page }) => {
+  const lines = (word: string) => Array.from({ length: 1500 }, (_, n) => `${word} ${n + 1}`).join("\n") + "\n";
+  await writeFile(join(WORKSPACE, "longo.txt"), lines("antes"));
+  await script("reescreva longo", {
+    text: ["Reescrevendo."],
+    tool_uses: [{ id: "toolu_e2e_long", name: "create_file", input: { path: "longo.txt", content: lines("depois") } }],
+  });
+  await send(page, "reescreva longo.txt");
+  const modal = page.getByRole("dialog", { name: "O Claude quer usar uma ferramenta" });
+  await expect(modal.getByTestId("diff-added")).toHaveText("+1500");
+  const unified = modal.getByTestId("diff-unified");
+  // The server sends at most 2,000 lines of hunks; far fewer rows are in the page at once.
+  await expect(unified).toHaveAttribute("data-rows", "2001");
+  await expect(unified.locator('tr[data-kind="removed"]').first()).toContainText("antes 1");
+  expect(await unified.locator("tr[data-kind]").count()).toBeLessThan(200);
+  await modal.getByTestId("diff-scroller").evaluate((box) => box.scrollTo(0, box.scrollHeight));
+  await expect(unified.locator('tr[data-kind="added"]').last()).toContainText("depois 500");
+  await expect(modal.getByText("Diferença longa demais: só o começo é mostrado.")).toBeVisible();
+  await modal.getByRole("button", { name: "Negar" }).click();
+  await ready(page);
+});

@@ -421,8 +421,8 @@ function onToolDecided(state: ChatState, frame: FrameOf<"tool_decided">): ChatSt
     receivedBytes: 0,
     filePath: null,
   };
-  const state_ = d.decision === "allowed" ? "approved" : "denied";
-  const open = ["drafting", "requested", "approved"];
+  const state_: "approved" | "denied" = d.decision === "allowed" ? "approved" : "denied";
+  const open: ToolCall["state"][] = ["drafting", "requested", "approved"];
   const keep = existing && !open.includes(existing.state);
   const decided = { ...base, server: d.server, input: d.input, rule, state: state_ };
   const call: ToolCall = keep ? { ...existing, rule } : decided;
