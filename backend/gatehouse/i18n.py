@@ -1,6 +1,9 @@
 """Text shown to people, by stable code and locale (pt-BR by default, as in the seed).
 
-Programs read `detail.code`; people read the localized `message`.
+Programs read `detail.code`; people read the localized `message`. Gatehouse's own UI words
+every code from its catalogue (frontend/lib/i18n.ts), which the type checker holds to the
+codes listed here (`ERROR_CODES`, the protocol schema's `ErrorCode`); these texts serve the
+seed's clients, which show `message` as it comes.
 """
 
 from __future__ import annotations
@@ -179,6 +182,9 @@ _SAME_TEXT: Final[dict[str, str]] = {
     "stream_error": "service_unavailable",
     "stream_interrupted": "service_unavailable",
 }
+
+
+ERROR_CODES: Final[tuple[str, ...]] = tuple(sorted({*_MESSAGES, *_SAME_TEXT}))
 
 
 def localize(code: str, locale: Locale) -> str:

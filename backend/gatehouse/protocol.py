@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from gatehouse.i18n import ERROR_CODES
 from gatehouse.settings import Locale
 from gatehouse.tool_call import DecidedBy, ToolCallStatus
 
@@ -485,6 +486,11 @@ def json_schema() -> dict[str, Any]:
     defs: dict[str, Any] = {**client.pop("$defs", {}), **server.pop("$defs", {})}
     defs["ClientFrame"] = client
     defs["ServerFrame"] = server
+    defs["ErrorCode"] = {
+        "type": "string",
+        "enum": list(ERROR_CODES),
+        "description": "Every `detail.code` the server words; the UI's catalogue has each.",
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "GatehouseProtocol",

@@ -49,9 +49,8 @@ export function ChatPage() {
   }, [client, conversations]);
 
   useEffect(() => {
-    document.documentElement.lang = locale;
-    client.localeChanged();
-  }, [client, locale]);
+    document.documentElement.lang = locale; // the words change in place; the socket stays
+  }, [locale]);
 
   return (
     <ChatContext.Provider value={client}>

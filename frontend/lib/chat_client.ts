@@ -42,7 +42,6 @@ export class ChatClient {
   private readonly transport: SocketTransport;
   private readonly options: ChatClientOptions;
   /** The choice the current socket was opened with (undefined before the first). */
-  private connectedLocale: Locale | null | undefined = undefined;
 
   constructor(options: ChatClientOptions) {
     this.options = options;
@@ -155,17 +154,10 @@ export class ChatClient {
     return true;
   }
 
-  /** Reconnect now (after giving up, or to apply a new locale); the conversation resumes. */
+  /** Reconnect now (after giving up); the conversation resumes. */
   reconnect(): void {
     this.transport.stop();
     this.transport.start();
-  }
-
-  /** Server messages come in the socket's locale: reconnect (resuming) when the choice changes. */
-  localeChanged(): void {
-    if (this.connectedLocale !== undefined && this.connectedLocale !== this.options.locale()) {
-      this.transport.restart();
-    }
   }
 
   private send(frame: ClientFrame): void {
@@ -182,7 +174,6 @@ export class ChatClient {
     // With nothing on screen, leave last_seq out: the server sends the history.
     const hasContent = state.messageIds.length > 0 || state.lastSeq > 0;
     const locale = this.options.locale();
-    this.connectedLocale = locale;
     return socketUrl(
       this.options.base(),
       { locale, sessionId, lastSeq: hasContent ? state.lastSeq : null },

@@ -1,6 +1,12 @@
-// UI strings, pt-BR (the default, as in the seed) and English. Messages from the server
-// (errors) arrive already localized: the socket carries `?locale=` when the person chose one,
-// and otherwise the server's DEFAULT_LOCALE applies (session_created says which).
+// UI strings, pt-BR (the default, as in the seed) and English. The server sends codes
+// (`detail.code`); the UI words them from this catalogue (error_texts.ts for the error codes),
+// so the language switches in place. The socket still carries `?locale=` for the server's own
+// texts (seed clients), and `session_created.locale` gives the server's DEFAULT_LOCALE when
+// the person chose none.
+import { IntlMessageFormat } from "intl-messageformat";
+import { ERROR_TEXTS_EN, ERROR_TEXTS_PT_BR } from "./error_texts";
+import type { ErrorCode } from "./ws_events";
+
 export const LOCALES = ["pt-BR", "en"] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = "pt-BR";
@@ -92,14 +98,14 @@ const ptBR = {
   "approval.path": "Caminho",
   "approval.size": "Tamanho",
   "approval.preview": "Prévia do conteúdo",
-  "approval.moreLines": "… mais {n} linha(s)",
+  "approval.moreLines": "{n, plural, one {… mais # linha} other {… mais # linhas}}",
   "approval.input": "Parâmetros",
   "approval.overwrite": "Este arquivo já existe e será sobrescrito.",
   "approval.invalidPath": "Caminho inválido",
   "approval.approve": "Aprovar",
   "approval.deny": "Negar",
   "approval.escHint": "para negar",
-  "approval.queue": "+{n} pedido(s) na fila",
+  "approval.queue": "{n, plural, one {+# pedido na fila} other {+# pedidos na fila}}",
   "approval.destructive": "Esta ferramenta pode apagar ou sobrescrever dados. Aprove só se tiver certeza.",
   "approval.hintsDeclared": "O que o servidor “{server}” declara sobre esta ferramenta (não verificado)",
   "approval.several": "{n} chamadas aguardam a sua decisão",
@@ -136,8 +142,8 @@ const ptBR = {
   "diff.title": "Alterações",
   "diff.unified": "Unificado",
   "diff.split": "Lado a lado",
-  "diff.added": "{n} linha(s) adicionada(s)",
-  "diff.removed": "{n} linha(s) removida(s)",
+  "diff.added": "{n, plural, one {# linha adicionada} other {# linhas adicionadas}}",
+  "diff.removed": "{n, plural, one {# linha removida} other {# linhas removidas}}",
   "diff.truncated": "Diferença longa demais: só o começo é mostrado.",
   "diff.too_large": "Arquivo grande demais para comparar.",
   "diff.binary": "Arquivo binário: não há como mostrar a diferença.",
@@ -195,16 +201,16 @@ const ptBR = {
   "notice.dismiss": "Fechar aviso",
   "notice.retry": "Tentar de novo",
   "notice.offline": "Sem conexão com o servidor.",
-  "code.invalid_json": "O servidor recusou uma mensagem malformada.",
-  "code.invalid_payload": "O servidor recusou uma mensagem inválida.",
   "code.conversation_deleted": "A conversa aberta foi apagada. Esta é uma nova.",
 } as const;
 
-type Key = keyof typeof ptBR;
+type ErrorKey = `error.${ErrorCode}`;
+type UiKey = keyof typeof ptBR;
+type Key = UiKey | ErrorKey;
 export type Dictionary = Record<Key, string>;
 export type MessageKey = Key;
 
-const en: Dictionary = {
+const en: Record<UiKey, string> = {
   "app.tagline": "Chat with Claude. No tool runs without your approval.",
   "header.newChat": "New chat",
   "header.themeDark": "Use dark theme",
@@ -291,7 +297,7 @@ const en: Dictionary = {
   "approval.path": "Path",
   "approval.size": "Size",
   "approval.preview": "Content preview",
-  "approval.moreLines": "… {n} more line(s)",
+  "approval.moreLines": "{n, plural, one {… # more line} other {… # more lines}}",
   "approval.input": "Input",
   "approval.overwrite": "This file already exists and will be overwritten.",
   "approval.invalidPath": "Invalid path",
@@ -335,8 +341,8 @@ const en: Dictionary = {
   "diff.title": "Changes",
   "diff.unified": "Unified",
   "diff.split": "Side by side",
-  "diff.added": "{n} line(s) added",
-  "diff.removed": "{n} line(s) removed",
+  "diff.added": "{n, plural, one {# line added} other {# lines added}}",
+  "diff.removed": "{n, plural, one {# line removed} other {# lines removed}}",
   "diff.truncated": "The diff is too long: only its start is shown.",
   "diff.too_large": "The file is too large to compare.",
   "diff.binary": "Binary file: no diff can be shown.",
@@ -394,21 +400,34 @@ const en: Dictionary = {
   "notice.dismiss": "Dismiss",
   "notice.retry": "Retry",
   "notice.offline": "Not connected to the server.",
-  "code.invalid_json": "The server refused a malformed message.",
-  "code.invalid_payload": "The server refused an invalid message.",
   "code.conversation_deleted": "The open conversation was deleted. This is a new one.",
 };
 
-const DICTIONARIES: Record<Locale, Dictionary> = { "pt-BR": ptBR, en };
+function errorEntries(texts: Record<ErrorCode, string>): Record<ErrorKey, string> {
+  const entries = Object.entries(texts).map(([code, text]) => [`error.${code}`, text]);
+  return Object.fromEntries(entries) as Record<ErrorKey, string>;
+}
+
+const DICTIONARIES: Record<Locale, Dictionary> = {
+  "pt-BR": { ...ptBR, ...errorEntries(ERROR_TEXTS_PT_BR) },
+  en: { ...en, ...errorEntries(ERROR_TEXTS_EN) },
+};
 
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
 
 export function translator(locale: Locale): Translate {
   const dict = DICTIONARIES[locale];
-  return (key, vars) =>
-    dict[key].replace(/\{(\w+)\}/g, (match, name: string) =>
-      vars && name in vars ? String(vars[name]) : match,
-    );
+  const plurals = new Map<string, IntlMessageFormat>();
+  return (key, vars) => {
+    const text = dict[key];
+    if (text.includes(", plural,")) {
+      // ICU plurals ("{n, plural, one {# linha} other {# linhas}}"), by FormatJS with CLDR's rules.
+      let format = plurals.get(text);
+      if (!format) plurals.set(text, (format = new IntlMessageFormat(text, locale)));
+      return String(format.format(vars));
+    }
+    return text.replace(/\{(\w+)\}/g, (match, name: string) => (vars && name in vars ? String(vars[name]) : match));
+  };
 }
 
 export function isLocale(value: unknown): value is Locale {
@@ -424,17 +443,23 @@ export function parseLocale(value: string | null | undefined): Locale | null {
 }
 
 /**
- * The text to show for a server error: its `message` (already localized by the server),
- * except the bare codes the server uses for refused frames and the client's own notices,
- * which we word ourselves.
+ * The text to show for an error: the catalogue's for a code the server words (and for the
+ * client's own notices); the `message` as it came only for a code this UI does not know yet.
  */
 export function errorText(t: Translate, message: string, code: string): string {
-  if (message === code && isWordedCode(code)) return t(`code.${code}`);
+  if (isErrorCode(code)) return t(`error.${code}`);
+  if (isWordedCode(code)) return t(`code.${code}`);
   return message;
 }
 
-/** Codes whose text is ours: the server's bare refusals, and the client's own notices. */
-const WORDED_CODES = ["invalid_json", "invalid_payload", "conversation_deleted"] as const;
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_TEXTS_EN));
+
+function isErrorCode(code: string): code is ErrorCode {
+  return ERROR_CODES.has(code);
+}
+
+/** The client's own notices. */
+const WORDED_CODES = ["conversation_deleted"] as const;
 
 function isWordedCode(code: string): code is (typeof WORDED_CODES)[number] {
   return (WORDED_CODES as readonly string[]).includes(code);

@@ -54,6 +54,55 @@ export type ToolCallStatus =
   | "done"
   | "failed"
   | "interrupted";
+/**
+ * Every `detail.code` the server words; the UI's catalogue has each.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ErrorCode".
+ */
+export type ErrorCode =
+  | "approval_expired"
+  | "approval_timeout"
+  | "attachment_too_large"
+  | "attachment_type"
+  | "attachments_too_large"
+  | "bad_request"
+  | "busy"
+  | "credit_balance_too_low"
+  | "edit_not_found"
+  | "edit_not_unique"
+  | "file_not_found"
+  | "file_too_large"
+  | "forbidden"
+  | "internal_error"
+  | "invalid_edit"
+  | "invalid_json"
+  | "invalid_last_seq"
+  | "invalid_path"
+  | "invalid_payload"
+  | "invalid_rule"
+  | "message_too_long"
+  | "model_not_found"
+  | "not_text"
+  | "nothing_to_continue"
+  | "overloaded"
+  | "rate_limited"
+  | "read_failed"
+  | "request_too_large"
+  | "server_unavailable"
+  | "service_unavailable"
+  | "stream_error"
+  | "stream_interrupted"
+  | "timeout"
+  | "too_many_attachments"
+  | "too_many_messages"
+  | "tool_error"
+  | "tool_interrupted"
+  | "tool_timeout"
+  | "unauthorized"
+  | "unknown_model"
+  | "unknown_tool_call"
+  | "write_failed";
 
 export interface GatehouseProtocol {
   client?: ClientFrame;

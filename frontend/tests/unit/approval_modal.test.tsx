@@ -42,7 +42,7 @@ describe("approval modal", () => {
     expect(previewPanel).toHaveTextContent("line 1");
     expect(previewPanel).toHaveTextContent("line 200");
     expect(previewPanel).not.toHaveTextContent("line 201");
-    expect(previewPanel).toHaveTextContent("… mais 100 linha(s)");
+    expect(previewPanel).toHaveTextContent("… mais 100 linhas");
     expect(screen.queryByTestId("approval-overwrite")).toBeNull();
   });
 

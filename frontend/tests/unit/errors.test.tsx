@@ -42,10 +42,11 @@ describe("errors", () => {
     const h = renderChat(chat());
     h.receive(
       h.f.status({ busy: true }),
-      h.f.error("Aguarde: uma resposta já está em andamento.", { code: "busy" }),
+      h.f.error("Please wait: the previous reply is still running.", { code: "busy" }),
     );
     const alert = within(screen.getByTestId("notices")).getByRole("alert");
-    expect(alert).toHaveTextContent("Aguarde: uma resposta já está em andamento.");
+    // The UI words the code itself, in its own language, whatever the server wrote.
+    expect(alert).toHaveTextContent("Aguarde: a resposta anterior ainda está em andamento.");
     expect(screen.getByTestId("status-badge")).toHaveAttribute("data-kind", "busy");
     await h.user.click(within(alert).getByRole("button", { name: "Fechar aviso" }));
     expect(screen.queryByRole("alert")).toBeNull();

@@ -82,19 +82,18 @@ describe("the socket's language", () => {
     first.open();
     first.receive(frameMaker().session("abc", false, "en"));
     expect(locale.get()).toBe("en");
-    chat.localeChanged(); // the page re-renders in English: nothing to reconnect for
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
 
-  it("reconnects with the chosen language once the person chooses", () => {
+  it("keeps its socket when the person chooses, and asks for the choice on the next one", () => {
     const { locale } = preference();
     const chat = client(locale);
     chat.start();
     FakeWebSocket.last.open();
     FakeWebSocket.last.receive(frameMaker().session("abc", false, "en"));
     locale.set("pt-BR");
-    chat.localeChanged();
-    expect(FakeWebSocket.instances).toHaveLength(2);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    chat.reconnect();
     const url = new URL(FakeWebSocket.last.url);
     expect([url.searchParams.get("locale"), url.searchParams.get("session_id")]).toEqual(["pt-BR", "abc"]);
   });
