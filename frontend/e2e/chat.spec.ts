@@ -92,8 +92,11 @@ test("an approved tool call writes the file while the chunks show", async ({ pag
   await expect(modal.getByTestId("approval-path")).toHaveText("notes/plano.md");
   await expect(modal.getByTestId("approval-size")).toHaveAttribute("title", `${bytes} B`);
   await expect(modal.getByTestId("approval-size")).toHaveText(/^\d+(,\d)? KB$/);
-  await expect(modal.getByTestId("approval-preview")).toContainText("# Plano do projeto");
-  await expect(modal.getByTestId("approval-preview")).toContainText("Tarefa 1: revisar o módulo 0");
+  // A new file: its diff is the whole content, added.
+  const diff = modal.getByTestId("diff-unified");
+  await expect(diff.locator('tr[data-kind="added"]').first()).toContainText("# Plano do projeto");
+  await expect(diff).toContainText("Tarefa 1: revisar o módulo 0");
+  await expect(diff.locator('tr[data-kind="removed"]')).toHaveCount(0);
   await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "awaiting_approval");
   expect(existsSync(join(WORKSPACE, "notes/plano.md"))).toBe(false);
 
