@@ -58,6 +58,12 @@ export function ApprovalDialog({
         aria-labelledby={titleId}
         aria-describedby={descriptionId}
         tabIndex={-1}
+        onKeyDown={(event) => {
+          if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && !invalid) {
+            event.preventDefault();
+            onDecide(true, options());
+          }
+        }}
         data-testid="approval-modal"
         className="flex max-h-[92dvh] w-full max-w-2xl flex-col sm:max-h-[calc(100dvh-8rem)] overflow-hidden rounded-t-2xl bg-white shadow-2xl ring-1 ring-zinc-900/10 outline-none sm:rounded-2xl dark:bg-zinc-900 dark:ring-white/10"
       >
@@ -154,7 +160,11 @@ export function ApprovalDialog({
             <kbd className="rounded border border-zinc-300 bg-white px-1.5 py-0.5 font-sans text-[11px] dark:border-zinc-700 dark:bg-zinc-800">
               Esc
             </kbd>{" "}
-            {t("approval.escHint")}
+            {t("approval.escHint")} ·{" "}
+            <kbd className="rounded border border-zinc-300 bg-white px-1.5 py-0.5 font-sans text-[11px] dark:border-zinc-700 dark:bg-zinc-800">
+              Ctrl+Enter
+            </kbd>{" "}
+            {t("approval.modEnterHint")}
           </p>
           <button
             type="button"

@@ -20,6 +20,7 @@ import { ApprovalModal } from "./approval_modal";
 import { Composer } from "./composer";
 import { ConversationSidebar } from "./conversation_sidebar";
 import { DeleteConversationDialog } from "./delete_conversation_dialog";
+import { KeyboardShortcuts } from "./keyboard_shortcuts";
 import { FilesPanel } from "./files_panel";
 import { MessageList } from "./message_list";
 import { NoticeList } from "./notice_list";
@@ -59,6 +60,7 @@ export function ChatPage() {
         <ApprovalModal />
         <ApprovalAttention />
         <DeleteConversationDialog />
+        <KeyboardShortcuts />
       </ConversationsContext.Provider>
     </ChatContext.Provider>
   );

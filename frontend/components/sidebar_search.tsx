@@ -5,6 +5,7 @@ import type { SearchResult, SnippetPart } from "@/lib/conversations_api";
 import { useConversationList, useConversationsSelector } from "@/lib/use_conversations";
 import { useT } from "@/lib/use_preferences";
 import { CloseIcon, SearchIcon, UploadIcon } from "./icons";
+import { SEARCH_INPUT_ID } from "./keyboard_shortcuts";
 
 export function SearchBox() {
   const t = useT();
@@ -15,6 +16,7 @@ export function SearchBox() {
       <SearchIcon className="pointer-events-none absolute top-1/2 left-6 -translate-y-[calc(50%+6px)] text-sm text-zinc-400" />
       <input
         type="search"
+        id={SEARCH_INPUT_ID}
         value={query}
         onChange={(event) => list.setQuery(event.target.value)}
         onKeyDown={(event) => {
