@@ -71,10 +71,14 @@ typecheck: $(VENV)/.dev frontend/node_modules/.installed
 protocol: $(VENV)/.runtime frontend/node_modules/.installed
 	cd backend && ../$(BIN)/python -m gatehouse.protocol > ../frontend/lib/protocol.schema.json
 	cd frontend && $(NPM) run --silent gen:protocol -- lib/protocol.schema.json
+	cd backend && ../$(BIN)/python -m gatehouse.openapi > ../frontend/lib/openapi.json
+	cd frontend && $(NPM) run --silent gen:api -- lib/openapi.json && rm lib/openapi.json
 
 protocol-check: $(VENV)/.runtime frontend/node_modules/.installed
 	cd backend && ../$(BIN)/python -m gatehouse.protocol > /tmp/gatehouse-protocol.json
 	cd frontend && $(NPM) run --silent gen:protocol -- /tmp/gatehouse-protocol.json --check
+	cd backend && ../$(BIN)/python -m gatehouse.openapi > /tmp/gatehouse-openapi.json
+	cd frontend && $(NPM) run --silent gen:api -- /tmp/gatehouse-openapi.json --check
 
 test-backend: $(VENV)/.dev backend/tests/mcp_peers/node_modules/.installed
 	cd backend && ../$(BIN)/pytest -q

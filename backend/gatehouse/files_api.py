@@ -17,11 +17,15 @@ from pydantic import BaseModel, Field
 
 from gatehouse.api import require_token
 from gatehouse.file_versions import FileVersions, Side, VersionRefused
+from gatehouse.files_api_models import FileHistoryOut, FileListOut, Refusal, VersionsOut
 from gatehouse.safe_paths import MAX_PATH_BYTES, InvalidPath
 from gatehouse.settings import Settings
 
 _NOT_FOUND = frozenset({"version_not_found", "nothing_to_undo", "nothing_to_redo"})
 _PATH = Annotated[str, Query(min_length=1, max_length=MAX_PATH_BYTES)]
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Refusal} for status in (400, 404, 409)
+}
 # Shown as text, never run: a file Claude wrote must not become a page of this origin.
 _CONTENT_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -52,11 +56,11 @@ def files_router(settings: Settings) -> APIRouter:
         require_token(request, token)
         return request.app.state.versions
 
-    @router.get("/files")
+    @router.get("/files", response_model=FileListOut)
     async def list_files(request: Request) -> dict[str, Any]:
         return await versions(request).files()
 
-    @router.get("/files/history", response_model=None)
+    @router.get("/files/history", response_model=FileHistoryOut, responses=_REFUSALS)
     async def file_history(request: Request, path: _PATH) -> dict[str, Any] | JSONResponse:
         keeper = versions(request)
         try:
@@ -64,7 +68,7 @@ def files_router(settings: Settings) -> APIRouter:
         except InvalidPath as exc:
             return _refused(exc)
 
-    @router.get("/files/current", response_model=None)
+    @router.get("/files/current", response_model=None, responses=_REFUSALS)
     async def current_content(
         request: Request, path: _PATH, download: bool = False
     ) -> Response | JSONResponse:
@@ -77,7 +81,7 @@ def files_router(settings: Settings) -> APIRouter:
             raise HTTPException(404, detail={"code": "no_file", "message": "There is no file."})
         return _content(data, path, download)
 
-    @router.get("/files/versions/{version_id}/content", response_model=None)
+    @router.get("/files/versions/{version_id}/content", response_model=None, responses=_REFUSALS)
     async def version_content(
         request: Request, version_id: int, side: Side = "after", download: bool = False
     ) -> Response | JSONResponse:
@@ -89,7 +93,9 @@ def files_router(settings: Settings) -> APIRouter:
             return _refused(exc)
         return _content(data, version.path if version else "file", download)
 
-    @router.post("/files/versions/{version_id}/restore", response_model=None)
+    @router.post(
+        "/files/versions/{version_id}/restore", response_model=VersionsOut, responses=_REFUSALS
+    )
     async def restore(
         request: Request, version_id: int, body: RestoreRequest
     ) -> dict[str, Any] | JSONResponse:
@@ -100,13 +106,15 @@ def files_router(settings: Settings) -> APIRouter:
             return _refused(exc)
         return {"versions": await keeper.as_json([row])}
 
-    @router.get("/conversations/{conversation_id}/file-changes")
+    @router.get("/conversations/{conversation_id}/file-changes", response_model=VersionsOut)
     async def file_changes(request: Request, conversation_id: str) -> dict[str, Any]:
         keeper = versions(request)
         rows = await keeper.index.of_conversation(conversation_id)
         return {"versions": await keeper.as_json(rows)}
 
-    @router.post("/conversations/{conversation_id}/undo", response_model=None)
+    @router.post(
+        "/conversations/{conversation_id}/undo", response_model=VersionsOut, responses=_REFUSALS
+    )
     async def undo(
         request: Request, conversation_id: str, body: UndoRequest
     ) -> dict[str, Any] | JSONResponse:
@@ -120,7 +128,9 @@ def files_router(settings: Settings) -> APIRouter:
             return _refused(exc)
         return {"versions": await keeper.as_json(rows)}
 
-    @router.post("/conversations/{conversation_id}/redo", response_model=None)
+    @router.post(
+        "/conversations/{conversation_id}/redo", response_model=VersionsOut, responses=_REFUSALS
+    )
     async def redo(
         request: Request, conversation_id: str, body: RedoRequest
     ) -> dict[str, Any] | JSONResponse:

@@ -1,31 +1,17 @@
 // The conversations HTTP API (/api/conversations, /api/search): list, delete, rename, pin,
 // search, export and import. The sidebar reaches it through this interface, so tests can put a
 // stand-in behind it.
+import type { components } from "./api_types";
 
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  /** ISO 8601 timestamps, as the server sends them. */
-  created_at: string;
-  updated_at: string;
-  /** Pinned conversations are listed first. */
-  pinned?: boolean;
-}
+// The shapes come from the backend's OpenAPI document (lib/api_types.ts, `make protocol`).
+type Schemas = components["schemas"];
 
+/** Timestamps are ISO 8601, as the server sends them; pinned conversations are listed first. */
+export type ConversationSummary = Schemas["ConversationSummary"];
 /** A piece of a search snippet; `hit` pieces matched the query. */
-export interface SnippetPart {
-  text: string;
-  hit: boolean;
-}
-
-export interface SearchResult {
-  id: string;
-  title: string;
-  updated_at: string;
-  pinned: boolean;
-  /** The best matches: a message's (`position` ≥ 0) or the title's (-1). */
-  matches: { position: number; snippet: SnippetPart[] }[];
-}
+export type SnippetPart = Schemas["SnippetPartOut"];
+/** The best matches: a message's (`position` ≥ 0) or the title's (-1). */
+export type SearchResult = Schemas["SearchResult"];
 
 export type ExportFormat = "json" | "markdown";
 

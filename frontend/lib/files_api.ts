@@ -1,54 +1,19 @@
 // The file-versions HTTP API (/api/files, /api/conversations/{id}/undo …): the Files panel and
 // the tool cards' undo reach the backend through this interface.
+import type { components } from "./api_types";
 import { apiBase, ApiError, pageToken } from "./conversations_api";
 import { socketBase } from "./ws_url";
 
-export interface FileState {
-  exists: boolean;
-  hash: string | null;
-  size: number | null;
-  /** False: larger than VERSION_MAX_BYTES, so only its hash is known. */
-  kept: boolean;
-}
+// The shapes come from the backend's OpenAPI document (lib/api_types.ts, `make protocol`).
+type Schemas = components["schemas"];
 
-export type VersionSource = "tool" | "undo" | "redo" | "restore";
-
-export interface FileVersion {
-  id: number;
-  path: string;
-  source: VersionSource;
-  conversation_id: string | null;
-  conversation_title: string | null;
-  turn: number | null;
-  tool_use_id: string | null;
-  before: FileState;
-  after: FileState;
-  /** Seconds since the epoch. */
-  created_at: number;
-  undone_by: number | null;
-}
-
-export interface ListedFile {
-  path: string;
-  exists: boolean;
-  size: number | null;
-  modified: number | null;
-  versioned: boolean;
-  changed_outside: boolean;
-}
-
-export interface FileHistory {
-  path: string;
-  current: FileState;
-  changed_outside: boolean;
-  versions: FileVersion[];
-}
-
-export interface Conflict {
-  path: string;
-  expected: FileState;
-  current: FileState;
-}
+/** `kept` false: larger than VERSION_MAX_BYTES, so only its hash is known. */
+export type FileState = Schemas["FileStateOut"];
+export type FileVersion = Schemas["FileVersionOut"];
+export type VersionSource = FileVersion["source"];
+export type ListedFile = Schemas["ListedFileOut"];
+export type FileHistory = Schemas["FileHistoryOut"];
+export type Conflict = Schemas["ConflictOut"];
 
 /** A refusal from the server: nothing on disk changed. */
 export class VersionRefusal extends Error {

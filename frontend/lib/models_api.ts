@@ -1,19 +1,12 @@
 // The models a conversation may pick (GET /api/models): the API's list through the server, or
 // only the configured default, flagged, when the list is unavailable.
+import type { components } from "./api_types";
 import { ApiError, type HttpApiOptions } from "./conversations_api";
 
-export interface ModelEntry {
-  id: string;
-  display_name: string;
-}
-
-export interface ModelChoices {
-  models: ModelEntry[];
-  /** ANTHROPIC_MODEL: a new conversation's model. */
-  default: string;
-  /** The list was unavailable: only the default is offered. */
-  fallback: boolean;
-}
+/** `default` is ANTHROPIC_MODEL, a new conversation's model; `fallback`: the list was
+ * unavailable, so only the default is offered. From the backend's OpenAPI document. */
+export type ModelEntry = components["schemas"]["ModelEntry"];
+export type ModelChoices = components["schemas"]["ModelsAnswer"];
 
 export interface ModelsApi {
   list(): Promise<ModelChoices>;

@@ -10,7 +10,7 @@ import {
 
 export function conversation(id: string, title: string, minutesAgo = 0): ConversationSummary {
   const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
-  return { id, title, created_at: at, updated_at: at };
+  return { id, title, created_at: at, updated_at: at, pinned: false };
 }
 
 export class FakeConversationsApi implements ConversationsApi {
