@@ -1,0 +1,8 @@
+import { useSyncExternalStore } from "react";
+
+const never = () => () => {};
+
+/** The page's query string (`?token=…&rule=…`): "" while prerendering, the real one in the browser. */
+export function usePageSearch(): string {
+  return useSyncExternalStore(never, () => window.location.search, () => "");
+}
