@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -156,8 +157,12 @@ class _ExportedPages(StaticFiles):
 
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         full_path, stat_result = super().lookup_path(path)
-        if stat_result is None and path and not path.endswith(("/", ".html")):
-            return super().lookup_path(f"{path}.html")
+        # `rules/` also exists (the page's data files), without an index.html
+        not_a_file = stat_result is None or stat.S_ISDIR(stat_result.st_mode)
+        if not_a_file and path and not path.endswith(("/", ".html")):
+            page_path, page = super().lookup_path(f"{path}.html")
+            if page is not None:
+                return page_path, page
         return full_path, stat_result
 
 

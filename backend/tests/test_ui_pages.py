@@ -27,6 +27,9 @@ def _exported_ui(folder: Path) -> Path:
     folder.mkdir()
     for name in ("index", "rules", "activity", "404"):
         (folder / f"{name}.html").write_text(f"<!doctype html><title>{name}</title>")
+    for name in ("rules", "activity"):  # each page's data files, beside its HTML
+        (folder / name).mkdir()
+        (folder / name / "__next._tree.txt").write_text("data")
     (folder / "secret.txt").write_text("a file, not a page")
     return folder
 

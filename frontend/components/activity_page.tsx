@@ -10,7 +10,7 @@ import {
   type PolicyApi,
   ruleHref,
 } from "@/lib/policy_api";
-import { usePageSearch } from "@/lib/use_page_search";
+import { useHydrated, usePageSearch } from "@/lib/use_page_search";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { PageShell } from "./page_shell";
 
@@ -39,6 +39,7 @@ export function ActivityPage({ api: injected }: { api?: PolicyApi }) {
   const [filters, setFilters] = useState<AuditFilters>({});
   const [loaded, setLoaded] = useState<Loaded>({ state: "loading" });
   const active = given(filters);
+  const hydrated = useHydrated();
   const key = JSON.stringify(active);
 
   useEffect(() => {
@@ -109,10 +110,10 @@ export function ActivityPage({ api: injected }: { api?: PolicyApi }) {
             </select>
           </label>
           <div className="ml-auto flex gap-3">
-            <a href={api.exportUrl(active, "jsonl")} download="audit.jsonl" data-testid="export-jsonl" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+            <a href={hydrated ? api.exportUrl(active, "jsonl") : undefined} download="audit.jsonl" data-testid="export-jsonl" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
               {t("activity.exportJsonl")}
             </a>
-            <a href={api.exportUrl(active, "csv")} download="audit.csv" data-testid="export-csv" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+            <a href={hydrated ? api.exportUrl(active, "csv") : undefined} download="audit.csv" data-testid="export-csv" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
               {t("activity.exportCsv")}
             </a>
           </div>

@@ -109,43 +109,43 @@ function RuleItem({ rule, focused, onRevoke }: { rule: RuleView; focused: boolea
       data-testid="rule-item"
       data-rule-id={rule.id}
       aria-current={focused ? "true" : undefined}
-      className={`flex flex-wrap items-center gap-x-3 gap-y-1 rounded-xl border bg-white px-4 py-3 text-sm dark:bg-zinc-900 ${
+      className={`flex flex-wrap items-center gap-x-3 gap-y-1 rounded-xl border bg-white px-4 py-3 text-sm sm:flex-nowrap dark:bg-zinc-900 ${
         focused ? "border-indigo-500 ring-2 ring-indigo-500/40" : "border-zinc-200 dark:border-zinc-800"
       }`}
     >
-      <span className={`rounded-full px-2 py-0.5 text-[11px] font-semibold uppercase ${EFFECT_CHIP[rule.effect]}`}>
-        {t(`rules.effect.${rule.effect}`)}
-      </span>
-      <code className="font-mono font-medium" data-testid="rule-label">
-        {rule.label}
-      </code>
-      <span className="font-mono text-xs text-zinc-500">
-        {rule.server} / {rule.tool}
-      </span>
-      {rule.conversation_id && (
-        <span className="text-xs text-zinc-500">{t("rules.inConversation", { id: rule.conversation_id })}</span>
-      )}
-      {rule.note && <span className="text-xs text-zinc-500 italic">{rule.note}</span>}
-      <span className="ml-auto text-xs text-zinc-500" data-testid="rule-usage">
-        {t("rules.decided", { n: rule.decided })} · {when ? t("rules.lastUsed", { when }) : t("rules.neverUsed")}
-      </span>
-      <span className="text-xs text-zinc-500" data-testid="rule-source">
-        {t(`rules.source.${rule.source}`)}
-      </span>
-      {rule.removable ? (
-        <button
-          type="button"
-          onClick={onRevoke}
-          data-testid="rule-revoke"
-          className="rounded-md border border-zinc-300 px-2 py-0.5 text-xs font-medium hover:bg-zinc-50 dark:border-zinc-700 dark:hover:bg-zinc-800"
-        >
-          {t("rules.revoke")}
-        </button>
-      ) : (
-        <span className="text-xs text-zinc-500" data-testid="rule-fixed">
-          {t("rules.fixed")}
+      <div className="flex min-w-0 flex-1 flex-wrap items-center gap-x-3 gap-y-1">
+        <span className={`rounded-full px-2 py-0.5 text-[11px] font-semibold uppercase ${EFFECT_CHIP[rule.effect]}`}>
+          {t(`rules.effect.${rule.effect}`)}
         </span>
-      )}
+        <code className="font-mono font-medium" data-testid="rule-label">
+          {rule.label}
+        </code>
+        <span className="font-mono text-xs text-zinc-500">
+          {rule.server} / {rule.tool}
+        </span>
+        {rule.conversation_id && (
+          <span className="text-xs text-zinc-500">{t("rules.inConversation", { id: rule.conversation_id })}</span>
+        )}
+        {rule.note && <span className="text-xs text-zinc-500 italic">{rule.note}</span>}
+      </div>
+      <div className="flex shrink-0 flex-wrap items-center gap-x-3 gap-y-1 text-xs text-zinc-500">
+        <span data-testid="rule-usage">
+          {t("rules.decided", { n: rule.decided })} · {when ? t("rules.lastUsed", { when }) : t("rules.neverUsed")}
+        </span>
+        <span data-testid="rule-source">{t(`rules.source.${rule.source}`)}</span>
+        {rule.removable ? (
+          <button
+            type="button"
+            onClick={onRevoke}
+            data-testid="rule-revoke"
+            className="rounded-md border border-zinc-300 px-2 py-0.5 font-medium text-zinc-700 hover:bg-zinc-50 dark:border-zinc-700 dark:text-zinc-200 dark:hover:bg-zinc-800"
+          >
+            {t("rules.revoke")}
+          </button>
+        ) : (
+          <span data-testid="rule-fixed">{t("rules.fixed")}</span>
+        )}
+      </div>
     </li>
   );
 }

@@ -6,3 +6,8 @@ const never = () => () => {};
 export function usePageSearch(): string {
   return useSyncExternalStore(never, () => window.location.search, () => "");
 }
+
+/** False while prerendering and hydrating, true once in the browser (URLs built from the page). */
+export function useHydrated(): boolean {
+  return useSyncExternalStore(never, () => true, () => false);
+}
