@@ -36,12 +36,14 @@ export function RuleDecision({ rule }: { rule: DecidingRule }) {
         {t(`tool.rule.${rule.decision}`, { rule: "" })}
         <code className="rounded bg-zinc-100 px-1 font-mono dark:bg-zinc-800">{rule.label}</code>
       </span>
-      <a href={href} data-testid="tool-rule-link" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
-        {t("tool.rule.open")}
-      </a>
+      {!rule.gone && (
+        <a href={href} data-testid="tool-rule-link" className="font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+          {t("tool.rule.open")}
+        </a>
+      )}
       {rule.source === "policy_file" ? (
         <span data-testid="tool-rule-fixed">{t("tool.rule.fixed")}</span>
-      ) : revoking === "revoked" ? (
+      ) : revoking === "revoked" || rule.gone ? (
         <span data-testid="tool-rule-revoked" role="status">
           {t("tool.rule.revoked")}
         </span>

@@ -14,6 +14,7 @@ import type {
   CompletionReason,
   ConnectionState,
   CutShort,
+  DecidingRule,
   ToolCall,
   UserChatMessage,
 } from "./chat_state";
@@ -311,8 +312,19 @@ function pastCall(card: HistoryToolCall): ToolCall {
     output: card.result ?? "",
     receivedBytes: utf8Length(card.result ?? ""),
     filePath: card.summary,
+    rule: pastRule(card),
   };
   return finalCall(base, card.status, null);
+}
+
+/** The rule that decided a past call, as its card names it (null: a person or nothing did). */
+function pastRule(card: HistoryToolCall): DecidingRule | null {
+  if (!card.rule_id) return null;
+  const decision = card.status === "denied" ? "denied" : "allowed";
+  if (!card.rule_label || !card.rule_source) {
+    return { id: card.rule_id, label: card.rule_id, source: "settings", decision, gone: true };
+  }
+  return { id: card.rule_id, label: card.rule_label, source: card.rule_source, decision };
 }
 
 /** The card of a call that reached `status` (the server's ToolCallStatus). */

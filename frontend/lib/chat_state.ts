@@ -76,6 +76,8 @@ export interface DecidingRule {
   label: string;
   source: "dialog" | "settings" | "policy_file";
   decision: "allowed" | "denied";
+  /** Revoked since (a card from the history): nothing left to open or revoke. */
+  gone?: boolean;
 }
 export type ToolCall =
   | (ToolCallBase & { state: "requested" })
