@@ -93,7 +93,8 @@ export function AppHeader({
               {t("files.open")}
             </button>
           )}
-          <PageNav current="chat" />
+          {/* no room on phones beside the title: there /rules and /activity are opened by URL */}
+          <PageNav current="chat" className="hidden md:flex" />
           <LanguageSwitcher />
           <SoundToggle />
           <ThemeToggle />

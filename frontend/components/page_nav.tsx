@@ -6,11 +6,11 @@ import { useT } from "@/lib/use_preferences";
 const PAGES: readonly PageName[] = ["chat", "rules", "activity"];
 
 /** The header's links to the chat, the Rules page and the Activity view. */
-export function PageNav({ current }: { current: PageName }) {
+export function PageNav({ current, className = "flex" }: { current: PageName; className?: string }) {
   const t = useT();
   const search = usePageSearch();
   return (
-    <nav aria-label="Gatehouse" className="flex items-center gap-1 text-sm">
+    <nav aria-label="Gatehouse" className={`${className} items-center gap-1 text-sm`}>
       {PAGES.filter((page) => page !== current || current !== "chat").map((page) => (
         <a
           key={page}
