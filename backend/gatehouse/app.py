@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -151,9 +153,24 @@ async def _database_answers(store: Store) -> bool:
         return False
 
 
+class _ExportedPages(StaticFiles):
+    """The static export writes the page `/rules` as `rules.html`: serve it at `/rules` too, so
+    a page's URL works after a reload (behind the same middleware as every route)."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        full_path, stat_result = super().lookup_path(path)
+        # `rules/` also exists (the page's data files), without an index.html
+        not_a_file = stat_result is None or stat.S_ISDIR(stat_result.st_mode)
+        if not_a_file and path and not path.endswith(("/", ".html")):
+            page_path, page = super().lookup_path(f"{path}.html")
+            if page is not None:
+                return page_path, page
+        return full_path, stat_result
+
+
 def _mount_frontend(app: FastAPI, directory: Path) -> None:
     if (directory / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=directory, html=True), name="frontend")
+        app.mount("/", _ExportedPages(directory=directory, html=True), name="frontend")
         return
 
     @app.get("/", response_class=HTMLResponse)

@@ -12,7 +12,7 @@ reply's thinking (its `thinking` blocks' text) comes with it, so a reload shows 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from gatehouse import protocol
@@ -47,8 +47,11 @@ def ui_messages(
     conversation_id: str = "",
     stop_reasons: Sequence[str | None] = (),
     hidden: Sequence[bool] = (),
+    rules: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[JsonDict]:
+    """The history as the UI draws it; `rules`: the rule that decided a call, by its id."""
     rows = {row.id: row for row in calls}
+    deciding: Mapping[str, Mapping[str, str | None]] = rules or {}
     bubbles: list[JsonDict] = []
     spent: list[Usage | None] = []  # the usages of the last assistant bubble's messages
     for index, message in enumerate(history):
@@ -78,7 +81,8 @@ def ui_messages(
             bubble["stop_reason"] = stop_reason
         else:
             bubble.pop("stop_reason", None)
-        if cards := _tool_calls(message["content"], rows):  # absent when none: the seed's shape
+        # absent when none: the seed's shape
+        if cards := _tool_calls(message["content"], rows, deciding):
             bubble["tool_calls"] = [*bubble.get("tool_calls", []), *cards]
         spent.append(usage[index] if index < len(usage) else None)
         if frame := usage_frame(total(spent)):
@@ -126,7 +130,9 @@ def _attachments(
     return files
 
 
-def _tool_calls(content: Any, rows: dict[str, StoredToolCall]) -> list[JsonDict]:
+def _tool_calls(
+    content: Any, rows: dict[str, StoredToolCall], rules: Mapping[str, Mapping[str, str | None]]
+) -> list[JsonDict]:
     if isinstance(content, str):
         return []
     cards: list[JsonDict] = []
@@ -145,6 +151,7 @@ def _tool_calls(content: Any, rows: dict[str, StoredToolCall]) -> list[JsonDict]
                 "status": row.status if row else ToolCallStatus.INTERRUPTED,
                 "decided_by": row.decided_by if row else None,
                 "result": _result_text(row),
+                **rules.get(block["id"], {}),
             }
         )
     return cards

@@ -89,6 +89,19 @@ class Policy:
     async def uses(self) -> dict[str, RuleUse]:
         return await self._store.rule_uses()
 
+    async def history_rules(self, conversation_id: str) -> dict[str, dict[str, str | None]]:
+        """For the history's cards: the rule that decided each call, by call id. A rule since
+        revoked keeps its id only (no label, no source): there is nothing left to revoke."""
+        cards: dict[str, dict[str, str | None]] = {}
+        for tool_use_id, rule_id in (await self._store.deciding_rules(conversation_id)).items():
+            rule = self.rule(rule_id)
+            cards[tool_use_id] = {
+                "rule_id": rule_id,
+                "rule_label": rule.label if rule else None,
+                "rule_source": rule.source if rule else None,
+            }
+        return cards
+
     # ── who is told of changes ──────────────────────────────────────────────────────────────
     def subscribe(self, listener: Listener) -> None:
         self._listeners.add(listener)

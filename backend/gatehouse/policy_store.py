@@ -127,6 +127,16 @@ class PolicyStore:
             rows = await connection.execute(query)
             return {row[0]: RuleUse(row[1], row[2]) for row in rows}
 
+    async def deciding_rules(self, conversation_id: str) -> dict[str, str]:
+        """The rule that decided each of a conversation's calls a rule decided, by call id."""
+        query = select(audit_table.c.tool_use_id, audit_table.c.rule_id).where(
+            audit_table.c.conversation_id == conversation_id,
+            audit_table.c.decided_by == "rule",
+            audit_table.c.rule_id.is_not(None),
+        )
+        async with self._store.connect() as connection:
+            return {row[0]: row[1] for row in await connection.execute(query)}
+
     # ── the audit trail ─────────────────────────────────────────────────────────────────────
     async def record(self, entry: AuditEntry) -> None:
         values = {**entry.__dict__, "at": time.time()}

@@ -301,6 +301,10 @@ class HistoryToolCall(_Frame):
     status: ToolCallStatus
     decided_by: DecidedBy | None = None
     result: str = ""  # the start of the result's text
+    # decided by a rule: which (label and source only while the rule is still in force)
+    rule_id: str | None = None
+    rule_label: str | None = None
+    rule_source: Literal["dialog", "settings", "policy_file"] | None = None
 
 
 class HistoryAttachment(_Frame):

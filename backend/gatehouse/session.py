@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -72,6 +72,10 @@ class _TurnStart:
     messages: int  # history length once the person's message is in
 
 
+# The rule that decided each call a rule decided, by call id (Policy.history_rules).
+RuleCards = Callable[[str], Awaitable[Mapping[str, Mapping[str, str | None]]]]
+
+
 class Session:
     def __init__(
         self,
@@ -80,6 +84,7 @@ class Session:
         *,
         defaults: ReplyOptions,
         stored: StoredConversation | None = None,
+        rule_cards: RuleCards | None = None,
     ) -> None:
         self.id = stored.id if stored else uuid.uuid4().hex
         self.locale: Locale = locale
@@ -100,6 +105,7 @@ class Session:
         self.hidden: list[bool] = _padded(stored.hidden if stored else [], False, count)
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
+        self._rule_cards = rule_cards
         self._seq = stored.last_seq if stored else 0
         self._compacted_seq = stored.compacted_seq if stored else 0
         self.stored = stored is not None  # the conversation row exists; its frames are logged
@@ -171,6 +177,7 @@ class Session:
         after = None if rejected or claimed is None or claimed < self._compacted_seq else claimed
         since = self._turn_start.seq if after is None else after
         calls = await self._store.tool_calls(self.id) if after is None and self.stored else []
+        rules = await self._rule_cards(self.id) if calls and self._rule_cards else None
         older = await self._frames_from_store(since)
         # From here to attach() nothing awaits, so no frame can slip between replay and live.
         covered = older[-1][0] if older else since
@@ -195,6 +202,7 @@ class Session:
                 self.id,
                 self.stop_reasons,
                 self.hidden,
+                rules,
             )
             history = protocol.HistoryData.model_validate({"messages": messages})
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))

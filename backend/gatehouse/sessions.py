@@ -31,6 +31,7 @@ class Sessions:
         self._store = store
         self._grace_s = grace_s
         self._turns = turns
+        self._rule_cards = turns.policy.history_rules
         self._defaults = turns.claude.defaults
         self._live: dict[str, Session] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -50,7 +51,7 @@ class Sessions:
                 self._cancel_timer(session.id)
                 return session, True
         session = Session(
-            self._store, locale, defaults=self._defaults
+            self._store, locale, defaults=self._defaults, rule_cards=self._rule_cards
         )  # stored with its first message
         self._register(session)
         return session, False
@@ -65,7 +66,11 @@ class Sessions:
         if stored is None:
             return None
         session = Session(
-            self._store, locale, defaults=self._defaults, stored=repair_stored(stored)
+            self._store,
+            locale,
+            defaults=self._defaults,
+            stored=repair_stored(stored),
+            rule_cards=self._rule_cards,
         )
         self._register(session)
         turn = self._turns.restored(session, stored.tool_calls)

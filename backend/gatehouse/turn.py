@@ -289,6 +289,9 @@ class Turn:
         structlog.contextvars.bind_contextvars(session_id=session.id)
         reason: Reason = "ok"
         self._kit.policy.subscribe(self._policy_changed)
+        # calls restored as waiting after a restart meet the rules in force now (a rule may
+        # have been added or revoked, or the policy file changed, while the server was down)
+        self._policy_changed()
         try:
             await self._body()
         except GatehouseError as err:

@@ -363,3 +363,56 @@ async def test_a_toml_policy_file_works_and_a_bad_one_stops_start_up(
     bad.write_text('[[rules]]\neffect = "sometimes"\n')
     with pytest.raises(RuntimeError, match="POLICY_FILE"):
         app_factory(POLICY_FILE=str(bad))
+
+
+async def test_after_a_reload_a_rule_decided_card_still_names_its_rule(
+    app_factory: AppFactory, model: ModelServer
+) -> None:
+    app = app_factory()
+    async with Chat(app.ws_url()) as chat:
+        await ask(chat, model, create_file("toolu_1", "notes/a.txt"))
+        await approve(chat, "toolu_1", scope="conversation", path_glob="notes/**")
+        frames = await ask(chat, model, create_file("toolu_2", "notes/b.txt"))
+        frames += await chat.recv_until("assistant_message_completed")
+        await chat.say("thanks")  # the calls' turn is now history, not the turn replayed
+        await chat.recv_until("assistant_message_completed")
+        session_id = chat.session_id
+    [decided] = events(frames, "tool_decided")
+    async with Chat(app.ws_url(session_id=session_id)) as reloaded:
+        [history] = events(await reloaded.recv_until("history"), "history")
+    cards = {
+        card["id"]: card
+        for message in history["data"]["messages"]
+        for card in message.get("tool_calls", [])
+    }
+    assert cards["toolu_2"]["rule_id"] == decided["data"]["rule_id"]
+    assert cards["toolu_2"]["rule_label"] == "notes/**"
+    assert cards["toolu_2"]["rule_source"] == "dialog"
+    assert cards["toolu_1"].get("rule_id") is None  # the person decided that one
+
+
+async def test_a_call_restored_after_a_restart_is_checked_against_the_rules_at_once(
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'restored.db'}",
+        "WORKSPACE_DIR": str(tmp_path / "shared-workspace"),
+    }
+    first = app_factory(**env)
+    async with Chat(first.ws_url()) as chat:
+        await ask(chat, model, create_file("toolu_r", "notes/kept.txt"))
+        session_id = chat.session_id
+    first.stop()
+    # the restarted server has a rule that allows the waiting call: nobody needs to answer it
+    policy = tmp_path / "policy" / "policy.json"
+    policy.parent.mkdir()
+    allow = {"effect": "allow", "tool": "create_file",
+             "conditions": [{"field": "path", "path_glob": "notes/**"}]}  # fmt: skip
+    policy.write_text(json.dumps({"rules": [allow]}))
+    second = app_factory(**env, POLICY_FILE=str(policy))
+    async with Chat(second.ws_url(session_id=session_id)) as back:
+        frames = await back.recv_until("assistant_message_completed")
+    [finished] = events(frames, "tool_finished")
+    assert finished["data"]["status"] == "done"
+    assert finished["data"]["rule_id"].startswith("file")
+    assert (tmp_path / "shared-workspace" / "notes" / "kept.txt").read_text() == "hello"

@@ -8,6 +8,7 @@ import { useConversationsSelector } from "@/lib/use_conversations";
 import { useT } from "@/lib/use_preferences";
 import { GateIcon, MenuIcon } from "./icons";
 import { LanguageSwitcher } from "./language_switcher";
+import { PageNav } from "./page_nav";
 import { SoundToggle } from "./sound_toggle";
 import { StatusBadge } from "./status_badge";
 import { ThemeToggle } from "./theme_toggle";
@@ -92,6 +93,8 @@ export function AppHeader({
               {t("files.open")}
             </button>
           )}
+          {/* no room on phones beside the title: there /rules and /activity are opened by URL */}
+          <PageNav current="chat" className="hidden md:flex" />
           <LanguageSwitcher />
           <SoundToggle />
           <ThemeToggle />

@@ -11,6 +11,8 @@ import { ContentPreview } from "./content_preview";
 import { DiffView } from "./diff_view";
 import { VisiblePath } from "./visible_path";
 import { DecisionControls } from "./decision_controls";
+import { InputEditor } from "./input_editor";
+import { resentEdit, type EditResult } from "@/lib/input_edit";
 import { ShieldIcon, WarningIcon } from "./icons";
 import { DestructiveWarning, ToolHintBadges } from "./tool_hints";
 
@@ -29,7 +31,13 @@ export function ApprovalDialog({
   const [scope, setScope] = useState<DecisionScope>("once");
   const [pathGlob, setPathGlob] = useState(call.proposedGlob ?? "");
   const [reason, setReason] = useState("");
-  const options = (): DecisionOptions => ({ scope, pathGlob: pathGlob.trim() || undefined, reason });
+  const [edit, setEdit] = useState<EditResult | null>(() => resentEdit(call));
+  const options = (): DecisionOptions => ({
+    scope,
+    pathGlob: pathGlob.trim() || undefined,
+    reason,
+    input: edit?.ok ? edit.input : undefined,
+  });
   const t = useT();
   const locale = useLocale();
   const titleId = useId();
@@ -144,6 +152,7 @@ export function ApprovalDialog({
           ) : (
             <ContentPreview label={t("approval.input")} text={JSON.stringify(call.input, null, 2)} path="input.json" />
           )}
+          <InputEditor call={call} onEdit={setEdit} />
         </div>
 
         <DecisionControls
@@ -177,7 +186,7 @@ export function ApprovalDialog({
           <button
             type="button"
             onClick={() => onDecide(true, options())}
-            disabled={invalid}
+            disabled={invalid || edit?.ok === false}
             data-testid="approve-button"
             className="h-10 rounded-lg bg-indigo-600 px-5 text-sm font-semibold text-white shadow-sm shadow-indigo-600/30 transition hover:bg-indigo-500 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:bg-zinc-300 disabled:shadow-none dark:disabled:bg-zinc-700"
           >

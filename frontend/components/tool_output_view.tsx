@@ -8,6 +8,7 @@ import { ErrorAlert } from "./error_alert";
 import { FileChangeActions } from "./file_change_actions";
 import { FileIcon } from "./icons";
 import { CodeView } from "./code_view";
+import { RuleDecision } from "./rule_decision";
 import { ToolProgress } from "./tool_progress";
 
 /** A tool call inside a reply: its state, and the chunks it writes as they arrive. */
@@ -54,15 +55,7 @@ export const ToolOutputView = memo(function ToolOutputView({ toolUseId }: { tool
           {t(view.label)}
         </span>
       </header>
-      {call.rule && (
-        <p
-          data-testid="tool-rule"
-          data-rule-id={call.rule.id}
-          className="border-b border-zinc-100 px-4 py-2 text-xs text-zinc-600 dark:border-zinc-800 dark:text-zinc-400"
-        >
-          {t(`tool.rule.${call.rule.decision}`, { rule: call.rule.label })}
-        </p>
-      )}
+      {call.rule && <RuleDecision rule={call.rule} />}
       {view.note && !call.rule && (
         <p className="px-4 py-3 text-sm text-zinc-600 dark:text-zinc-400">{t(view.note)}</p>
       )}

@@ -35,6 +35,8 @@ export interface DecisionOptions {
   pathGlob?: string;
   /** Told to Claude with a denial. */
   reason?: string;
+  /** The input as the person edited it (approval only); the server checks it again. */
+  input?: Record<string, unknown>;
 }
 
 export class ChatClient {
@@ -94,8 +96,10 @@ export class ChatClient {
   decide(toolUseId: string, approved: boolean, options: DecisionOptions = {}): void {
     const call = this.store.current.toolCalls[toolUseId];
     if (call?.state !== "requested") return;
-    this.dispatch({ type: "approval_sent", toolUseId, approved });
+    const input = approved ? options.input : undefined;
+    this.dispatch({ type: "approval_sent", toolUseId, approved, input });
     const data: ToolApprovalData = { tool_use_id: toolUseId, approved };
+    if (input) data.input = input;
     if (options.scope && options.scope !== "once") data.scope = options.scope;
     if (options.scope && options.scope !== "once" && options.pathGlob) data.path_glob = options.pathGlob;
     if (!approved && options.reason?.trim()) data.reason = options.reason.trim();

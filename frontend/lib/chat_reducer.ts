@@ -14,6 +14,7 @@ import type {
   CompletionReason,
   ConnectionState,
   CutShort,
+  DecidingRule,
   ToolCall,
   UserChatMessage,
 } from "./chat_state";
@@ -21,7 +22,7 @@ import { initialChatState, selectContinuable } from "./chat_state";
 
 export type LocalAction =
   | { type: "user_sent"; text: string; attachments?: ChatAttachment[] }
-  | { type: "approval_sent"; toolUseId: string; approved: boolean }
+  | { type: "approval_sent"; toolUseId: string; approved: boolean; input?: Record<string, unknown> }
   /** Continue the reply cut at the token limit: its text goes on in the same bubble. */
   | { type: "continue_sent" }
   | { type: "connection"; connection: ConnectionState }
@@ -41,7 +42,7 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
     case "user_sent":
       return finish(addUserMessage(state, action.text, action.attachments ?? []));
     case "approval_sent":
-      return finish(decide(state, action.toolUseId, action.approved));
+      return finish(decide(state, action.toolUseId, action.approved, action.input ?? null));
     case "continue_sent":
       return finish(reopenCut(state));
     case "connection":
@@ -316,8 +317,19 @@ function pastCall(card: HistoryToolCall): ToolCall {
     output: card.result ?? "",
     receivedBytes: utf8Length(card.result ?? ""),
     filePath: card.summary,
+    rule: pastRule(card),
   };
   return finalCall(base, card.status, null);
+}
+
+/** The rule that decided a past call, as its card names it (null: a person or nothing did). */
+function pastRule(card: HistoryToolCall): DecidingRule | null {
+  if (!card.rule_id) return null;
+  const decision = card.status === "denied" ? "denied" : "allowed";
+  if (!card.rule_label || !card.rule_source) {
+    return { id: card.rule_id, label: card.rule_id, source: "settings", decision, gone: true };
+  }
+  return { id: card.rule_id, label: card.rule_label, source: card.rule_source, decision };
 }
 
 /** The card of a call that reached `status` (the server's ToolCallStatus). */
@@ -469,10 +481,15 @@ export function applyDraft(
   return next;
 }
 
-function decide(state: ChatState, id: string, approved: boolean): ChatState {
+function decide(
+  state: ChatState,
+  id: string,
+  approved: boolean,
+  sentInput: Record<string, unknown> | null,
+): ChatState {
   const call = state.toolCalls[id];
   if (call?.state !== "requested") return state;
-  return putTool(state, { ...call, state: approved ? "approved" : "denied" });
+  return putTool(state, { ...call, sentInput, refusal: null, state: approved ? "approved" : "denied" });
 }
 
 // `status_update.tool_running` is the badge's; which card runs comes from tool_started/finished.
@@ -520,7 +537,7 @@ function onError(state: ChatState, frame: FrameOf<"error">): ChatState {
   const call = detail?.tool_use_id ? state.toolCalls[detail.tool_use_id] : undefined;
   if (call && (code === "invalid_edit" || code === "invalid_rule")) {
     // The answer was refused; the call still waits for a decision.
-    const waiting: ToolCall = { ...call, state: "requested" } as ToolCall;
+    const waiting: ToolCall = { ...call, refusal: { code, message }, state: "requested" } as ToolCall;
     return addNotice(putTool(state, waiting), message, code);
   }
   if (call && call.state !== "denied") {

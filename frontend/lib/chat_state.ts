@@ -65,6 +65,10 @@ interface ToolCallBase {
   proposedGlob?: string | null;
   /** The rule that decided the call without asking, when one did. */
   rule?: DecidingRule | null;
+  /** The edited input last sent with an approval (the editor reopens with it if refused). */
+  sentInput?: Record<string, unknown> | null;
+  /** Why the server refused the last answer (`invalid_edit`, `invalid_rule`); the call waits. */
+  refusal?: { code: string; message: string } | null;
 }
 
 export interface DecidingRule {
@@ -72,6 +76,8 @@ export interface DecidingRule {
   label: string;
   source: "dialog" | "settings" | "policy_file";
   decision: "allowed" | "denied";
+  /** Revoked since (a card from the history): nothing left to open or revoke. */
+  gone?: boolean;
 }
 export type ToolCall =
   /** Claude is still writing the call (`tool_input_delta`): `input` is its draft so far. */

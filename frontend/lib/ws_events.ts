@@ -571,6 +571,9 @@ export interface HistoryToolCall {
   id: string;
   name: string;
   result?: string;
+  rule_id?: string | null;
+  rule_label?: string | null;
+  rule_source?: ("dialog" | "settings" | "policy_file") | null;
   status: ToolCallStatus;
   summary: string;
 }

@@ -98,4 +98,26 @@ describe("reducer: decisions by rule and refused answers", () => {
     expect(selectPendingTool(state)?.id).toBe("toolu_1");
     expect(state.notices.map((n) => n.code)).toEqual(["invalid_edit"]);
   });
+
+  it("a past call a rule decided keeps its rule after a reload; a revoked one says so", () => {
+    const f = frameMaker();
+    const card = (id: string, extra: object) => ({ id, name: "create_file", summary: `${id}.txt`, status: "done" as const, ...extra });
+    const state = [
+      f.session(),
+      f.history([
+        {
+          role: "assistant",
+          text: "ok",
+          tool_calls: [
+            card("toolu_1", { rule_id: "r1", rule_label: "notes/**", rule_source: "dialog" }),
+            card("toolu_2", { rule_id: "r2" }),
+            card("toolu_3", { decided_by: "person" }),
+          ],
+        },
+      ]),
+    ].reduce(reduceFrame, initialChatState());
+    expect(state.toolCalls.toolu_1?.rule).toEqual({ id: "r1", label: "notes/**", source: "dialog", decision: "allowed" });
+    expect(state.toolCalls.toolu_2?.rule?.gone).toBe(true);
+    expect(state.toolCalls.toolu_3?.rule).toBeNull();
+  });
 });

@@ -1,0 +1,5 @@
+import { RulesPage } from "@/components/rules_page";
+
+export default function Rules() {
+  return <RulesPage />;
+}
