@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from gatehouse.store import Store
+from gatehouse.store import database_url as async_url
 from tests.model_server import ModelServer
 from tests.postgres import postgres_server
 from tests.running_app import (
@@ -273,29 +275,49 @@ async def test_branches_survive_a_restart(
     ]
 
 
-async def test_a_conversation_from_before_0010_is_one_branch(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as connection:
-        _migrate(connection, "0009")
-        connection.exec_driver_sql(
-            "insert into conversations (id, title, locale, created_at, updated_at) "
-            "values ('old', 't', 'en', 1, 1)"
-        )
-        for position, role in enumerate(["user", "assistant", "user", "assistant"]):
-            content = f'[{{"type": "text", "text": "m{position}"}}]'
-            connection.exec_driver_sql(
-                "insert into messages (conversation_id, position, role, content, stopped) "
-                "values ('old', ?, ?, ?, 0)",
-                (position, role, content),
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (the shared PostgreSQL one is already upgraded)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with postgres_server() as url:
+        yield url
+
+
+async def test_conversations_from_before_0010_are_one_branch_each(fresh_database: str) -> None:
+    engine = create_async_engine(async_url(fresh_database))
+    async with engine.begin() as connection:
+        await connection.run_sync(_migrate, "0009")
+        for conversation in ("old", "other"):
+            await connection.execute(
+                text(
+                    "insert into conversations (id, title, locale, created_at, updated_at) "
+                    "values (:id, 't', 'en', 1, 1)"
+                ),
+                {"id": conversation},
             )
-    engine.dispose()
-    store = await Store.open(f"sqlite:///{path}")
+            for position, role in enumerate(["user", "assistant", "user", "assistant"]):
+                await connection.execute(
+                    text(
+                        "insert into messages (conversation_id, position, role, content, stopped)"
+                        " values (:conversation, :position, :role, :content, false)"
+                    ),
+                    {
+                        "conversation": conversation,
+                        "position": position,
+                        "role": role,
+                        "content": f'[{{"type": "text", "text": "{conversation}{position}"}}]',
+                    },
+                )
+    await engine.dispose()
+    store = await Store.open(fresh_database)
     try:
         loaded = await store.load_conversation("old")
     finally:
         await store.close()
     assert loaded is not None
-    assert [m["content"][0]["text"] for m in loaded.history] == ["m0", "m1", "m2", "m3"]
+    assert [m["content"][0]["text"] for m in loaded.history] == ["old0", "old1", "old2", "old3"]
     assert loaded.positions == [0, 1, 2, 3]
+    assert loaded.tree.parents == {0: None, 1: 0, 2: 1, 3: 2}
     assert [loaded.tree.branch_point(p) for p in loaded.positions] == [None] * 4
