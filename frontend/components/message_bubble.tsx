@@ -104,6 +104,7 @@ function UserBubble({ message }: { message: UserChatMessage }) {
             {message.text}
           </div>
         )}
+        <RetryButton id={message.id} />
       </div>
     </li>
   );

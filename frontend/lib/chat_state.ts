@@ -204,11 +204,15 @@ export function selectCanSend(state: ChatState): boolean {
   return state.connection === "open" && !state.turnOpen;
 }
 
-/** The reply Retry answers again: the last message, a finished reply. */
+/**
+ * Where Retry is offered: the last message, when it is a finished reply, or the person's own
+ * message left without one (its reply failed before a word was kept, seen after a reload).
+ */
 export function selectRetryable(state: ChatState): string | null {
   const id = state.messageIds[state.messageIds.length - 1];
   const message = id ? state.messages[id] : undefined;
-  return message?.role === "assistant" && !message.streaming ? message.id : null;
+  if (message?.role === "assistant") return message.streaming ? null : message.id;
+  return message?.role === "user" && !state.turnOpen ? message.id : null;
 }
 
 /** The reply a Continue would go on with: the last message, cut at the token limit. */

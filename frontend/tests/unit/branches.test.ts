@@ -55,3 +55,14 @@ describe("branches", () => {
     expect(selectMessages(state)).toEqual([]);
   });
 });
+
+describe("retry", () => {
+  it("is offered on the person's last message when its reply never came (after a reload)", () => {
+    const f = frameMaker();
+    let state = run([open, frame(f.session("s1", true))]);
+    state = feed([f.history([{ role: "user", text: "q" }])], state);
+    expect(selectRetryable(state)).toBe(selectMessages(state)[0]!.id);
+    state = run([{ type: "user_sent", text: "again" }], state);
+    expect(selectRetryable(state)).toBeNull(); // not while a reply runs
+  });
+});
