@@ -118,8 +118,13 @@ class Session:
         count = len(self.history)
         self.stop_reasons = _padded(stored.stop_reasons, None, count)
         self.hidden = _padded(stored.hidden, False, count)
-        self.positions = list(stored.positions) or list(range(count))
+        self.positions = list(stored.positions)
         self.tree = stored.tree
+        if len(self.positions) != count:  # not read from the store: one branch, in order
+            self.positions = list(range(count))
+            self.tree = Tree()
+            for position in self.positions:
+                self.tree.add(position, position - 1 if position else None)
 
     # ── frames ──────────────────────────────────────────────────────────────────────────────
     @property
