@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gatehouse.store import Store
 from gatehouse.store import database_url as async_url
+from gatehouse.turn import CONTINUE_TEXT
 from tests.model_server import ModelServer
 from tests.postgres import postgres_server
 from tests.running_app import (
@@ -135,6 +136,56 @@ async def test_retry_after_a_stop_replaces_the_partial_reply(
         _user("next"),
     ]
     assert again[-1]["data"]["ids"]["branch"]["count"] == 2
+
+
+async def test_retry_of_a_reply_that_ran_a_tool_leaves_its_call_and_file_on_the_old_branch(
+    app: RunningApp, model: ModelServer
+) -> None:
+    use = {"id": "toolu_kept", "name": "create_file", "input": {"path": "kept.txt", "content": "x"}}
+    model.script({"text": ["Writing."], "tool_uses": [use]})
+    model.script({"text": ["Done."]})
+    model.script({"text": ["No file this time."]})
+    async with Chat(app.ws_url()) as chat:
+        await chat.say("write kept.txt")
+        await chat.recv_until("tool_request")
+        await chat.send("tool_approval", {"tool_use_id": "toolu_kept", "approved": True})
+        first = await chat.recv_until("assistant_message_completed")
+        await chat.send("retry", {})
+        await chat.recv_until("assistant_message_completed")
+        await chat.send("switch_branch", {"message_id": first[-1]["data"]["ids"]["reply_id"]})
+        switched = await _history(chat)
+    # The retry starts from the person's message: no call, no result of the old branch.
+    assert model.requests[2].body["messages"] == [_user("write kept.txt")]
+    assert (app.workspace / "kept.txt").read_text() == "x"
+    [card] = switched["data"]["messages"][1]["tool_calls"]
+    assert (card["id"], card["status"]) == ("toolu_kept", "done")
+
+
+async def test_a_branch_goes_back_to_claude_with_its_hidden_continue_turn(
+    app: RunningApp, model: ModelServer
+) -> None:
+    model.script({"text": ["The answer "], "stop_reason": "max_tokens"})
+    model.script({"text": ["is 42."]})
+    model.script({"text": ["Another answer."]})
+    async with Chat(app.ws_url()) as chat:
+        cut = await chat.reply_to("question")
+        await chat.send("continue", {})
+        await chat.recv_until("assistant_message_completed")
+        await chat.send("retry", {})
+        await chat.recv_until("assistant_message_completed")
+        await chat.send("switch_branch", {"message_id": cut[-1]["data"]["ids"]["reply_id"]})
+        switched = await _history(chat)
+        await chat.reply_to("next")
+    asked = _user(CONTINUE_TEXT)
+    assert model.requests[2].body["messages"] == [_user("question")]
+    assert _shown(switched) == [("user", "question"), ("assistant", "The answer is 42.")]
+    assert model.requests[3].body["messages"] == [
+        _user("question"),
+        _assistant("The answer "),
+        asked,
+        _assistant("is 42."),
+        _user("next"),
+    ]
 
 
 async def test_retry_with_nothing_to_retry_or_while_a_reply_runs_is_refused(
