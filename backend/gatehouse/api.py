@@ -151,6 +151,8 @@ def conversations_router(settings: Settings) -> APIRouter:
                 stored.id,
                 stored.stop_reasons,
                 stored.hidden,
+                positions=stored.positions,
+                tree=stored.tree,
             ),
             pending_tool_calls=pending,
             usage=spent.model_dump(exclude_none=True) if spent else None,

@@ -19,7 +19,7 @@ from typing import assert_never
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from gatehouse import metrics, protocol
+from gatehouse import branching, metrics, protocol
 from gatehouse.attachments import Upload
 from gatehouse.errors import GatehouseError
 from gatehouse.i18n import parse_locale
@@ -275,6 +275,12 @@ class Gateway:
             case protocol.Configure(data=data):
                 # Awaited here, so a message sent right after it gets the new settings.
                 await self._configure(session, data)
+            case protocol.Retry():
+                await branching.retry(self.turns, session)
+            case protocol.EditMessage(data=data):
+                await branching.edit(self.turns, session, data.message_id, data.text)
+            case protocol.SwitchBranch(data=data):
+                await branching.switch(session, data.message_id)
             case _:
                 assert_never(frame)
         return True

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from gatehouse import protocol
 from gatehouse.attachments import FILE_BLOCKS
+from gatehouse.branches import Tree
 from gatehouse.store import StoredToolCall
 from gatehouse.tool_call import ToolCallStatus
 from gatehouse.usage import Usage, total
@@ -48,8 +49,12 @@ def ui_messages(
     stop_reasons: Sequence[str | None] = (),
     hidden: Sequence[bool] = (),
     rules: Mapping[str, Mapping[str, str | None]] | None = None,
+    positions: Sequence[int] = (),
+    tree: Tree | None = None,
 ) -> list[JsonDict]:
-    """The history as the UI draws it; `rules`: the rule that decided a call, by its id."""
+    """The history as the UI draws it; `rules`: the rule that decided a call, by its id. Each
+    bubble has the `id` of its first message (its stored position) and, where it has siblings
+    (an edited message, a retried reply), its `branch`."""
     rows = {row.id: row for row in calls}
     deciding: Mapping[str, Mapping[str, str | None]] = rules or {}
     bubbles: list[JsonDict] = []
@@ -59,16 +64,19 @@ def ui_messages(
             continue  # written for Claude: what follows joins the reply before it
         text = _text(message["content"])
         was_stopped = index < len(stopped) and stopped[index]
+        position = positions[index] if index < len(positions) else index
         if message["role"] == "user":
-            files = _attachments(conversation_id, index, attachments, message["content"])
+            files = _attachments(conversation_id, index, position, attachments, message["content"])
             if text or files:  # a turn of tool results only is not something the person said
                 bubble: JsonDict = {"role": "user", "text": text, "stopped": False}
                 if files:
                     bubble["attachments"] = files
-                bubbles.append(bubble)
+                bubbles.append(_placed(bubble, position, tree))
             continue
         if not (bubbles and bubbles[-1]["role"] == "assistant"):
-            bubbles.append({"role": "assistant", "text": "", "stopped": False})
+            bubbles.append(
+                _placed({"role": "assistant", "text": "", "stopped": False}, position, tree)
+            )
             spent = []
         bubble = bubbles[-1]
         bubble["text"] += text
@@ -90,6 +98,15 @@ def ui_messages(
     return bubbles
 
 
+def _placed(bubble: JsonDict, position: int, tree: Tree | None) -> JsonDict:
+    bubble["id"] = position
+    point = tree.branch_point(position) if tree is not None and position in tree.parents else None
+    if point is not None:
+        siblings = point.siblings
+        bubble["branch"] = {"index": point.index, "count": len(siblings), "siblings": siblings}
+    return bubble
+
+
 def usage_frame(usage: Usage | None) -> protocol.MessageUsage | None:
     if usage is None:
         return None
@@ -108,12 +125,16 @@ def attachment_url(conversation_id: str, position: int, index: int) -> str:
 
 
 def _attachments(
-    conversation_id: str, position: int, names: Sequence[Sequence[JsonDict]], content: Any
+    conversation_id: str,
+    index: int,
+    position: int,
+    names: Sequence[Sequence[JsonDict]],
+    content: Any,
 ) -> list[JsonDict]:
     """A person's message's files, as named when they came (or by their type, if unnamed)."""
     if isinstance(content, str):
         return []
-    named: Sequence[JsonDict] = names[position] if position < len(names) else ()
+    named: Sequence[JsonDict] = names[index] if index < len(names) else ()
     files: list[JsonDict] = []
     for n, block in enumerate(b for b in content if b.get("type") in FILE_BLOCKS):
         source: JsonDict = block.get("source") or {}

@@ -64,6 +64,14 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "Não há resposta cortada para continuar.",
         "en": "There is no cut reply to continue.",
     },
+    "nothing_to_retry": {
+        "pt-BR": "Não há mensagem sua para responder de novo.",
+        "en": "There is no message of yours to answer again.",
+    },
+    "unknown_message": {
+        "pt-BR": "Mensagem desconhecida nesta conversa.",
+        "en": "No such message in this conversation.",
+    },
     "too_many_messages": {
         "pt-BR": "Muitas mensagens em pouco tempo. Aguarde um instante.",
         "en": "Too many messages in a short time. Wait a moment.",

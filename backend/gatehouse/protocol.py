@@ -97,6 +97,44 @@ class Continue(_ClientFrame):
     data: ContinueData = ContinueData()
 
 
+class RetryData(_ClientFrame):
+    pass
+
+
+class Retry(_ClientFrame):
+    """Answer the person's last message again; the reply it replaces stays, as a branch."""
+
+    event: Literal["retry"]
+    data: RetryData = RetryData()
+
+
+# A message's id: its position in the conversation (`id` in `history`).
+MessageId = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class EditMessageData(_ClientFrame):
+    message_id: MessageId  # one of the person's messages on the active branch
+    text: Annotated[str, Field(min_length=1)]  # bounded by MAX_MESSAGE_CHARS, as a message
+
+
+class EditMessage(_ClientFrame):
+    """Say a past message again, changed: a new branch from there, and a reply to it."""
+
+    event: Literal["edit_message"]
+    data: EditMessageData
+
+
+class SwitchBranchData(_ClientFrame):
+    message_id: MessageId  # a message of the conversation, on any branch
+
+
+class SwitchBranch(_ClientFrame):
+    """Make the branch through that message the active one (`history` follows)."""
+
+    event: Literal["switch_branch"]
+    data: SwitchBranchData
+
+
 MODEL_ID_CHARS = 200
 
 
@@ -113,7 +151,8 @@ class Configure(_ClientFrame):
 
 
 ClientFrame = Annotated[
-    UserMessage | ToolApproval | Cancel | Continue | Configure, Field(discriminator="event")
+    UserMessage | ToolApproval | Cancel | Continue | Configure | Retry | EditMessage | SwitchBranch,
+    Field(discriminator="event"),
 ]
 CLIENT_FRAME = TypeAdapter[ClientFrame](ClientFrame)
 
@@ -166,12 +205,31 @@ class AiThinkingData(_Frame):
     text: str  # a piece of Claude's (summarized) thinking, before its answer
 
 
+class Branch(_Frame):
+    """Where a message sits among its alternatives (edits of a person's message, retries of
+    a reply): `index` (0-based) of `count`; `siblings` are their ids, in order."""
+
+    index: int
+    count: int
+    siblings: list[int]
+
+
+class ReplyIds(_Frame):
+    """The ids of the person's message a reply answered and of the reply (its first
+    message; absent when nothing of it was kept), and the reply's place among its retries."""
+
+    message_id: int | None = None
+    reply_id: int | None = None
+    branch: Branch | None = None
+
+
 class AssistantMessageCompletedData(_Frame):
     reason: Literal["ok", "error", "cancelled"] = "ok"
     # Why Claude ended an "ok" reply, when the person should know: cut at the token limit
     # (a `continue` frame continues it), or declined. Absent for an ordinary end.
     stop_reason: Literal["max_tokens", "refusal"] | None = None
     usage: MessageUsage | None = None  # the reply so far; absent when Claude reported none
+    ids: ReplyIds | None = None  # for editing, retrying and switching without a reload
 
 
 class DiffHunk(_Frame):
@@ -316,6 +374,9 @@ class HistoryAttachment(_Frame):
 
 class HistoryMessage(_Frame):
     role: Literal["user", "assistant"]
+    # The id of its (first) stored message: what `edit_message` and `switch_branch` name.
+    id: int | None = None
+    branch: Branch | None = None  # absent when it has no alternatives
     text: str
     stopped: bool = False
     # a reply cut at the token limit (the last one can be continued) or declined

@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from gatehouse import protocol
 from gatehouse.approvals import Refusal
+from gatehouse.branches import Tree
 from gatehouse.conversation_settings import Choices, settings_data
 from gatehouse.errors import GatehouseError, error_frame
 from gatehouse.history import ui_messages
@@ -29,7 +30,7 @@ from gatehouse.llm import ReplyOptions
 from gatehouse.protocol import ToolApprovalData
 from gatehouse.sanitise import clean_text
 from gatehouse.settings import Locale
-from gatehouse.store import Store, StoredConversation
+from gatehouse.store import Store, StoredConversation, StoredToolCall
 from gatehouse.usage import Usage, total
 
 JsonDict = dict[str, Any]
@@ -90,19 +91,19 @@ class Session:
         self.locale: Locale = locale
         self.defaults = defaults  # ANTHROPIC_MODEL and THINKING
         self.choices = stored.choices if stored else Choices()
-        self.history: list[JsonDict] = list(stored.history) if stored else []
-        self.stopped: list[bool] = list(stored.stopped) if stored else []
+        self.history: list[JsonDict] = []
+        self.stopped: list[bool] = []
         # Beside each message: its usage (a reply's), its attachments' names (the person's),
-        # Claude's max_tokens or refusal, and whether Gatehouse wrote it for Claude only
-        self.usage: list[Usage | None] = (
-            [Usage.from_json(u) if u else None for u in stored.usage] if stored else []
-        )
-        self.attachments: list[list[JsonDict]] = list(stored.attachments) if stored else []
-        count = len(self.history)
-        self.stop_reasons: list[str | None] = _padded(
-            stored.stop_reasons if stored else [], None, count
-        )
-        self.hidden: list[bool] = _padded(stored.hidden if stored else [], False, count)
+        # Claude's max_tokens or refusal, whether Gatehouse wrote it for Claude only, and its
+        # stored position. The history is the active branch; the tree holds every branch.
+        self.usage: list[Usage | None] = []
+        self.attachments: list[list[JsonDict]] = []
+        self.stop_reasons: list[str | None] = []
+        self.hidden: list[bool] = []
+        self.positions: list[int] = []
+        self.tree = Tree()
+        if stored is not None:
+            self._take_branch(stored)
         self.on_idle: Callable[[Session], None] = lambda _session: None
         self._store = store
         self._rule_cards = rule_cards
@@ -114,6 +115,22 @@ class Session:
         self._turn: TurnHandle | None = None
         self._error_flagged = False
         self._turn_start = _TurnStart(self._seq, len(self.history))
+
+    def _take_branch(self, stored: StoredConversation) -> None:
+        self.history = list(stored.history)
+        self.stopped = list(stored.stopped)
+        self.usage = [Usage.from_json(u) if u else None for u in stored.usage]
+        self.attachments = list(stored.attachments)
+        count = len(self.history)
+        self.stop_reasons = _padded(stored.stop_reasons, None, count)
+        self.hidden = _padded(stored.hidden, False, count)
+        self.positions = list(stored.positions)
+        self.tree = stored.tree
+        if len(self.positions) != count:  # not read from the store: one branch, in order
+            self.positions = list(range(count))
+            self.tree = Tree()
+            for position in self.positions:
+                self.tree.add(position, position - 1 if position else None)
 
     # ── frames ──────────────────────────────────────────────────────────────────────────────
     @property
@@ -192,19 +209,7 @@ class Session:
             refusal = error_frame(GatehouseError("invalid_last_seq"), self.locale)
             outbox.push(protocol.encode(refusal.model_copy(update={"seq": since})))
         if after is None:
-            shown = self.history[: self._turn_start.messages]
-            messages = ui_messages(
-                shown,
-                self.stopped,
-                calls,
-                self.usage,
-                self.attachments,
-                self.id,
-                self.stop_reasons,
-                self.hidden,
-                rules,
-            )
-            history = protocol.HistoryData.model_validate({"messages": messages})
+            history = self.history_data(calls, rules, self._turn_start.messages)
             outbox.push(protocol.encode(protocol.History(data=history, seq=since)))
         for text in replay:
             outbox.push(text)
@@ -212,6 +217,28 @@ class Session:
             if text not in replay:
                 outbox.push(text)
         self.attach(outbox)
+
+    def history_data(
+        self,
+        calls: list[StoredToolCall],
+        rules: Mapping[str, Mapping[str, str | None]] | None,
+        length: int | None = None,
+    ) -> protocol.HistoryData:
+        """The active branch (its first `length` messages) as the UI shows it."""
+        messages = ui_messages(
+            self.history[:length],
+            self.stopped,
+            calls,
+            self.usage,
+            self.attachments,
+            self.id,
+            self.stop_reasons,
+            self.hidden,
+            rules,
+            self.positions,
+            self.tree,
+        )
+        return protocol.HistoryData.model_validate({"messages": messages})
 
     async def _frames_from_store(self, since: int) -> list[tuple[int, str]]:
         if self._recent and self._recent[0][0] <= since + 1:
@@ -260,26 +287,26 @@ class Session:
         self.usage[-1] = usage
         await self._save(len(self.history) - 1)
 
-    async def _save(self, position: int) -> None:
-        usage = self.usage[position]
+    async def _save(self, index: int) -> None:
+        usage = self.usage[index]
+        position = self.positions[index]
         await self._store.save_message(
             self.id,
             position,
-            self.history[position],
-            stopped=self.stopped[position],
+            self.history[index],
+            stopped=self.stopped[index],
             usage=usage.to_json() if usage else None,
-            attachments=self.attachments[position],
-            stop_reason=self.stop_reasons[position],
-            hidden=self.hidden[position],
+            attachments=self.attachments[index],
+            stop_reason=self.stop_reasons[index],
+            hidden=self.hidden[index],
+            parent=self.tree.parents[position],
         )
 
     def reply_usage(self) -> Usage | None:
         """The usage of the latest reply: its assistant messages since the person spoke (a
         hidden turn asking Claude to go on is part of the reply)."""
         start = len(self.history)
-        while start > 0 and (
-            self.hidden[start - 1] or not _said_by_person(self.history[start - 1])
-        ):
+        while start > 0 and (self.hidden[start - 1] or not said_by_person(self.history[start - 1])):
             start -= 1
         return total(self.usage[start:])
 
@@ -314,6 +341,77 @@ class Session:
         self.attachments.append([])
         self.stop_reasons.append(stop_reason)
         self.hidden.append(hidden)
+        position = self.tree.next_position()
+        self.tree.add(position, self.positions[-1] if self.positions else None)
+        self.positions.append(position)
+
+    # ── branches (gatehouse.branching) ──────────────────────────────────────────────────────
+    def rewind(self, length: int) -> None:
+        """Keep only the first `length` messages of the active branch in memory; the rest
+        stay stored, on a branch of their own once a new message takes their place."""
+        for marks in (
+            self.history,
+            self.stopped,
+            self.usage,
+            self.attachments,
+            self.stop_reasons,
+            self.hidden,
+            self.positions,
+        ):
+            del marks[length:]
+
+    async def add_branch(self, message: JsonDict, attachments: list[JsonDict]) -> None:
+        """A new message after the (rewound) active branch, stored before anything follows."""
+        self._append(message, stopped=False)
+        self.attachments[-1] = attachments
+        await self._save_user_message(len(self.history) - 1)
+
+    async def reload(self) -> None:
+        """Read the active branch back from the store (after another branch was chosen)."""
+        stored = await self._store.load_conversation(self.id)
+        if stored is not None:
+            self._take_branch(stored)
+
+    async def emit_history(self) -> None:
+        """The active branch to every socket: it replaces what they show. A client that
+        comes back without `last_seq` is sent this history, then what follows."""
+        calls = await self._store.tool_calls(self.id)
+        rules = await self._rule_cards(self.id) if calls and self._rule_cards else None
+        self.emit(protocol.History(data=self.history_data(calls, rules)))
+        self._turn_start = _TurnStart(self._seq, len(self.history))
+
+    def last_said(self) -> int | None:
+        """The index of the person's last message on the active branch."""
+        for index in range(len(self.history) - 1, -1, -1):
+            if not self.hidden[index] and said_by_person(self.history[index]):
+                return index
+        return None
+
+    def index_of(self, position: int) -> int | None:
+        """Where the message stored at `position` is on the active branch, if it is."""
+        try:
+            return self.positions.index(position)
+        except ValueError:
+            return None
+
+    def reply_ids(self) -> protocol.ReplyIds | None:
+        """The ids of the person's last message and of the reply to it, for the client."""
+        asked = self.last_said()
+        if asked is None:
+            return None
+        replies = (
+            self.positions[i]
+            for i in range(asked + 1, len(self.history))
+            if self.history[i]["role"] == "assistant"
+        )
+        reply = next(replies, None)
+        point = self.tree.branch_point(reply) if reply is not None else None
+        branch = (
+            protocol.Branch(index=point.index, count=len(point.siblings), siblings=point.siblings)
+            if point
+            else None
+        )
+        return protocol.ReplyIds(message_id=self.positions[asked], reply_id=reply, branch=branch)
 
     def add_user_text(
         self,
@@ -369,6 +467,13 @@ class Session:
             await self._store.compact_frames(self.id, self._seq)
             self._compacted_seq = self._seq
 
+    def refuse_if_replying(self) -> bool:
+        """True (and the person is told: busy) when a reply runs."""
+        if self._turn is not None and self._turn.running:
+            self._turn.refuse_busy()
+            return True
+        return False
+
     def start_turn(self, turn: TurnHandle) -> bool:
         """Start `turn`; False when one is running already (that one tells the person)."""
         if self._turn is not None and self._turn.running:
@@ -399,7 +504,7 @@ class Session:
             await self._turn.close()
 
 
-def _said_by_person(message: JsonDict) -> bool:
+def said_by_person(message: JsonDict) -> bool:
     """A user message with something the person said (not only tool results)."""
     content = message["content"]
     if message["role"] != "user":

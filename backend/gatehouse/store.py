@@ -24,7 +24,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from gatehouse import metrics
+from gatehouse.branches import Tree
 from gatehouse.conversation_settings import Choices
 from gatehouse.search import TITLE_POSITION, indexed_text, query_terms
 from gatehouse.search_query import SearchHit, find
@@ -99,6 +100,10 @@ messages = Table(
     Column("attachments", JSON, nullable=True),  # a person's message: [{name, media_type, bytes}]
     Column("stop_reason", String(16), nullable=True),  # max_tokens or refusal: the person sees it
     Column("hidden", Boolean, nullable=False, server_default=false()),  # written for Claude only
+    # The branches (gatehouse.branches, migration 0010): the message before this one on its
+    # branch (NULL: a first message), and whether it is the active one among its siblings.
+    Column("parent", BigInteger, nullable=True),
+    Column("chosen", Boolean, nullable=False, server_default=true()),
 )
 tool_calls = Table(
     "tool_calls",
@@ -139,6 +144,10 @@ FrameRow = tuple[str, int, int, str]  # conversation_id, first_seq, last_seq, bo
 ListCursor = tuple[bool, float, str]  # pinned, updated_at, id of a page's last row
 
 
+class Linear(Enum):
+    BEFORE = "before"  # a message follows the one at the position before it
+
+
 class TitledBy(StrEnum):
     WORDS = "words"  # the first words of the first message
     CLAUDE = "claude"
@@ -176,6 +185,10 @@ class StoredConversation:
     choices: Choices = NO_CHOICES
     pinned: bool = False
     titled_by: str = "words"
+    # `history` and the lists beside it are the active branch; these are its messages'
+    # positions, and the tree holds every branch.
+    positions: list[int] = field(default_factory=lambda: list[int]())
+    tree: Tree = field(default_factory=Tree)
 
 
 WriteStep = Callable[[AsyncConnection], Awaitable[Any]]
@@ -437,7 +450,7 @@ class Store:
                 .where(messages.c.conversation_id == conversation_id)
                 .order_by(messages.c.position)
             )
-            message_rows = list(rows)
+            every_row = list(rows)
             calls = await connection.execute(
                 select(tool_calls)
                 .where(tool_calls.c.conversation_id == conversation_id)
@@ -450,6 +463,11 @@ class Store:
                     )
                 )
             ).scalar()
+        tree = Tree()
+        for row in every_row:
+            tree.add(row.position, row.parent, chosen=row.chosen)
+        by_position = {row.position: row for row in every_row}
+        message_rows = [by_position[position] for position in tree.active_branch()]
         return StoredConversation(
             id=head.id,
             title=head.title,
@@ -468,6 +486,8 @@ class Store:
             choices=Choices(model=head.model, thinking=head.thinking),
             pinned=head.pinned,
             titled_by=head.titled_by,
+            positions=[m.position for m in message_rows],
+            tree=tree,
         )
 
     async def load_message(self, conversation_id: str, position: int) -> JsonDict | None:
@@ -596,6 +616,7 @@ class Store:
                     insert(messages).values(
                         conversation_id=conversation_id,
                         position=position,
+                        parent=position - 1 if position > 0 else None,
                         stopped=was_stopped,
                         **row,
                     )
@@ -620,9 +641,15 @@ class Store:
         attachments: list[JsonDict] | None = None,
         stop_reason: str | None = None,
         hidden: bool = False,
+        parent: int | None | Linear = Linear.BEFORE,
     ) -> None:
-        """Insert or replace the message at `position` (the last one may grow after a failure)."""
+        """Insert or replace the message at `position` (the last one may grow after a failure).
+
+        A new message follows `parent` (by default the position before it) and becomes the
+        chosen one among its siblings."""
         key = (messages.c.conversation_id == conversation_id) & (messages.c.position == position)
+        if isinstance(parent, Linear):
+            parent = position - 1 if position > 0 else None
         values = {
             "role": message["role"],
             "content": message["content"],
@@ -636,13 +663,26 @@ class Store:
         async def step(connection: AsyncConnection) -> None:
             changed = await connection.execute(update(messages).where(key).values(**values))
             if changed.rowcount == 0:
+                await _choose(connection, conversation_id, parent, position)
                 await connection.execute(
                     insert(messages).values(
-                        conversation_id=conversation_id, position=position, **values
+                        conversation_id=conversation_id, position=position, parent=parent, **values
                     )
                 )
             await _index(connection, conversation_id, position, indexed_text(message["content"]))
             await _touch(connection, conversation_id, message)
+
+        await self.write(step)
+
+    async def choose_branches(
+        self, conversation_id: str, choices: Sequence[tuple[int | None, int | None]]
+    ) -> None:
+        """Each (parent, child): `child` becomes the chosen one of `parent`'s children (a
+        parent None: of the first messages; a child None: none of them)."""
+
+        async def step(connection: AsyncConnection) -> None:
+            for parent, child in choices:
+                await _choose(connection, conversation_id, parent, child)
 
         await self.write(step)
 
@@ -685,6 +725,17 @@ class Store:
             return (await connection.execute(statement)).rowcount > 0
 
         return bool(await self.write(step))
+
+
+async def _choose(
+    connection: AsyncConnection, conversation_id: str, parent: int | None, child: int | None
+) -> None:
+    m = messages.c
+    siblings = (m.conversation_id == conversation_id) & (
+        m.parent.is_(None) if parent is None else m.parent == parent
+    )
+    chosen = m.position == child if child is not None else false()
+    await connection.execute(update(messages).where(siblings).values(chosen=chosen))
 
 
 async def _touch(connection: AsyncConnection, conversation_id: str, message: JsonDict) -> None:

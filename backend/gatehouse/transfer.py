@@ -1,10 +1,11 @@
 """A conversation out of Gatehouse (JSON, Markdown) and back in (JSON).
 
-The JSON export is the stored conversation: messages as Claude's content blocks (so an
-import replays to Claude exactly), and every tool call with its status, who decided it and the
-tool_result Claude got. An import is validated and bounded, and only settled calls come in: an
-imported file can never open an approval or run a tool. Export → import → export gives the
-same document apart from the conversation's times.
+The JSON export is the stored conversation's active branch (the one shown and sent to Claude;
+other branches of a retry or an edit stay behind): messages as Claude's content blocks (so an
+import replays to Claude exactly), and every tool call they made with its status, who decided
+it and the tool_result Claude got. An import is validated and bounded, and only settled calls
+come in: an imported file can never open an approval or run a tool. Export → import → export
+gives the same document apart from the conversation's times.
 """
 
 from __future__ import annotations
@@ -91,6 +92,13 @@ class ExportedConversation(BaseModel):
 
 
 def to_json(stored: StoredConversation) -> JsonDict:
+    """The active branch (its messages and the calls they made); other branches stay home."""
+    used = {
+        block.get("id")
+        for message in stored.history
+        for block in _content(message["content"])
+        if block.get("type") == "tool_use"
+    }
     return {
         "format": FORMAT,
         "version": 1,
@@ -112,6 +120,7 @@ def to_json(stored: StoredConversation) -> JsonDict:
                 "result": call.result,
             }
             for call in stored.tool_calls
+            if call.id in used
         ],
     }
 

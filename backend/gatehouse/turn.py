@@ -135,6 +135,7 @@ class Turn:
         text: str | None = None,
         uploads: list[Upload] | None = None,
         continuing: bool = False,
+        again: bool = False,
     ) -> None:
         self._kit = kit
         self._session = session
@@ -142,6 +143,7 @@ class Turn:
         self._uploads = uploads or []
         self._kept = False  # Claude's content was stored: the completion tells its usage
         self._continuing = continuing  # the last reply was cut: Claude continues it
+        self._again = again  # a retry or an edit: the person's message is in the history
         # A message for Claude after the history, stored (hidden) just before its answer.
         self._lead_in: JsonDict | None = None
         # The conversation's settings when the reply began: a change applies to the next one.
@@ -331,7 +333,10 @@ class Turn:
         stop_reason = self._cut_short if reason == "ok" else None
         usage = session.reply_usage() if self._kept else None  # this reply's bubble, all of it
         data = protocol.AssistantMessageCompletedData(
-            reason=reason, stop_reason=stop_reason, usage=usage_frame(usage)
+            reason=reason,
+            stop_reason=stop_reason,
+            usage=usage_frame(usage),
+            ids=session.reply_ids(),
         )
         session.emit(protocol.AssistantMessageCompleted(data=data))
 
@@ -341,6 +346,10 @@ class Turn:
         if self._continuing:
             session.emit_status(ai_typing=True)
             await self._continue_cut()
+            return
+        if self._again:
+            session.emit_status(ai_typing=True)
+            await self._converse()
             return
         if self._text is None:
             await self._finish_round(self._restored)
@@ -756,7 +765,7 @@ class Turn:
                 use["name"],
                 use["input"],
                 relay.on_progress if relay else _ignore_progress,
-                builtin_meta=origin_meta(session.id, turn_of(session.history), tool_use_id),
+                builtin_meta=origin_meta(session.id, _turn_position(session), tool_use_id),
             )
             if relay and not outcome.is_error:
                 relay.finish()
@@ -895,6 +904,12 @@ def _file_path(use: JsonDict, info: ToolInfo) -> str | None:
 
 async def _ignore_progress(_progress: float, _total: float | None, _msg: str | None) -> None:
     return None
+
+
+def _turn_position(session: Session) -> int | None:
+    """The stored position of the person's message the running reply answers."""
+    asked = turn_of(session.history)
+    return None if asked is None else session.positions[asked]
 
 
 def _text_block(text: str) -> JsonDict:

@@ -216,8 +216,8 @@ def streamed_text(frames: list[Frame]) -> str:
 
 def ended(frame: Frame) -> dict[str, Any]:
     """An `assistant_message_completed`'s data without its `usage` (checked on its own in
-    tests/test_usage.py): how the reply ended."""
-    return {key: value for key, value in frame["data"].items() if key != "usage"}
+    tests/test_usage.py) and its message `ids` (tests/test_branches.py): how the reply ended."""
+    return {key: value for key, value in frame["data"].items() if key not in ("usage", "ids")}
 
 
 def without(data: dict[str, Any], *keys: str) -> dict[str, Any]:

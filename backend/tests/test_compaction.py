@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import anyio
 import pytest
@@ -25,6 +26,7 @@ from gatehouse.store import Store
 from gatehouse.tool_hub import ToolHub
 from gatehouse.turn import Turns
 from gatehouse.workspace_server import build_workspace_server
+from tests.running_app import without
 
 pytestmark = pytest.mark.anyio
 
@@ -143,12 +145,11 @@ async def test_an_evicted_conversation_is_compacted_and_still_resumes(
     behind = Inbox()  # it missed frames that are gone now: it gets the history instead
     await back.attach_resumed(behind, "2")
     assert [f["event"] for f in behind.frames] == ["session_created", "history"]
-    history = behind.frames[1]["data"]
-    assert history == {
-        "messages": [
-            {"role": "user", "text": "hello", "stopped": False},
-            {"role": "assistant", "text": "Hi there", "stopped": False},
-        ]
-    }
+    data = cast(dict[str, list[dict[str, object]]], behind.frames[1]["data"])
+    history = data["messages"]
+    assert [without(m, "id") for m in history] == [
+        {"role": "user", "text": "hello", "stopped": False},
+        {"role": "assistant", "text": "Hi there", "stopped": False},
+    ]
     back.emit_text("more")  # numbering goes on where it was
     assert caught_up.frames[-1]["seq"] == last_seq + 1

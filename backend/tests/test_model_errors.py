@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.model_server import ModelServer
-from tests.running_app import AppFactory, Chat, Frame, RunningApp, events, streamed_text
+from tests.running_app import AppFactory, Chat, Frame, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +52,8 @@ async def _turn_then_recover(app: RunningApp, text: str, locale: str = "pt-BR") 
 def _only_error(frames: list[Frame]) -> dict[str, Any]:
     errors = events(frames, "error")
     assert len(errors) == 1, frames
-    assert frames[-1] == {**frames[-1], "data": {"reason": "error"}}
+    assert frames[-1]["event"] == "assistant_message_completed"
+    assert ended(frames[-1]) == {"reason": "error"}
     assert frames[-2]["data"] == {"ai_typing": False}
     return errors[0]["data"]
 

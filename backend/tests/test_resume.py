@@ -65,7 +65,7 @@ async def test_a_reload_gets_the_history_then_the_running_reply(
         model.release("reload")
         rest = await reloaded.recv_until("assistant_message_completed")
     assert history["event"] == "history"
-    assert [without(m, "usage") for m in history["data"]["messages"]] == [
+    assert [without(m, "usage", "id") for m in history["data"]["messages"]] == [
         {"role": "user", "text": "earlier question", "stopped": False},
         {"role": "assistant", "text": "Echo: earlier question", "stopped": False},
         {"role": "user", "text": "current question", "stopped": False},
@@ -113,7 +113,11 @@ async def test_cancel_mid_reply_keeps_the_partial_text_as_stopped(
         "content": [{"type": "text", "text": partial}],
     }
     detail = _get_json(app, f"/api/conversations/{chat.session_id}")
-    assert detail["messages"][1] == {"role": "assistant", "text": partial, "stopped": True}
+    assert without(detail["messages"][1], "id") == {
+        "role": "assistant",
+        "text": partial,
+        "stopped": True,
+    }
 
 
 async def test_cancel_mid_write_leaves_no_file_and_no_temporary(

@@ -39,7 +39,7 @@ def _assistant(text: str) -> dict[str, object]:
 
 def _bubbles(history: Frame) -> list[dict[str, object]]:
     assert history["event"] == "history", history
-    return [without(message, "usage") for message in history["data"]["messages"]]
+    return [without(message, "usage", "id") for message in history["data"]["messages"]]
 
 
 @pytest.fixture
@@ -243,7 +243,7 @@ async def test_cut_and_refusal_marks_survive_a_restart_and_continue_works_after_
     assert status == 200
     after = json.loads(body)["messages"]
     assert after[1]["stop_reason"] == "refusal"
-    assert [without(message, "usage") for message in after[2:]] == [
+    assert [without(message, "usage", "id") for message in after[2:]] == [
         {"role": "user", "text": "a story", "stopped": False},
         {"role": "assistant", "text": "Once upon a time.", "stopped": False},
     ]

@@ -1,8 +1,9 @@
 "use client";
-import { memo } from "react";
+import { memo, useState } from "react";
 import {
   selectCanSend,
   selectContinuable,
+  selectRetryable,
   type AssistantChatMessage,
   type UserChatMessage,
 } from "@/lib/chat_state";
@@ -11,8 +12,10 @@ import { useT } from "@/lib/use_preferences";
 import { AssistantAvatar } from "./assistant_avatar";
 import { AttachmentList } from "./attachment_list";
 import { AssistantPartView } from "./assistant_part_view";
+import { BranchSwitcher } from "./branch_switcher";
 import { CopyButton } from "./copy_button";
-import { StopIcon } from "./icons";
+import { PencilIcon, RetryIcon, StopIcon } from "./icons";
+import { MessageEditor } from "./message_editor";
 import { UsageLine } from "./usage_line";
 
 export const MessageBubble = memo(function MessageBubble({
@@ -41,11 +44,45 @@ function markdownOf(message: AssistantChatMessage): string {
 
 function UserBubble({ message }: { message: UserChatMessage }) {
   const t = useT();
+  const client = useChatClient();
+  const canSend = useChatSelector(selectCanSend);
+  const [editing, setEditing] = useState(false);
+  const serverId = message.serverId;
+  if (editing && serverId !== undefined) {
+    return (
+      <li className="flex justify-end" data-testid="message-user">
+        <MessageEditor
+          text={message.text}
+          onCancel={() => setEditing(false)}
+          onSave={(text) => {
+            if (client.editMessage(serverId, text)) setEditing(false);
+          }}
+        />
+      </li>
+    );
+  }
   return (
     <li
       className="group flex items-start justify-end gap-1"
       data-testid="message-user"
     >
+      {message.branch && (
+        <div className="mt-1.5">
+          <BranchSwitcher branch={message.branch} />
+        </div>
+      )}
+      {serverId !== undefined && canSend && (
+        <button
+          type="button"
+          data-testid="edit-message"
+          aria-label={t("message.edit")}
+          title={t("message.edit")}
+          onClick={() => setEditing(true)}
+          className={`${COPY_MESSAGE_CLASS} mt-1.5`}
+        >
+          <PencilIcon />
+        </button>
+      )}
       {message.text && (
         <CopyButton
           text={() => message.text}
@@ -67,6 +104,7 @@ function UserBubble({ message }: { message: UserChatMessage }) {
             {message.text}
           </div>
         )}
+        <RetryButton id={message.id} />
       </div>
     </li>
   );
@@ -117,16 +155,39 @@ function AssistantBubble({ message }: { message: AssistantChatMessage }) {
         {message.usage && !message.streaming && (
           <UsageLine usage={message.usage} />
         )}
-        {!message.streaming && markdownOf(message) !== "" && (
-          <CopyButton
-            text={() => markdownOf(message)}
-            label={t("message.copyMessage")}
-            testId="copy-message"
-            className={`${COPY_MESSAGE_CLASS} -ml-1.5`}
-          />
-        )}
+        <div className="flex items-center gap-1 -ml-1.5">
+          {message.branch && !message.streaming && <BranchSwitcher branch={message.branch} />}
+          {!message.streaming && markdownOf(message) !== "" && (
+            <CopyButton
+              text={() => markdownOf(message)}
+              label={t("message.copyMessage")}
+              testId="copy-message"
+              className={COPY_MESSAGE_CLASS}
+            />
+          )}
+          <RetryButton id={message.id} />
+        </div>
       </div>
     </li>
+  );
+}
+
+/** On the last reply (also after an error or a stop): answer the same message again. */
+function RetryButton({ id }: { id: string }) {
+  const t = useT();
+  const client = useChatClient();
+  const retryable = useChatSelector((s) => selectRetryable(s) === id && selectCanSend(s));
+  if (!retryable) return null;
+  return (
+    <button
+      type="button"
+      data-testid="retry"
+      onClick={() => client.retry()}
+      className="inline-flex items-center gap-1 rounded-md px-1.5 py-1 text-xs text-zinc-500 hover:bg-zinc-100 hover:text-zinc-800 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:bg-zinc-800 dark:hover:text-zinc-100"
+    >
+      <RetryIcon />
+      {t("message.retry")}
+    </button>
   );
 }
 

@@ -1,7 +1,7 @@
 // The chat, wired: a store fed by a socket transport, and the few things a person can do.
 import type { PendingFile } from "./attachments";
 import type { ChatAction } from "./chat_reducer";
-import { selectCanSend, selectContinuable } from "./chat_state";
+import { selectCanSend, selectContinuable, selectRetryable } from "./chat_state";
 import { ChatStore, type ChatStoreOptions } from "./chat_store";
 import type { Locale } from "./i18n";
 import type { ClientFrame } from "./protocol";
@@ -127,6 +127,31 @@ export class ChatClient {
     if (!selectCanSend(state) || selectContinuable(state) === null) return false;
     this.dispatch({ type: "continue_sent" });
     this.send({ event: "continue", data: {} });
+    return true;
+  }
+
+  /** Answer the person's last message again; the reply it replaces stays as a branch. */
+  retry(): boolean {
+    const state = this.store.current;
+    if (!selectCanSend(state) || selectRetryable(state) === null) return false;
+    this.dispatch({ type: "branch_sent" });
+    this.send({ event: "retry", data: {} });
+    return true;
+  }
+
+  /** Say one of the person's messages again, changed: a new branch from there. */
+  editMessage(messageId: number, text: string): boolean {
+    const trimmed = text.trim();
+    if (!selectCanSend(this.store.current) || !trimmed) return false;
+    this.dispatch({ type: "branch_sent" });
+    this.send({ event: "edit_message", data: { message_id: messageId, text: trimmed } });
+    return true;
+  }
+
+  /** Show another branch at a message (one of its siblings); the server sends its history. */
+  switchBranch(messageId: number): boolean {
+    if (!selectCanSend(this.store.current)) return false;
+    this.send({ event: "switch_branch", data: { message_id: messageId } });
     return true;
   }
 

@@ -4,7 +4,7 @@
 import { utf8Length } from "./format";
 import { assertNever, type FrameOf, type ServerFrame } from "./protocol";
 import type { ChatAttachment } from "./attachments";
-import type { HistoryAttachment, HistoryToolCall, MessageUsage, ToolCallStatus } from "./ws_events";
+import type { HistoryAttachment, HistoryToolCall, MessageUsage, ReplyIds, ToolCallStatus } from "./ws_events";
 import type {
   AssistantChatMessage,
   AssistantPart,
@@ -25,6 +25,8 @@ export type LocalAction =
   | { type: "approval_sent"; toolUseId: string; approved: boolean; input?: Record<string, unknown> }
   /** Continue the reply cut at the token limit: its text goes on in the same bubble. */
   | { type: "continue_sent" }
+  /** A retry or an edit: a new branch, then a reply to it (the server sends both). */
+  | { type: "branch_sent" }
   | { type: "connection"; connection: ConnectionState }
   | { type: "dismiss_notice"; id: string }
   | { type: "new_chat" }
@@ -45,6 +47,8 @@ export function reduce(state: ChatState, action: ChatAction): ChatState {
       return finish(decide(state, action.toolUseId, action.approved, action.input ?? null));
     case "continue_sent":
       return finish(reopenCut(state));
+    case "branch_sent":
+      return finish({ ...state, branching: true, turnOpen: true, lastReason: null, serverError: false, busy: false });
     case "connection":
       return state.connection === action.connection
         ? state
@@ -96,7 +100,10 @@ function applyFrame(state: ChatState, frame: ServerFrame): ChatState {
     case "conversation_settings":
       return { ...state, settings: frame.data };
     case "assistant_message_completed":
-      return onCompleted(state, frame.data.reason, frame.data.stop_reason ?? null, frame.data.usage ?? null);
+      return withIds(
+        onCompleted(state, frame.data.reason, frame.data.stop_reason ?? null, frame.data.usage ?? null),
+        frame.data.ids ?? null,
+      );
     case "tool_request":
       return onToolRequest(state, frame);
     case "tool_input_delta":
@@ -269,6 +276,7 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
     ...state,
     lastSeq: frame.seq,
     awaitingHistory: false,
+    branching: false,
     messageIds: [],
     messages: {},
     streamingId: null,
@@ -277,9 +285,14 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
   };
   for (const item of frame.data.messages) {
     const [id, withId] = takeId(next, "h");
+    const stored = {
+      ...(item.id != null ? { serverId: item.id } : {}),
+      ...(item.branch ? { branch: item.branch } : {}),
+    };
     if (item.role === "user") {
       const files = (item.attachments ?? []).map(pastAttachment);
-      next = putMessage(withId, files.length ? { role: "user", id, text: item.text, attachments: files } : { role: "user", id, text: item.text });
+      const said = { role: "user", id, text: item.text, ...stored } as const;
+      next = putMessage(withId, files.length ? { ...said, attachments: files } : said);
       continue;
     }
     const cards = item.tool_calls ?? [];
@@ -295,8 +308,29 @@ function onHistory(state: ChatState, frame: FrameOf<"history">): ChatState {
       reason: item.stopped ? "cancelled" : "ok",
       stopReason: item.stop_reason ?? null, // cut (the last one can be continued) or declined
       ...(item.usage ? { usage: item.usage } : {}),
+      ...stored,
     });
     for (const card of cards) next = putTool(next, pastCall(card));
+  }
+  return next;
+}
+
+/** The completion names the person's message and the reply: edit and switch can name them. */
+function withIds(state: ChatState, ids: ReplyIds | null): ChatState {
+  if (ids === null) return state;
+  let next = state;
+  const order = state.messageIds;
+  const replyIndex = order.length - 1;
+  const reply = state.messages[order[replyIndex] ?? ""];
+  if (reply?.role === "assistant" && ids.reply_id != null) {
+    next = putMessage(next, { ...reply, serverId: ids.reply_id, ...(ids.branch ? { branch: ids.branch } : {}) });
+  }
+  for (let i = order.length - 1; i >= 0; i--) {
+    const message = next.messages[order[i] ?? ""];
+    if (message?.role === "user") {
+      if (ids.message_id != null) next = putMessage(next, { ...message, serverId: ids.message_id });
+      break;
+    }
   }
   return next;
 }
@@ -542,6 +576,10 @@ function onError(state: ChatState, frame: FrameOf<"error">): ChatState {
   }
   if (call && call.state !== "denied") {
     return putTool(state, { ...call, state: "failed", code, message });
+  }
+  if (state.branching) {
+    // The retry or edit was refused before its turn began: no reply follows.
+    return addNotice({ ...state, branching: false, turnOpen: false }, message, code);
   }
   if (code !== "busy" && state.turnOpen) {
     return appendPart(state, { type: "error", message, code });

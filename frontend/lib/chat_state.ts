@@ -1,7 +1,7 @@
 // The chat's state: plain data, built only by the reducer (lib/chat_reducer.ts).
 import type { ChatAttachment } from "./attachments";
 import type { FilePreview, ToolAnnotations } from "./protocol";
-import type { MessageUsage } from "./ws_events";
+import type { Branch, MessageUsage } from "./ws_events";
 
 export type ChatStatus = "idle" | "streaming" | "awaiting_approval" | "tool_running" | "error";
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -29,13 +29,20 @@ export interface ErrorPart {
 }
 export type AssistantPart = TextPart | ThinkingPart | ToolPart | ErrorPart;
 
-export interface UserChatMessage {
+/** Where a message stands on the server: its id, and its place among its alternatives. */
+export interface Stored {
+  /** The server's id of the message (edit and switch name it); absent until the server says. */
+  serverId?: number;
+  /** Its alternatives (edits, retries), when it has some: `< index+1/count >`. */
+  branch?: Branch;
+}
+export interface UserChatMessage extends Stored {
   role: "user";
   id: string;
   text: string;
   attachments?: ChatAttachment[];
 }
-export interface AssistantChatMessage {
+export interface AssistantChatMessage extends Stored {
   role: "assistant";
   id: string;
   parts: AssistantPart[];
@@ -137,6 +144,8 @@ export interface ChatState {
   nextId: number;
   /** Claude's title for this conversation, once `conversation_titled` came (null before). */
   generatedTitle: string | null;
+  /** A retry or an edit was sent: its `history` (or a refusal) comes next. */
+  branching: boolean;
 }
 
 export function initialChatState(): ChatState {
@@ -163,6 +172,7 @@ export function initialChatState(): ChatState {
     notices: [],
     nextId: 1,
     generatedTitle: null,
+    branching: false,
   };
 }
 
@@ -200,6 +210,17 @@ export function pendingToolsSelector(): (state: ChatState) => ToolCall[] {
 
 export function selectCanSend(state: ChatState): boolean {
   return state.connection === "open" && !state.turnOpen;
+}
+
+/**
+ * Where Retry is offered: the last message, when it is a finished reply, or the person's own
+ * message left without one (its reply failed before a word was kept, seen after a reload).
+ */
+export function selectRetryable(state: ChatState): string | null {
+  const id = state.messageIds[state.messageIds.length - 1];
+  const message = id ? state.messages[id] : undefined;
+  if (message?.role === "assistant") return message.streaming ? null : message.id;
+  return message?.role === "user" && !state.turnOpen ? message.id : null;
 }
 
 /** The reply a Continue would go on with: the last message, cut at the token limit. */

@@ -27,6 +27,7 @@ export const ERROR_TEXTS_PT_BR: Record<ErrorCode, string> = {
   invalid_rule: "A regra não é válida; a chamada continua aguardando sua decisão.",
   message_too_long: "Mensagem longa demais.",
   model_not_found: "Modelo não encontrado. Verifique ANTHROPIC_MODEL.",
+  nothing_to_retry: "Não há mensagem sua para responder de novo.",
   not_text: "O arquivo não é texto UTF-8.",
   nothing_to_continue: "Não há resposta cortada para continuar.",
   overloaded: "Serviço da IA indisponível no momento. Tente novamente em instantes.",
@@ -46,6 +47,7 @@ export const ERROR_TEXTS_PT_BR: Record<ErrorCode, string> = {
   unauthorized: "Não autorizado. Verifique sua ANTHROPIC_API_KEY.",
   unknown_model: "Modelo indisponível. Escolha um modelo da lista.",
   unknown_tool_call: "Não há chamada de ferramenta pendente com esse id nesta sessão.",
+  unknown_message: "Mensagem desconhecida nesta conversa.",
   write_failed: "Falha ao gravar o arquivo. Verifique permissões e espaço em disco.",
 };
 
@@ -72,6 +74,7 @@ export const ERROR_TEXTS_EN: Record<ErrorCode, string> = {
   invalid_rule: "The rule is not valid; the call is still waiting for your decision.",
   message_too_long: "Message too long.",
   model_not_found: "Model not found. Check ANTHROPIC_MODEL.",
+  nothing_to_retry: "There is no message of yours to answer again.",
   not_text: "The file is not UTF-8 text.",
   nothing_to_continue: "There is no cut reply to continue.",
   overloaded: "The AI service is unavailable right now. Try again in a moment.",
@@ -91,5 +94,6 @@ export const ERROR_TEXTS_EN: Record<ErrorCode, string> = {
   unauthorized: "Unauthorized. Check your ANTHROPIC_API_KEY.",
   unknown_model: "That model is not available. Pick a model from the list.",
   unknown_tool_call: "There is no pending tool call with that id in this session.",
+  unknown_message: "No such message in this conversation.",
   write_failed: "Writing the file failed. Check permissions and disk space.",
 };

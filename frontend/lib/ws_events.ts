@@ -10,7 +10,8 @@
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "ClientFrame".
  */
-export type ClientFrame = UserMessage | ToolApproval | Cancel | Continue | Configure;
+export type ClientFrame =
+  UserMessage | ToolApproval | Cancel | Continue | Configure | Retry | EditMessage | SwitchBranch;
 /**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "ServerFrame".
@@ -85,6 +86,7 @@ export type ErrorCode =
   | "model_not_found"
   | "not_text"
   | "nothing_to_continue"
+  | "nothing_to_retry"
   | "overloaded"
   | "rate_limited"
   | "read_failed"
@@ -100,6 +102,7 @@ export type ErrorCode =
   | "tool_interrupted"
   | "tool_timeout"
   | "unauthorized"
+  | "unknown_message"
   | "unknown_model"
   | "unknown_tool_call"
   | "write_failed";
@@ -205,6 +208,56 @@ export interface ConfigureData {
   thinking?: boolean | null;
 }
 /**
+ * Answer the person's last message again; the reply it replaces stays, as a branch.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "Retry".
+ */
+export interface Retry {
+  data?: RetryData;
+  event: "retry";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "RetryData".
+ */
+export interface RetryData {}
+/**
+ * Say a past message again, changed: a new branch from there, and a reply to it.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "EditMessage".
+ */
+export interface EditMessage {
+  data: EditMessageData;
+  event: "edit_message";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "EditMessageData".
+ */
+export interface EditMessageData {
+  message_id: number;
+  text: string;
+}
+/**
+ * Make the branch through that message the active one (`history` follows).
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "SwitchBranch".
+ */
+export interface SwitchBranch {
+  data: SwitchBranchData;
+  event: "switch_branch";
+}
+/**
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "SwitchBranchData".
+ */
+export interface SwitchBranchData {
+  message_id: number;
+}
+/**
  * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
  * via the `definition` "SessionCreated".
  */
@@ -284,9 +337,34 @@ export interface AssistantMessageCompleted {
  * via the `definition` "AssistantMessageCompletedData".
  */
 export interface AssistantMessageCompletedData {
+  ids?: ReplyIds | null;
   reason: "ok" | "error" | "cancelled";
   stop_reason?: ("max_tokens" | "refusal") | null;
   usage?: MessageUsage | null;
+}
+/**
+ * The ids of the person's message a reply answered and of the reply (its first
+ * message; absent when nothing of it was kept), and the reply's place among its retries.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "ReplyIds".
+ */
+export interface ReplyIds {
+  branch?: Branch | null;
+  message_id?: number | null;
+  reply_id?: number | null;
+}
+/**
+ * Where a message sits among its alternatives (edits of a person's message, retries of
+ * a reply): `index` (0-based) of `count`; `siblings` are their ids, in order.
+ *
+ * This interface was referenced by `GatehouseProtocol`'s JSON-Schema
+ * via the `definition` "Branch".
+ */
+export interface Branch {
+  count: number;
+  index: number;
+  siblings: number[];
 }
 /**
  * A reply's tokens, all its requests together, and their cost in USD (absent: unknown,
@@ -542,6 +620,8 @@ export interface HistoryData {
  */
 export interface HistoryMessage {
   attachments?: HistoryAttachment[] | null;
+  branch?: Branch | null;
+  id?: number | null;
   role: "user" | "assistant";
   stop_reason?: ("max_tokens" | "refusal") | null;
   stopped: boolean;

@@ -1,0 +1,64 @@
+"use client";
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useT } from "@/lib/use_preferences";
+
+/** The person's message, open for a new version: Save & send branches from it; Escape cancels. */
+export function MessageEditor({
+  text,
+  onSave,
+  onCancel,
+}: {
+  text: string;
+  onSave: (text: string) => void;
+  onCancel: () => void;
+}) {
+  const t = useT();
+  const [draft, setDraft] = useState(text);
+  const area = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    area.current?.focus();
+    area.current?.select();
+  }, []);
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      onCancel();
+    }
+  };
+  return (
+    <form
+      className="flex w-full max-w-[85%] flex-col gap-2"
+      data-testid="message-editor"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (draft.trim()) onSave(draft);
+      }}
+    >
+      <textarea
+        ref={area}
+        value={draft}
+        aria-label={t("message.editLabel")}
+        onChange={(event) => setDraft(event.target.value)}
+        onKeyDown={onKeyDown}
+        rows={Math.min(8, Math.max(2, draft.split("\n").length))}
+        className="w-full resize-y rounded-xl border border-zinc-300 bg-white px-3 py-2 text-[15px] text-zinc-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+      />
+      <div className="flex justify-end gap-2">
+        <button
+          type="button"
+          onClick={onCancel}
+          className="rounded-md px-2.5 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800"
+        >
+          {t("message.cancelEdit")}
+        </button>
+        <button
+          type="submit"
+          disabled={!draft.trim()}
+          className="rounded-md bg-indigo-600 px-2.5 py-1 text-sm font-medium text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
+        >
+          {t("message.saveAndSend")}
+        </button>
+      </div>
+    </form>
+  );
+}
