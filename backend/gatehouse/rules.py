@@ -253,7 +253,9 @@ def _literal_chars(glob: str) -> int:
 
 
 def _escape_glob(path: str) -> str:
-    return wcglob.escape(path)
+    """wcmatch's escape, less its escaping of `-`: a hyphen means nothing under our flags
+    (no MINUSNEGATE), and a person reads `my-notes/**` better than `my\\-notes/**`."""
+    return wcglob.escape(path).replace("\\-", "-")
 
 
 @lru_cache(maxsize=512)

@@ -116,6 +116,9 @@ def test_proposed_glob_is_the_files_folder() -> None:
     assert proposed_glob({"path": "notes/day/1.md"}, ("path",)) == "notes/day/**"
     assert proposed_glob({"path": "top.md"}, ("path",)) == "top.md"
     assert proposed_glob({"path": "/abs"}, ("path",)) is None
+    # Only what is special to a glob is escaped; a hyphen reads as itself.
+    assert proposed_glob({"path": "my-notes/a-b.md"}, ("path",)) == "my-notes/**"
+    assert proposed_glob({"path": "odd[1]/x.md"}, ("path",)) == "odd\\[1\\]/**"
 
 
 # ── properties ──────────────────────────────────────────────────────────────────────────────
