@@ -2,19 +2,21 @@
 // The one modal dialog of the UI, on Radix's Dialog: focus moves in and stays in, the page
 // behind is hidden from assistive tech and unreachable, Esc is the caller's, and focus goes
 // back where the caller says (else where it was). The house's look: a panel with a header
-// (icon, title, description), a body and a footer of actions.
+// (icon, title, description and what follows it), the caller's body and a footer of actions.
 import * as RadixDialog from "@radix-ui/react-dialog";
-import type { ReactNode } from "react";
+import type { KeyboardEvent, ReactNode } from "react";
 
 export interface DialogProps {
   title: ReactNode;
   description?: ReactNode;
   icon?: ReactNode;
+  /** Under the title and description (badges). */
+  headerExtra?: ReactNode;
   /** Esc: what the dialog's harmless choice does (cancel, deny). */
   onEscape: () => void;
   /** "alertdialog" for a question about something that cannot be taken back. */
   role?: "dialog" | "alertdialog";
-  /** The element to focus first (else the panel itself). */
+  /** The element to focus first; else the panel itself, so no key lands on a button. */
   initialFocus?: () => HTMLElement | null;
   /** Where focus goes when the dialog closes (else back where it was). */
   returnFocus?: () => HTMLElement | null;
@@ -22,30 +24,38 @@ export interface DialogProps {
   children?: ReactNode;
   testId?: string;
   id?: string;
-  /** Extra classes of the panel (width, height). */
-  className?: string;
-  onKeyDown?: (event: React.KeyboardEvent<HTMLDivElement>) => void;
+  /** "top": near the top of a large screen (a dialog whose height changes as one reads). */
+  placement?: "center" | "top";
+  /** The panel's width and height limits. */
+  size?: string;
+  onKeyDown?: (event: KeyboardEvent<HTMLDivElement>) => void;
 }
+
+const PLACEMENT = {
+  center: "sm:items-center sm:p-6",
+  top: "sm:items-start sm:px-6 sm:pt-16",
+};
 
 export function Dialog(props: DialogProps) {
   const { title, description, icon, onEscape, role = "dialog", initialFocus, returnFocus } = props;
   return (
     <RadixDialog.Root open onOpenChange={(open) => open || onEscape()}>
       <RadixDialog.Portal>
-        <RadixDialog.Overlay className="fixed inset-0 z-50 flex items-end justify-center bg-zinc-950/30 sm:items-center sm:p-6 dark:bg-black/50">
+        <RadixDialog.Overlay
+          className={`fixed inset-0 z-50 flex items-end justify-center bg-zinc-950/30 dark:bg-black/50 ${PLACEMENT[props.placement ?? "center"]}`}
+        >
           <RadixDialog.Content
             role={role}
+            aria-modal="true"
             id={props.id}
             data-testid={props.testId}
             {...(description ? {} : { "aria-describedby": undefined })}
             onKeyDown={props.onKeyDown}
             onPointerDownOutside={(event) => event.preventDefault()} // a stray click decides nothing
             onOpenAutoFocus={(event) => {
-              const first = initialFocus?.();
-              if (first) {
-                event.preventDefault();
-                first.focus();
-              }
+              event.preventDefault();
+              const first = initialFocus?.() ?? (event.currentTarget instanceof HTMLElement ? event.currentTarget : null);
+              first?.focus();
             }}
             onCloseAutoFocus={(event) => {
               const back = returnFocus?.();
@@ -54,9 +64,9 @@ export function Dialog(props: DialogProps) {
                 back.focus();
               }
             }}
-            className={`flex w-full flex-col overflow-hidden rounded-t-2xl bg-white shadow-2xl ring-1 ring-zinc-900/10 outline-none sm:rounded-2xl dark:bg-zinc-900 dark:ring-white/10 ${props.className ?? "max-w-md"}`}
+            className={`flex w-full flex-col overflow-hidden rounded-t-2xl bg-white shadow-2xl ring-1 ring-zinc-900/10 outline-none sm:rounded-2xl dark:bg-zinc-900 dark:ring-white/10 ${props.size ?? "max-w-md"}`}
           >
-            <div className="flex items-start gap-4 px-6 pt-5 pb-4">
+            <div className="flex items-start gap-4 px-6 pt-5 pb-3">
               {icon}
               <div className="min-w-0">
                 <RadixDialog.Title className="text-lg font-semibold tracking-tight">{title}</RadixDialog.Title>
@@ -65,6 +75,7 @@ export function Dialog(props: DialogProps) {
                     <div className="mt-1 text-sm break-words text-zinc-600 dark:text-zinc-400">{description}</div>
                   </RadixDialog.Description>
                 )}
+                {props.headerExtra}
               </div>
             </div>
             {props.children}
