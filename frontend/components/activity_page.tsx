@@ -13,6 +13,7 @@ import {
 import { useHydrated, usePageSearch } from "@/lib/use_page_search";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { PageShell } from "./page_shell";
+import { Button } from "./ui/button";
 
 const INPUT =
   "rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
@@ -133,9 +134,9 @@ export function ActivityPage({ api: injected }: { api?: PolicyApi }) {
           <>
             <AuditTable rows={loaded.rows} />
             {loaded.next !== null && (
-              <button type="button" onClick={() => void more()} data-testid="activity-more" className="rounded-lg border border-zinc-300 px-3 py-1 text-sm dark:border-zinc-700">
+              <Button variant="quiet" size="xs" onClick={() => void more()} data-testid="activity-more">
                 {t("activity.more")}
-              </button>
+              </Button>
             )}
           </>
         )}

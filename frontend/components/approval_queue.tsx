@@ -5,6 +5,7 @@ import type { ToolCall } from "@/lib/chat_state";
 import { declaredDestructive } from "@/lib/tool_hints";
 import { useT } from "@/lib/use_preferences";
 import { VisiblePath } from "./visible_path";
+import { Button } from "./ui/button";
 
 function canApprove(call: ToolCall): boolean {
   return call.preview === null || call.preview.valid_path;
@@ -24,8 +25,6 @@ export function ApprovalQueue({
   onDecideAll: (approved: boolean) => void;
 }) {
   const t = useT();
-  const small =
-    "h-7 rounded-md px-2.5 text-xs font-semibold transition focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:opacity-50";
   return (
     <section
       data-testid="approval-queue"
@@ -34,23 +33,19 @@ export function ApprovalQueue({
     >
       <div className="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-3 py-2 dark:border-zinc-800">
         <p className="mr-auto text-sm font-medium">{t("approval.several", { n: calls.length })}</p>
-        <button
-          type="button"
+        <Button variant="secondary" size="xs"
           onClick={() => onDecideAll(false)}
           data-testid="deny-all-button"
-          className={`${small} border border-zinc-300 bg-white text-zinc-800 hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
         >
           {t("approval.denyAll")}
-        </button>
-        <button
-          type="button"
+        </Button>
+        <Button variant="primary" size="xs"
           onClick={() => onDecideAll(true)}
           disabled={!calls.some(canApprove)}
           data-testid="approve-all-button"
-          className={`${small} bg-indigo-600 text-white hover:bg-indigo-500`}
         >
           {t("approval.approveAll")}
-        </button>
+        </Button>
       </div>
       <ol className="max-h-40 divide-y divide-zinc-100 overflow-y-auto dark:divide-zinc-800">
         {calls.map((call) => (
@@ -79,25 +74,21 @@ export function ApprovalQueue({
                 </span>
               )}
             </button>
-            <button
-              type="button"
+            <Button variant="secondary" size="xs"
               onClick={() => onDecide(call.id, false)}
               aria-label={t("approval.denyOne", { name: call.name })}
               data-testid="deny-one-button"
-              className={`${small} border border-zinc-300 bg-white text-zinc-800 hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100`}
             >
               {t("approval.deny")}
-            </button>
-            <button
-              type="button"
+            </Button>
+            <Button variant="primary" size="xs"
               onClick={() => onDecide(call.id, true)}
               disabled={!canApprove(call)}
               aria-label={t("approval.approveOne", { name: call.name })}
               data-testid="approve-one-button"
-              className={`${small} bg-indigo-600 text-white hover:bg-indigo-500`}
             >
               {t("approval.approve")}
-            </button>
+            </Button>
           </li>
         ))}
       </ol>

@@ -9,6 +9,7 @@ import { useFilesApi } from "@/lib/use_files_api";
 import { useT } from "@/lib/use_preferences";
 import { textDiff } from "@/lib/text_diff";
 import { DiffView } from "./diff_view";
+import { Button } from "./ui/button";
 
 const REFUSAL_TEXT: Record<string, MessageKey> = {
   changed_since: "undo.refused.changed_since",
@@ -16,8 +17,6 @@ const REFUSAL_TEXT: Record<string, MessageKey> = {
   already_undone: "undo.refused.already_undone",
 };
 
-const BUTTON =
-  "rounded-md border border-zinc-300 px-2.5 py-1 text-xs font-medium text-zinc-700 transition hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-indigo-500 disabled:opacity-50 dark:border-zinc-700 dark:text-zinc-200 dark:hover:bg-zinc-800";
 
 interface Comparison {
   path: string;
@@ -91,17 +90,17 @@ export function FileChangeActions({ toolUseId }: { toolUseId: string }) {
     <div data-testid="file-change-actions" data-undone={undone} className="space-y-2 border-t border-zinc-100 px-4 py-2.5 dark:border-zinc-800">
       <div className="flex flex-wrap gap-2">
         {undone ? (
-          <button type="button" className={BUTTON} disabled={busy} onClick={() => void act(() => api.redo(conversation, toolUseId), null)}>
+          <Button variant="quiet" size="xs" disabled={busy} onClick={() => void act(() => api.redo(conversation, toolUseId), null)}>
             {t("undo.redo")}
-          </button>
+          </Button>
         ) : (
           <>
-            <button type="button" className={BUTTON} disabled={busy} onClick={() => void act(() => api.undo(conversation, toolUseId, "call"), "undo.done")}>
+            <Button variant="quiet" size="xs" disabled={busy} onClick={() => void act(() => api.undo(conversation, toolUseId, "call"), "undo.done")}>
               {t("undo.call")}
-            </button>
-            <button type="button" className={BUTTON} disabled={busy} onClick={() => void act(() => api.undo(conversation, toolUseId, "turn"), "undo.done")}>
+            </Button>
+            <Button variant="quiet" size="xs" disabled={busy} onClick={() => void act(() => api.undo(conversation, toolUseId, "turn"), "undo.done")}>
               {t("undo.turn")}
-            </button>
+            </Button>
           </>
         )}
       </div>
@@ -111,9 +110,9 @@ export function FileChangeActions({ toolUseId }: { toolUseId: string }) {
         </p>
       )}
       {conflicts.map((conflict) => (
-        <button key={conflict.path} type="button" className={BUTTON} onClick={() => void compare(conflict)}>
+        <Button variant="quiet" size="xs" key={conflict.path} onClick={() => void compare(conflict)}>
           {t("undo.compare")} · {conflict.path}
-        </button>
+        </Button>
       ))}
       {comparison && <DiffView diff={textDiff(comparison.written, comparison.now)} path={comparison.path} />}
     </div>

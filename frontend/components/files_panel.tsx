@@ -9,9 +9,8 @@ import { useLocale, useT } from "@/lib/use_preferences";
 import { textDiff } from "@/lib/text_diff";
 import { DiffView } from "./diff_view";
 import { CloseIcon } from "./icons";
+import { Button, buttonClass } from "./ui/button";
 
-const BUTTON =
-  "rounded-md border border-zinc-300 px-2 py-0.5 text-xs font-medium text-zinc-700 transition hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-zinc-700 dark:text-zinc-200 dark:hover:bg-zinc-800";
 
 const SOURCE_LABEL: Record<FileVersion["source"], MessageKey> = {
   tool: "files.source.tool",
@@ -272,13 +271,13 @@ function VersionRow({
       </div>
       {kept && (
         <div className="mt-2 flex flex-wrap gap-1.5">
-          <button type="button" className={BUTTON} onClick={() => void onView()}>{t("files.view")}</button>
-          <button type="button" className={BUTTON} onClick={() => void onDiff()}>{t("files.diff")}</button>
-          <button type="button" className={BUTTON} onClick={() => void onDiffCurrent()}>{t("files.diffCurrent")}</button>
+          <Button variant="quiet" size="xs" onClick={() => void onView()}>{t("files.view")}</Button>
+          <Button variant="quiet" size="xs" onClick={() => void onDiff()}>{t("files.diff")}</Button>
+          <Button variant="quiet" size="xs" onClick={() => void onDiffCurrent()}>{t("files.diffCurrent")}</Button>
           {downloadUrl && (
-            <a className={BUTTON} href={downloadUrl} download>{t("files.download")}</a>
+            <a className={buttonClass("quiet", "xs")} href={downloadUrl} download>{t("files.download")}</a>
           )}
-          <button type="button" className={BUTTON} onClick={onRestore}>{t("files.restore")}</button>
+          <Button variant="quiet" size="xs" onClick={onRestore}>{t("files.restore")}</Button>
         </div>
       )}
     </li>

@@ -4,6 +4,7 @@ import type { ToolCall } from "@/lib/chat_state";
 import { editedInput, editForm, sameInput, type EditForm, type EditResult } from "@/lib/input_edit";
 import { useT } from "@/lib/use_preferences";
 import { WarningIcon } from "./icons";
+import { Button } from "./ui/button";
 
 const FIELD =
   "w-full rounded-md border border-zinc-300 bg-white px-2 py-1 font-mono text-xs dark:border-zinc-700 dark:bg-zinc-900";
@@ -50,15 +51,13 @@ export function InputEditor({
           </span>
         </p>
       )}
-      <button
-        type="button"
+      <Button variant="quiet" size="xs"
         onClick={() => change(form ? null : editForm(call.input))}
         aria-expanded={form !== null}
         data-testid="edit-input"
-        className="rounded-lg border border-zinc-300 px-3 py-1 text-sm font-medium text-zinc-700 transition hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-zinc-700 dark:text-zinc-200 dark:hover:bg-zinc-800"
       >
         {form ? t("edit.discard") : t("edit.open")}
-      </button>
+      </Button>
       {form?.kind === "file" && (
         <div className="space-y-2">
           <label className="block text-sm" htmlFor={`${id}-path`}>

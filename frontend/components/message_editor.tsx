@@ -1,6 +1,7 @@
 "use client";
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useT } from "@/lib/use_preferences";
+import { Button } from "./ui/button";
 
 /** The person's message, open for a new version: Save & send branches from it; Escape cancels. */
 export function MessageEditor({
@@ -51,13 +52,12 @@ export function MessageEditor({
         >
           {t("message.cancelEdit")}
         </button>
-        <button
+        <Button variant="primary" size="xs"
           type="submit"
           disabled={!draft.trim()}
-          className="rounded-md bg-indigo-600 px-2.5 py-1 text-sm font-medium text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600"
         >
           {t("message.saveAndSend")}
-        </button>
+        </Button>
       </div>
     </form>
   );

@@ -4,6 +4,7 @@ import type { DecidingRule } from "@/lib/chat_state";
 import { browserPolicyApi, PolicyRefusal, ruleHref } from "@/lib/policy_api";
 import { usePageSearch } from "@/lib/use_page_search";
 import { useT } from "@/lib/use_preferences";
+import { Button } from "./ui/button";
 
 type Revoking = "idle" | "busy" | "revoked" | { failed: string };
 
@@ -48,15 +49,13 @@ export function RuleDecision({ rule }: { rule: DecidingRule }) {
           {t("tool.rule.revoked")}
         </span>
       ) : (
-        <button
-          type="button"
+        <Button variant="quiet" size="xs"
           onClick={() => void revoke()}
           disabled={revoking === "busy"}
           data-testid="tool-rule-revoke"
-          className="rounded-md border border-zinc-300 px-2 py-0.5 font-medium text-zinc-700 hover:bg-zinc-50 disabled:opacity-50 dark:border-zinc-700 dark:text-zinc-200 dark:hover:bg-zinc-800"
         >
           {t("tool.rule.revoke")}
-        </button>
+        </Button>
       )}
       {typeof revoking === "object" && (
         <span role="alert" data-testid="tool-rule-error" className="text-rose-700 dark:text-rose-300">

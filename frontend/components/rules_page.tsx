@@ -5,6 +5,7 @@ import { EMPTY_RULE_FORM, ruleFromForm, type RuleForm } from "@/lib/rule_form";
 import { usePageSearch } from "@/lib/use_page_search";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { PageShell } from "./page_shell";
+import { Button } from "./ui/button";
 
 const INPUT =
   "w-full rounded-md border border-zinc-300 bg-white px-2 py-1 text-sm dark:border-zinc-700 dark:bg-zinc-900";
@@ -134,14 +135,12 @@ function RuleItem({ rule, focused, onRevoke }: { rule: RuleView; focused: boolea
         </span>
         <span data-testid="rule-source">{t(`rules.source.${rule.source}`)}</span>
         {rule.removable ? (
-          <button
-            type="button"
+          <Button variant="quiet" size="xs"
             onClick={onRevoke}
             data-testid="rule-revoke"
-            className="rounded-md border border-zinc-300 px-2 py-0.5 font-medium text-zinc-700 hover:bg-zinc-50 dark:border-zinc-700 dark:text-zinc-200 dark:hover:bg-zinc-800"
           >
             {t("rules.revoke")}
-          </button>
+          </Button>
         ) : (
           <span data-testid="rule-fixed">{t("rules.fixed")}</span>
         )}
@@ -256,14 +255,9 @@ function AddRule({ api, onAdded }: { api: PolicyApi; onAdded: () => void }) {
           />
         )}
       </fieldset>
-      <button
-        type="submit"
-        disabled={busy}
-        data-testid="rule-form-add"
-        className="h-9 rounded-lg bg-indigo-600 px-4 text-sm font-semibold text-white hover:bg-indigo-500 disabled:bg-zinc-300"
-      >
+      <Button type="submit" variant="primary" size="sm" disabled={busy} data-testid="rule-form-add">
         {t("rules.add")}
-      </button>
+      </Button>
       {error && (
         <p role="alert" data-testid="rule-form-error" className="text-sm text-rose-700 sm:col-span-3 dark:text-rose-300">
           {error}
