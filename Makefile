@@ -89,9 +89,11 @@ test-frontend: frontend/node_modules/.installed
 e2e: install chromium
 	cd frontend && $(NPM) run e2e
 
-## bench: the load benchmarks; results in bench/results/
-bench: $(VENV)/.dev
+## bench: the load benchmarks (results in bench/results/), then the UI's streaming render in
+## Debian Chromium (frontend/test-results/bench.json)
+bench: $(VENV)/.dev install chromium
 	cd backend && ../$(BIN)/python -m bench.run
+	cd frontend && $(NPM) run bench
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/out frontend/.next backend/tests/mcp_peers/node_modules

@@ -1,12 +1,15 @@
 // Benchmark, not a test with thresholds: how long the UI takes per streamed chunk.
-//   npm run bench      (after `npm run build`; starts the same servers as the e2e run)
+//   npm run bench      (after `npm run build`; starts the same servers as the e2e run; `make
+//   bench` runs it after the backend's benchmarks)
 // 1. UI only: a stand-in WebSocket inside the page floods 2,000 `ai_chunk` frames (~100 KB of
-//    Markdown, one frame per task, as fast as the page takes them); we time from the first frame
-//    to the final text on screen.
+//    Markdown, one frame per task, as fast as the page takes them) into a conversation that
+//    already holds 200 messages; we time from the first frame to the final text on screen, and
+//    read the main thread's CPU time (the DevTools protocol's thread-time `TaskDuration`) and
+//    the longest task (PerformanceObserver "longtask": every task over 50 ms).
 // 2. Full stack: the real backend streams 2,000 deltas from the Claude stand-in.
 // Results are printed and written to test-results/bench.json.
 import { writeFile } from "node:fs/promises";
-import type { Page } from "@playwright/test";
+import type { CDPSession, Page } from "@playwright/test";
 import { expect, resetModel, script, test } from "./env";
 
 const CHUNKS = 2000;
@@ -35,6 +38,25 @@ interface Result {
   totalMs: number;
   msPerChunk: number;
   renders: number;
+  /** Main-thread CPU per chunk (thread time), and the longest task (0: none over 50 ms). */
+  cpuMsPerChunk?: number;
+  longestTaskMs?: number;
+  priorMessages?: number;
+}
+
+const PRIOR_MESSAGES = 200;
+
+/** A conversation's worth of earlier messages, as the server's `history` frame carries them. */
+function priorHistory(): Record<string, unknown>[] {
+  return Array.from({ length: PRIOR_MESSAGES }, (_, i) =>
+    i % 2 === 0
+      ? { role: "user", text: `Pergunta ${i / 2 + 1}: como fica o módulo ${i}?`, stopped: false }
+      : {
+          role: "assistant",
+          text: `Resposta ${i}: o módulo **${i}** usa \`valor${i}\`.\n\n- primeiro ponto\n- segundo ponto\n\n\`\`\`ts\nconst x${i} = ${i};\n\`\`\``,
+          stopped: false,
+        },
+  );
 }
 
 /** Count DOM updates of the last reply and resolve when it is final (not streaming). */
@@ -65,10 +87,20 @@ async function report(results: Result[]): Promise<void> {
   const lines = results.map(
     (r) =>
       `${r.name.padEnd(10)} ${r.chunks} chunks, ${(r.bytes / 1024).toFixed(0)} KB: ` +
-      `${r.totalMs.toFixed(0)} ms total, ${r.msPerChunk.toFixed(3)} ms/chunk, ${r.renders} DOM updates`,
+      `${r.totalMs.toFixed(0)} ms total, ${r.msPerChunk.toFixed(3)} ms/chunk, ${r.renders} DOM updates` +
+      (r.cpuMsPerChunk === undefined
+        ? ""
+        : `; main-thread CPU ${r.cpuMsPerChunk.toFixed(3)} ms/chunk, longest task ${r.longestTaskMs?.toFixed(0)} ms` +
+          ` (${r.priorMessages} messages before)`),
   );
   console.log(["", "Streaming render benchmark (Chromium)", ...lines, ""].join("\n"));
   await writeFile("test-results/bench.json", JSON.stringify(results, null, 2));
+}
+
+/** The main thread's task time so far, in seconds (thread time: CPU, not waiting). */
+async function taskSeconds(cdp: CDPSession): Promise<number> {
+  const { metrics } = await cdp.send("Performance.getMetrics");
+  return metrics.find((metric) => metric.name === "TaskDuration")?.value ?? 0;
 }
 
 const results: Result[] = [];
@@ -79,10 +111,17 @@ test.afterAll(async () => {
 
 test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
   const chunks = makeChunks();
+  const history = priorHistory();
   await page.addInitScript(
-    ({ chunks }) => {
+    ({ chunks, history }) => {
       type Frame = { event: string; data: Record<string, unknown>; seq: number };
-      const w = window as unknown as { __bench: { start?: number; emitted?: number } };
+      const w = window as unknown as { __bench: { start?: number; emitted?: number; longest?: number } };
+      w.__bench = { longest: 0 };
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          if (w.__bench.start !== undefined) w.__bench.longest = Math.max(w.__bench.longest ?? 0, entry.duration);
+        }
+      }).observe({ type: "longtask" });
       class BenchSocket {
         static readonly CONNECTING = 0;
         static readonly OPEN = 1;
@@ -99,6 +138,7 @@ test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
             this.readyState = 1;
             this.onopen?.({});
             this.emit("session_created", { session_id: "bench" });
+            this.emit("history", { messages: history });
           }, 0);
         }
         emit(event: string, data: Record<string, unknown>) {
@@ -129,18 +169,24 @@ test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
       }
       (window as unknown as { WebSocket: unknown }).WebSocket = BenchSocket;
     },
-    { chunks },
+    { chunks, history },
   );
   await page.goto("/");
   await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "idle");
+  await expect(page.getByTestId("message-assistant")).toHaveCount(PRIOR_MESSAGES / 2);
   await watchReply(page);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
+  const cpuBefore = await taskSeconds(cdp);
   await page.getByTestId("composer-input").fill("bench");
   await page.getByTestId("composer-input").press("Enter");
   const reply = page.getByTestId("message-assistant").last();
   await expect(reply).toHaveAttribute("aria-busy", "false", { timeout: 60_000 });
   await expect(reply).toContainText(MARKER);
+  const cpuMs = ((await taskSeconds(cdp)) - cpuBefore) * 1000;
   const timing = await page.evaluate(
-    () => (window as unknown as { __bench: { start: number; done: number; renders: number } }).__bench,
+    () =>
+      (window as unknown as { __bench: { start: number; done: number; renders: number; longest: number } }).__bench,
   );
   const totalMs = timing.done - timing.start;
   results.push({
@@ -150,6 +196,9 @@ test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
     totalMs,
     msPerChunk: totalMs / CHUNKS,
     renders: timing.renders,
+    cpuMsPerChunk: cpuMs / CHUNKS,
+    longestTaskMs: timing.longest,
+    priorMessages: PRIOR_MESSAGES,
   });
 });
 
