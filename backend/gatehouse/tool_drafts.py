@@ -22,7 +22,7 @@ import orjson
 
 from gatehouse import protocol
 from gatehouse.partial_json import JsonDict, PartialJson
-from gatehouse.sanitise import clean_json
+from gatehouse.sanitise import clean_json, clean_text
 
 Emit = Callable[[protocol.ServerFrame], object]
 
@@ -59,7 +59,8 @@ class ToolDrafts:
         """One `input_json_delta` of the call `tool_use_id`."""
         draft = self._drafts.get(tool_use_id)
         if draft is None:
-            draft = self._drafts[tool_use_id] = _Draft(tool_use_id, name)
+            # Claude's text, shown as it comes: a lone surrogate would not even encode.
+            draft = self._drafts[tool_use_id] = _Draft(clean_text(tool_use_id), clean_text(name))
         if draft.closed or not text:
             return
         draft.parsed.feed(text)
@@ -98,7 +99,7 @@ class ToolDrafts:
             tool_use_id=draft.tool_use_id,
             name=draft.name,
             partial=clean_json(partial),
-            appended=appended or None,
+            appended=[clean_text(key) for key in appended] or None,
             truncated=True if truncated else None,
         )
         self._emit(protocol.ToolInputDelta(data=data))

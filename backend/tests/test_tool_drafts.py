@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from gatehouse import protocol
+from gatehouse.tool_drafts import ToolDrafts
 from tests.model_server import ModelServer
 from tests.running_app import AppFactory, Chat, Frame, RunningApp, events
 from tests.test_tool_flow import create_file
@@ -127,3 +129,18 @@ async def test_a_draft_stops_at_its_size_limit_and_the_request_still_has_everyth
     assert deltas[-1]["truncated"] is True and deltas[-1]["partial"] == {}
     assert sum(len(compact(d["partial"])) for d in deltas) <= 500
     assert events(frames, "tool_request")[0]["data"]["input"]["content"] == SOURCE
+
+
+def test_a_draft_with_a_lone_surrogate_in_its_name_still_encodes() -> None:
+    """Found by test_history_validity: Claude's tool name is shown in the draft before any
+    check, so a lone surrogate in it must not break the frame (a key with one never parses,
+    so it is never drafted)."""
+    sent: list[protocol.ServerFrame] = []
+    drafts = ToolDrafts(sent.append, interval_s=0.0, max_chars=10_000)
+    drafts.fragment("toolu_\udc80", "create_file\udc80", '{"path": "no')
+    drafts.fragment("toolu_\udc80", "create_file\udc80", 'tes"}')
+    drafts.flush()
+    encoded = [json.loads(protocol.encode_numbered(frame, n)) for n, frame in enumerate(sent)]
+    assert [frame["data"]["name"] for frame in encoded] == ["create_file\ufffd"] * len(encoded)
+    assert encoded[0]["data"]["tool_use_id"] == "toolu_\ufffd"
+    assert encoded[-1]["data"]["partial"] == {"path": "tes"}
