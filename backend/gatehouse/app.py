@@ -173,6 +173,6 @@ def _mount_frontend(app: FastAPI, directory: Path) -> None:
         app.mount("/", _ExportedPages(directory=directory, html=True), name="frontend")
         return
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)  # a page, not the API
     async def no_ui() -> str:
         return _NO_UI
