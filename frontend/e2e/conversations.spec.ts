@@ -197,11 +197,12 @@ test("screenshot: a tool call awaiting approval, with the sidebar", async ({ pag
   await expect(modal).toBeVisible();
   await expect(modal.getByTestId("approval-path")).toHaveText("notes/passos.md");
   await expect(modal.getByTestId("approval-overwrite")).toHaveCount(0);
-  await expect(sidebar(page).getByTestId("conversation-item")).toHaveCount(4);
-  await expect(openButton(page, "Mostre um exemplo de função em TypeScript")).toHaveAttribute(
-    "aria-current",
-    "page",
-  );
+  // Behind the modal dialog the sidebar is hidden from assistive tech (so not found by role).
+  const behind = page.locator("#conversation-nav");
+  await expect(behind.getByTestId("conversation-item")).toHaveCount(4);
+  await expect(
+    behind.getByTestId("conversation-item").filter({ hasText: "Mostre um exemplo de função em TypeScript" }).locator("[aria-current]"),
+  ).toHaveAttribute("aria-current", "page");
   await page.mouse.move(1, 799);
   await page.screenshot({ path: "../docs/screenshots/chat-ui.png" });
 
