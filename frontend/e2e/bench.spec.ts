@@ -64,10 +64,12 @@ async function watchReply(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as { __bench: { renders: number; done?: number } };
     w.__bench = { ...(w.__bench ?? {}), renders: 0 };
+    // Only a reply that comes after this point counts (earlier ones are already final).
+    const earlier = document.querySelectorAll('[data-testid="message-assistant"]').length;
     const observer = new MutationObserver(() => {
       w.__bench.renders += 1;
       const replies = document.querySelectorAll('[data-testid="message-assistant"]');
-      const last = replies[replies.length - 1];
+      const last = replies.length > earlier ? replies[replies.length - 1] : undefined;
       if (last && last.getAttribute("aria-busy") === "false" && w.__bench.done === undefined) {
         w.__bench.done = performance.now();
         observer.disconnect();
