@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import structlog
 
 from gatehouse import protocol
 from gatehouse.partial_json import JsonDict, PartialJson
 from gatehouse.sanitise import clean_json, clean_text
 
 Emit = Callable[[protocol.ServerFrame], object]
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -80,6 +82,15 @@ class ToolDrafts:
         return draft is not None and draft.sent_chars > 0
 
     def _send(self, draft: _Draft) -> None:
+        """Send the draft's change; a value no frame can carry (an integer past 64 bits, say)
+        ends the draft, never the reply: the finished input is checked as ever."""
+        try:
+            self._send_change(draft)
+        except (TypeError, ValueError) as exc:
+            draft.closed = True
+            log.warning("tool_draft_dropped", tool_use_id=draft.tool_use_id, error=str(exc))
+
+    def _send_change(self, draft: _Draft) -> None:
         draft.unsent = False
         value = draft.parsed.value()
         if value is None:

@@ -144,11 +144,6 @@ class ModelServer:
     _server: asyncio.Server | None = None
     cache: PromptCache = field(default_factory=PromptCache)  # what prompt caching has written
 
-    def __repr__(self) -> str:
-        # Short: hypothesis writes the fixtures of every example out, and the recorded requests
-        # grow with each one.
-        return f"ModelServer({self.host}:{self.port}, {len(self.requests)} requests)"
-
     # ── scripting (thread-safe) ─────────────────────────────────────────────────────────────
     def script(self, reply: JsonDict, *, match: str | None = None, times: int = 1) -> None:
         with self._lock:

@@ -144,3 +144,15 @@ def test_a_draft_with_a_lone_surrogate_in_its_name_still_encodes() -> None:
     assert [frame["data"]["name"] for frame in encoded] == ["create_file\ufffd"] * len(encoded)
     assert encoded[0]["data"]["tool_use_id"] == "toolu_\ufffd"
     assert encoded[-1]["data"]["partial"] == {"path": "tes"}
+
+
+def test_a_value_no_frame_can_carry_ends_the_draft_not_the_reply() -> None:
+    """Found by test_history_validity: an integer past 64 bits in a call's input."""
+    sent: list[protocol.ServerFrame] = []
+    drafts = ToolDrafts(sent.append, interval_s=0.0, max_chars=10_000)
+    drafts.fragment("toolu_big", "create_file", '{"path": "a.md", "n": ' + "9" * 30 + "}")
+    drafts.fragment("toolu_big", "create_file", "")
+    drafts.flush()
+    assert not drafts.shown("toolu_big")
+    for n, frame in enumerate(sent):
+        protocol.encode_numbered(frame, n)  # whatever was sent still encodes
