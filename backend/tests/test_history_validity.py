@@ -93,6 +93,14 @@ def _codes(frames: list[Frame]) -> list[str]:
     rounds=[[_use("toolu_a", {"path": "\udc80", "content": "\udc80"})], [_use("toolu_a", {})]],
     approve=True,
 )
+@example(  # found here: a lone surrogate in the tool's name reached the live draft
+    rounds=[[{**_use("toolu_name", {"path": "n.md", "content": ""}), "name": "create_file\udc80"}]],
+    approve=False,
+)
+@example(  # found here: an integer past 64 bits in the input reached the live draft
+    rounds=[[_use("toolu_big", {"path": "b.md", "content": "x", "n": 10**30})]],
+    approve=True,
+)
 async def test_odd_tool_calls_never_wedge_the_conversation(
     app: RunningApp, model: ModelServer, rounds: list[list[dict[str, Any]]], approve: bool
 ) -> None:
