@@ -1,12 +1,15 @@
 "use client";
 import { memo, useMemo } from "react";
 import { collectDefinitions, definitionsFor, splitBlocks } from "@/lib/markdown_blocks";
+import { useProgressiveText } from "@/lib/use_progressive_text";
 import { MarkdownBlock } from "./markdown_block";
 
 /**
  * The model's Markdown, rendered block by block: while it streams, the finished blocks are
  * memoized and only the last one is parsed again. Link and footnote definitions are resolved
  * across blocks (lib/markdown_blocks.ts); the footnotes are listed once, at the end.
+ * While it streams, the text on screen catches up in bounded steps (lib/use_progressive_text.ts),
+ * so that no task parses more than a few blocks.
  */
 export const Markdown = memo(function Markdown({
   text,
@@ -15,7 +18,8 @@ export const Markdown = memo(function Markdown({
   text: string;
   streaming?: boolean;
 }) {
-  const blocks = useMemo(() => splitBlocks(text), [text]);
+  const shown = useProgressiveText(text, streaming);
+  const blocks = useMemo(() => splitBlocks(shown), [shown]);
   const definitions = useMemo(() => collectDefinitions(blocks), [blocks]);
   // A string, so the memoized blocks see a new value only when the numbering changes.
   const order = definitions.order.join("\n");

@@ -45,7 +45,6 @@ function markdownOf(message: AssistantChatMessage): string {
 function UserBubble({ message }: { message: UserChatMessage }) {
   const t = useT();
   const client = useChatClient();
-  const canSend = useChatSelector(selectCanSend);
   const [editing, setEditing] = useState(false);
   const serverId = message.serverId;
   if (editing && serverId !== undefined) {
@@ -71,14 +70,16 @@ function UserBubble({ message }: { message: UserChatMessage }) {
           <BranchSwitcher branch={message.branch} />
         </div>
       )}
-      {serverId !== undefined && canSend && (
+      {/* Kept while a reply runs, only hidden (the list's data-busy): adding and removing it on
+          every bubble at each send and reply was a long task in a long conversation. */}
+      {serverId !== undefined && (
         <button
           type="button"
           data-testid="edit-message"
           aria-label={t("message.edit")}
           title={t("message.edit")}
           onClick={() => setEditing(true)}
-          className={`${COPY_MESSAGE_CLASS} mt-1.5`}
+          className={`${COPY_MESSAGE_CLASS} mt-1.5 in-data-busy:invisible`}
         >
           <PencilIcon />
         </button>

@@ -1,18 +1,29 @@
 "use client";
+import { selectCanSend } from "@/lib/chat_state";
 import { useChatSelector } from "@/lib/use_chat";
 import { useT } from "@/lib/use_preferences";
 import { EmptyState } from "./empty_state";
 import { MessageBubble } from "./message_bubble";
 import { TypingIndicator } from "./typing_indicator";
 
-/** Re-renders only when a message is added; each bubble follows its own message. */
+/**
+ * Re-renders only when a message is added or sending opens or closes; each bubble follows its
+ * own message.
+ */
 export function MessageList() {
   const ids = useChatSelector((s) => s.messageIds);
   const waiting = useChatSelector((s) => s.turnOpen && s.streamingId === null);
   const loading = useChatSelector((s) => s.awaitingHistory && s.connection !== "closed");
+  const busy = useChatSelector((s) => !selectCanSend(s));
   if (ids.length === 0 && !waiting) return loading ? <HistoryLoading /> : <EmptyState />;
   return (
-    <ol role="log" aria-live="polite" className="space-y-7" data-testid="message-list">
+    <ol
+      role="log"
+      aria-live="polite"
+      className="space-y-7"
+      data-testid="message-list"
+      data-busy={busy || undefined}
+    >
       {ids.map((id) => (
         <MessageBubble key={id} id={id} />
       ))}

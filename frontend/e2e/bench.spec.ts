@@ -7,7 +7,10 @@
 //    read the main thread's CPU time (the DevTools protocol's thread-time `TaskDuration`) and
 //    the longest task (PerformanceObserver "longtask": every task over 50 ms).
 // 2. Full stack: the real backend streams 2,000 deltas from the Claude stand-in.
-// Results are printed and written to test-results/bench.json.
+// Results are printed and written to test-results/bench.json. With BENCH_PROFILE=1 the UI-only
+// run also records a CPU profile and a trace (test-results/ui-only.cpuprofile and
+// .trace.json, for DevTools) and prints the functions that took the most self time and what the
+// longest tasks spent their time on.
 import { writeFile } from "node:fs/promises";
 import type { CDPSession, Page } from "@playwright/test";
 import { expect, resetModel, script, test } from "./env";
@@ -41,6 +44,8 @@ interface Result {
   /** Main-thread CPU per chunk (thread time), and the longest task (0: none over 50 ms). */
   cpuMsPerChunk?: number;
   longestTaskMs?: number;
+  /** Every task over 50 ms: when it started (ms after the message was sent) and how long it took. */
+  longTasks?: { atMs: number; ms: number }[];
   priorMessages?: number;
 }
 
@@ -59,30 +64,50 @@ function priorHistory(): Record<string, unknown>[] {
   );
 }
 
-/** Count DOM updates of the last reply and resolve when it is final (not streaming). */
-async function watchReply(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __bench: { renders: number; done?: number } };
+/**
+ * Count DOM updates of the last reply and note when it is final (not streaming, and showing
+ * `marker` when given: the text renders in the background, after the flag). The page
+ * itself watches, and `replyDone` waits on its promise: Playwright's polling assertions would
+ * run their queries on the page's main thread while it streams, and be counted as its cost.
+ */
+async function watchReply(page: Page, marker?: string): Promise<void> {
+  await page.evaluate((marker) => {
+    const w = window as unknown as {
+      __bench: { renders: number; done?: number; finished?: Promise<void> };
+    };
     w.__bench = { ...(w.__bench ?? {}), renders: 0 };
     // Only a reply that comes after this point counts (earlier ones are already final).
     const earlier = document.querySelectorAll('[data-testid="message-assistant"]').length;
-    const observer = new MutationObserver(() => {
-      w.__bench.renders += 1;
-      const replies = document.querySelectorAll('[data-testid="message-assistant"]');
-      const last = replies.length > earlier ? replies[replies.length - 1] : undefined;
-      if (last && last.getAttribute("aria-busy") === "false" && w.__bench.done === undefined) {
-        w.__bench.done = performance.now();
-        observer.disconnect();
-      }
+    w.__bench.finished = new Promise((resolve) => {
+      const observer = new MutationObserver(() => {
+        w.__bench.renders += 1;
+        const replies = document.querySelectorAll('[data-testid="message-assistant"]');
+        const last = replies.length > earlier ? replies[replies.length - 1] : undefined;
+        const final =
+          last?.getAttribute("aria-busy") === "false" &&
+          (marker === undefined || (last.textContent ?? "").includes(marker));
+        if (final && w.__bench.done === undefined) {
+          w.__bench.done = performance.now();
+          observer.disconnect();
+          resolve();
+        }
+      });
+      observer.observe(document.body, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+        attributes: true,
+        attributeFilter: ["aria-busy"],
+      });
     });
-    observer.observe(document.body, {
-      subtree: true,
-      childList: true,
-      characterData: true,
-      attributes: true,
-      attributeFilter: ["aria-busy"],
-    });
-  });
+  }, marker);
+}
+
+/** Resolves when the watched reply is final, without polling the page. */
+async function replyDone(page: Page): Promise<void> {
+  await page.evaluate(
+    () => (window as unknown as { __bench: { finished: Promise<void> } }).__bench.finished,
+  );
 }
 
 async function report(results: Result[]): Promise<void> {
@@ -93,7 +118,10 @@ async function report(results: Result[]): Promise<void> {
       (r.cpuMsPerChunk === undefined
         ? ""
         : `; main-thread CPU ${r.cpuMsPerChunk.toFixed(3)} ms/chunk, longest task ${r.longestTaskMs?.toFixed(0)} ms` +
-          ` (${r.priorMessages} messages before)`),
+          ` (${r.priorMessages} messages before)` +
+          (r.longTasks?.length
+            ? `; tasks over 50 ms at ${r.longTasks.map((t) => `+${t.atMs} ms (${t.ms} ms)`).join(", ")}`
+            : "")),
   );
   console.log(["", "Streaming render benchmark (Chromium)", ...lines, ""].join("\n"));
   await writeFile("test-results/bench.json", JSON.stringify(results, null, 2));
@@ -107,6 +135,67 @@ async function taskSeconds(cdp: CDPSession): Promise<number> {
 
 const results: Result[] = [];
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  tid: number;
+  args?: { name?: string; data?: { functionName?: string; url?: string } };
+}
+
+/** What the longest tasks of a trace's main thread spent their time on, by event name. */
+function longestTaskBreakdown(events: TraceEvent[], count = 4): string[] {
+  const main = events.find((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain")?.tid;
+  const tasks = events
+    .filter((e) => e.name === "RunTask" && e.ph === "X" && e.dur !== undefined && e.tid === main)
+    .sort((a, b) => (b.dur ?? 0) - (a.dur ?? 0))
+    .slice(0, count);
+  return tasks.flatMap((task) => {
+    const end = task.ts + (task.dur ?? 0);
+    const byName = new Map<string, number>();
+    for (const e of events) {
+      if (e.tid !== main || e.ph !== "X" || e.ts < task.ts || e.ts >= end || e === task) continue;
+      const name = e.name === "FunctionCall" ? `FunctionCall ${e.args?.data?.functionName ?? ""}` : e.name;
+      byName.set(name, (byName.get(name) ?? 0) + (e.dur ?? 0) / 1000);
+    }
+    return [
+      `task of ${((task.dur ?? 0) / 1000).toFixed(1)} ms:`,
+      ...[...byName.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([name, ms]) => `${ms.toFixed(1).padStart(8)} ms  ${name}`),
+    ];
+  });
+}
+
+/** The functions with the most self time in a CPU profile, as printable lines. */
+function topSelfTime(profile: Profile, count = 25): string[] {
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, index) => {
+    const frame = byNode.get(id)?.callFrame;
+    if (!frame) return;
+    const file = frame.url.split("/").pop() ?? "";
+    const key = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
+  });
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([key, ms]) => `${ms.toFixed(1).padStart(8)} ms  ${key}`);
+}
+
 test.afterAll(async () => {
   await report(results);
 });
@@ -117,11 +206,16 @@ test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
   await page.addInitScript(
     ({ chunks, history }) => {
       type Frame = { event: string; data: Record<string, unknown>; seq: number };
-      const w = window as unknown as { __bench: { start?: number; emitted?: number; longest?: number } };
-      w.__bench = { longest: 0 };
+      const w = window as unknown as {
+        __bench: { start?: number; emitted?: number; longest?: number; long?: { atMs: number; ms: number }[] };
+      };
+      w.__bench = { longest: 0, long: [] };
       new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) {
-          if (w.__bench.start !== undefined) w.__bench.longest = Math.max(w.__bench.longest ?? 0, entry.duration);
+          const start = w.__bench.start;
+          if (start === undefined || entry.startTime + entry.duration < start) continue;
+          w.__bench.longest = Math.max(w.__bench.longest ?? 0, entry.duration);
+          w.__bench.long?.push({ atMs: Math.round(entry.startTime - start), ms: Math.round(entry.duration) });
         }
       }).observe({ type: "longtask" });
       class BenchSocket {
@@ -176,19 +270,42 @@ test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByTestId("status-badge")).toHaveAttribute("data-kind", "idle");
   await expect(page.getByTestId("message-assistant")).toHaveCount(PRIOR_MESSAGES / 2);
-  await watchReply(page);
+  await watchReply(page, MARKER);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Performance.enable", { timeDomain: "threadTicks" });
+  const profiling = process.env.BENCH_PROFILE === "1";
+  if (profiling) {
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+    await cdp.send("Profiler.start");
+    await page.context().browser()?.startTracing(page, {
+      categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"],
+    });
+  }
   const cpuBefore = await taskSeconds(cdp);
   await page.getByTestId("composer-input").fill("bench");
   await page.getByTestId("composer-input").press("Enter");
-  const reply = page.getByTestId("message-assistant").last();
-  await expect(reply).toHaveAttribute("aria-busy", "false", { timeout: 60_000 });
-  await expect(reply).toContainText(MARKER);
+  await replyDone(page);
   const cpuMs = ((await taskSeconds(cdp)) - cpuBefore) * 1000;
+  if (profiling) {
+    const { profile } = (await cdp.send("Profiler.stop")) as unknown as { profile: Profile };
+    await writeFile("test-results/ui-only.cpuprofile", JSON.stringify(profile));
+    console.log(["", "Most self time (UI only):", ...topSelfTime(profile)].join("\n"));
+    const trace = await page.context().browser()?.stopTracing();
+    if (trace) {
+      await writeFile("test-results/ui-only.trace.json", trace);
+      const { traceEvents } = JSON.parse(trace.toString()) as { traceEvents: TraceEvent[] };
+      console.log(["", ...longestTaskBreakdown(traceEvents)].join("\n"));
+    }
+  }
+  await expect(page.getByTestId("message-assistant").last()).toContainText(MARKER);
   const timing = await page.evaluate(
     () =>
-      (window as unknown as { __bench: { start: number; done: number; renders: number; longest: number } }).__bench,
+      (
+        window as unknown as {
+          __bench: { start: number; done: number; renders: number; longest: number; long: { atMs: number; ms: number }[] };
+        }
+      ).__bench,
   );
   const totalMs = timing.done - timing.start;
   results.push({
@@ -200,8 +317,10 @@ test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
     renders: timing.renders,
     cpuMsPerChunk: cpuMs / CHUNKS,
     longestTaskMs: timing.longest,
+    longTasks: timing.long,
     priorMessages: PRIOR_MESSAGES,
   });
+
 });
 
 test("full stack: 2,000 deltas through the backend", async ({ page }) => {
@@ -225,8 +344,8 @@ test("full stack: 2,000 deltas through the backend", async ({ page }) => {
   });
   expect(start).toBe(true);
   await page.getByTestId("composer-input").press("Enter");
+  await replyDone(page);
   const reply = page.getByTestId("message-assistant").last();
-  await expect(reply).toHaveAttribute("aria-busy", "false", { timeout: 90_000 });
   const timing = await page.evaluate(
     () => (window as unknown as { __bench: { start: number; done: number; renders: number } }).__bench,
   );
