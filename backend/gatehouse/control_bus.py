@@ -17,11 +17,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, cast
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from gatehouse.redis_client import bytes_client
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +38,7 @@ Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     conversation: Id
 
@@ -112,10 +114,16 @@ class ControlBus:
 
 
 class ControlListener:
+    """Hands each valid message on `worker`'s channel to the callback, one at a time. Reads
+    bytes (a client of its own) so that no payload can upset the client's parser; after a
+    lost connection it subscribes again on a new connection (messages sent meanwhile are
+    lost: `send` told their senders nobody received them)."""
+
     def __init__(self, redis: Redis, worker: str, callback: Callback) -> None:
         self.worker = worker
         self._channel = channel(worker)
-        self._pubsub: PubSub = redis.pubsub(ignore_subscribe_messages=True)  # pyright: ignore[reportUnknownMemberType]
+        self._client = bytes_client(redis)
+        self._pubsub: PubSub | None = None
         self._callback = callback
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -123,53 +131,68 @@ class ControlListener:
         self.reconnects = 0
 
     async def start(self) -> None:
-        await self._pubsub.subscribe(self._channel)  # pyright: ignore[reportUnknownMemberType]
+        await self._subscribe()
         self._task = asyncio.create_task(self._run(), name=f"control-listener:{self.worker}")
+
+    async def _subscribe(self) -> None:
+        pubsub: PubSub = self._client.pubsub(ignore_subscribe_messages=True)  # pyright: ignore[reportUnknownMemberType]
+        try:
+            await pubsub.subscribe(self._channel)  # pyright: ignore[reportUnknownMemberType]
+        except BaseException:
+            await pubsub.aclose()
+            raise
+        self._pubsub = pubsub
 
     async def stop(self) -> None:
         """Unsubscribe and end the listener. Its read is ended by closing the connection,
         not by a cancel (which can be lost inside the client on Python 3.11)."""
         self._stopping = True
-        await self._pubsub.aclose()
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # a subscription made again while stopping
+        await self._client.aclose()
 
     async def _run(self) -> None:
         failures = 0
         while not self._stopping:
+            pubsub = self._pubsub
             try:
-                received: object = await self._pubsub.get_message(  # pyright: ignore[reportUnknownVariableType]
+                if pubsub is None:
+                    await self._subscribe()
+                    self.reconnects += 1
+                    failures = 0
+                    log.info("control_listener_reconnected", worker=self.worker)
+                    continue
+                received: object = await pubsub.get_message(  # pyright: ignore[reportUnknownVariableType]
                     ignore_subscribe_messages=True, timeout=HEARTBEAT_S
                 )
-                message = cast("dict[str, object] | None", received)
-            except UnicodeDecodeError:
-                self.dropped += 1
-                log.warning("control_message_dropped", worker=self.worker, reason="not UTF-8")
-                continue
             except (*CONNECTION_ERRORS, RuntimeError) as exc:
                 if self._stopping:
                     break
+                if pubsub is not None:
+                    self._pubsub = None
+                    await pubsub.aclose()
                 delay = RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)]
                 failures += 1
                 log.warning("control_listener_lost_redis", worker=self.worker, error=repr(exc))
-                await asyncio.sleep(delay)  # backoff before reconnecting (resubscribes)
+                await asyncio.sleep(delay)  # backoff: Redis does not say when it is back
                 continue
-            if failures:
-                failures = 0
-                self.reconnects += 1
-                log.info("control_listener_reconnected", worker=self.worker)
-            if message is None or message.get("type") != "message":
+            message = cast("dict[str, object] | None", received)
+            if message is None or message.get("type") not in ("message", b"message"):
                 continue
             await self._handle(message.get("data"))
 
     async def _handle(self, raw: object) -> None:
-        if not isinstance(raw, str | bytes):
+        if not isinstance(raw, bytes):
             self.dropped += 1
-            log.warning("control_message_dropped", worker=self.worker, reason="not text")
+            log.warning("control_message_dropped", worker=self.worker, reason="not bytes")
             return
         try:
             message = decode(raw)
-        except (ValueError, ValidationError) as exc:
+        except ValueError as exc:  # pydantic's ValidationError included
             self.dropped += 1
             reason = str(exc).splitlines()[0][:200]
             log.warning("control_message_dropped", worker=self.worker, reason=reason)

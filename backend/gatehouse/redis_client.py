@@ -7,7 +7,9 @@ retry hidden inside the client would hide a restart that emptied Redis.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from typing import Any
+
+from redis.asyncio import ConnectionPool, Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -26,3 +28,13 @@ def connect(url: str) -> Redis:
         socket_connect_timeout=CONNECT_TIMEOUT_S,
         health_check_interval=10,
     )
+
+
+def bytes_client(redis: Redis) -> Redis:
+    """A client to the same server returning bytes, with a pool of its own (close it with
+    `aclose()`): for reading what others wrote, where text that is not UTF-8 must be refused
+    by us, not fail inside the client's parser (which then loses its place in the stream)."""
+    pool = redis.connection_pool
+    kwargs: dict[str, Any] = {**pool.connection_kwargs, "decode_responses": False}
+    raw_pool = ConnectionPool(connection_class=pool.connection_class, **kwargs)
+    return Redis(connection_pool=raw_pool, auto_close_connection_pool=None)
