@@ -23,7 +23,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from gatehouse.redis_client import bytes_client
+from gatehouse.redis_client import reader_client
 
 log = structlog.get_logger(__name__)
 
@@ -122,7 +122,7 @@ class ControlListener:
     def __init__(self, redis: Redis, worker: str, callback: Callback) -> None:
         self.worker = worker
         self._channel = channel(worker)
-        self._client = bytes_client(redis)
+        self._client = reader_client(redis)
         self._pubsub: PubSub | None = None
         self._callback = callback
         self._task: asyncio.Task[None] | None = None
@@ -154,6 +154,7 @@ class ControlListener:
         if self._pubsub is not None:
             await self._pubsub.aclose()  # a subscription made again while stopping
         await self._client.aclose()
+        await self._client.connection_pool.aclose()
 
     async def _run(self) -> None:
         failures = 0

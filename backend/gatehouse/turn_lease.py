@@ -58,9 +58,14 @@ class TurnLeases:
         self._release = redis.register_script(_RELEASE)
 
     async def acquire(self, conversation: str, owner: str) -> bool:
-        """Take the lease when nobody holds it; True when `owner` now holds it."""
-        taken = await self._redis.set(lease_key(conversation), owner, nx=True, px=self.lease_ms)  # pyright: ignore[reportUnknownMemberType]
-        return bool(taken)
+        """Take the lease when nobody holds it; True when `owner` holds it now.
+
+        Owners are unique per turn (a worker id with a token of its start): asking again for
+        a lease already held answers True, so a try the client repeated after a failed
+        connection (the first one may have set the key) cannot lock its own owner out."""
+        key = lease_key(conversation)
+        taken = await self._redis.set(key, owner, nx=True, px=self.lease_ms)  # pyright: ignore[reportUnknownMemberType]
+        return bool(taken) or await self.owner(conversation) == owner
 
     async def renew(self, conversation: str, owner: str) -> bool:
         """Extend the lease by its full time if `owner` still holds it; False otherwise."""

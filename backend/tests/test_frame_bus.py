@@ -125,6 +125,13 @@ async def test_frames_trimmed_away_are_reported_as_a_gap(redis: Redis) -> None:
     assert items[:2] == [Gap(after=10, before=oldest), Frame(oldest, text(oldest))]
     await reader.close()
 
+    # the caller fills the gap from the store while the reader already holds later frames
+    raw = bus.reader("c5", after=10)
+    assert await anext(raw) == Gap(after=10, before=oldest)
+    raw.advance(oldest + 5)
+    assert await anext(raw) == Frame(oldest + 6, text(oldest + 6))
+    await raw.aclose()
+
 
 async def test_advance_skips_what_the_caller_got_from_the_store(redis: Redis) -> None:
     bus = FrameBus(redis)
@@ -163,10 +170,34 @@ async def test_a_reader_reports_a_gap_after_redis_restarts(
     items = await reader.until(4)
     assert items[3] == Gap(after=3, before=None)
 
+    reader.reader.advance(4)  # the caller filled the gap from the store's frame log
     await bus.publish("c8", 5, text(5))
+    assert (await reader.until(5))[4] == Frame(5, text(5))
+
+    # a caller that could not fill it is told again which frames are missing
+    await anyio.to_thread.run_sync(redis_server.restart)
     items = await reader.until(6)
-    assert items[4:] == [Gap(after=3, before=5), Frame(5, text(5))]
-    reader.reader.advance(5)  # the caller filled 4 from the store
-    await bus.publish("c8", 6, text(6))
-    assert (await reader.until(7))[6] == Frame(6, text(6))
+    assert items[5] == Gap(after=5, before=None)
+    await bus.publish("c8", 7, text(7))
+    items = await reader.until(8)
+    assert items[6:] == [Gap(after=5, before=7), Frame(7, text(7))]
+    await reader.close()
+    assert len(reader.items) == 8
+
+
+async def test_an_entry_not_written_by_publish_is_a_gap_not_a_frame(
+    redis: Redis, redis_server: RedisServer
+) -> None:
+    bus = FrameBus(redis)
+    await bus.publish("c9", 1, text(1))
+    raw = Redis.from_url(redis_server.url)  # pyright: ignore[reportUnknownMemberType]
+    key = stream_key("c9")
+    await raw.xadd(key, {b"seq": b"2", b"frame": b"\xff\xfe not UTF-8"}, id="2-0")  # pyright: ignore[reportUnknownMemberType]
+    await raw.xadd(key, {b"frame": b"no seq"}, id="3-0")  # pyright: ignore[reportUnknownMemberType]
+    await raw.xadd(key, {b"seq": b"9", b"frame": b"seq field disagrees"}, id="4-0")  # pyright: ignore[reportUnknownMemberType]
+    await raw.aclose()
+    await bus.publish("c9", 5, text(5))
+    reader = Collector(bus.reader("c9", after=0))
+    items = await reader.until(3)
+    assert items == [Frame(1, text(1)), Gap(after=1, before=5), Frame(5, text(5))]
     await reader.close()
