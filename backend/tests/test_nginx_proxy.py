@@ -22,6 +22,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from gatehouse.settings import Settings
 from tests.model_server import ModelServer
 from tests.running_app import Chat, RunningApp, ended, events, free_port, streamed_text
 
@@ -167,3 +168,27 @@ async def test_host_and_origin_checks_see_what_the_browser_sent(proxy: Proxy) ->
         async with connect(f"ws://127.0.0.1:{proxy.port}/ws", origin="https://evil.example"):  # pyright: ignore[reportArgumentType]
             pass
     assert refused.value.response.status_code == 403
+
+
+def _location(name: str) -> str:
+    text = CONFIG.read_text()
+    start = text.index(f"location {name} {{")
+    return text[start : text.index("}", start)]
+
+
+def _seconds(block: str, directive: str) -> float:
+    found = re.search(rf"{directive} (\d+)s;", block)
+    assert found is not None, f"{directive} missing"
+    return float(found.group(1))
+
+
+@pytest.mark.parametrize("name", ["= /ws", "/"])
+def test_a_socket_outlives_the_longest_wait_the_app_allows(name: str) -> None:
+    """A socket stays quiet while a person decides on a tool call (TOOL_APPROVAL_TIMEOUT_S) or
+    while Claude thinks (ANTHROPIC_TIMEOUT_S): the proxy must not cut it sooner, either way."""
+    settings = Settings()
+    longest_wait = max(settings.tool_approval_timeout_s, settings.anthropic_timeout_s)
+    block = _location(name)
+    assert _seconds(block, "proxy_read_timeout") >= 10 * longest_wait
+    assert _seconds(block, "proxy_send_timeout") >= 10 * longest_wait
+    assert "proxy_buffering off;" in block
