@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 FRONTEND_SOURCES := $(shell find frontend/app frontend/components frontend/lib frontend/public frontend/package.json frontend/next.config.ts frontend/postcss.config.mjs -type f 2>/dev/null)
 
 .PHONY: install install-dev run dev test lint typecheck protocol protocol-check \
-        test-backend test-frontend e2e chromium postgresql tinyproxy bench clean
+        test-backend test-frontend e2e chromium postgresql tinyproxy redis nginx bench clean
 
 ## install: the backend in .venv and the frontend built to frontend/out
 install: $(VENV)/.runtime frontend/out/index.html
@@ -42,7 +42,7 @@ run: install
 dev: $(VENV)/.runtime frontend/node_modules/.installed
 	WS_ALLOWED_ORIGINS=http://localhost:3000 $(BIN)/gatehouse serve & cd frontend && $(NPM) run dev
 
-install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium postgresql tinyproxy
+install-dev: $(VENV)/.dev frontend/node_modules/.installed backend/tests/mcp_peers/node_modules/.installed chromium postgresql tinyproxy redis nginx
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
@@ -55,6 +55,18 @@ postgresql:
 tinyproxy:
 	@command -v tinyproxy >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq tinyproxy \
 		&& ($(SUDO) systemctl disable --now tinyproxy >/dev/null 2>&1 || true))
+
+# the Redis server the tests start on their own ports (tests/redis_server.py), and the nginx
+# they put in front of the app with deploy/nginx.conf; both system services are stopped and
+# disabled
+redis:
+	@command -v redis-server >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server \
+		&& ($(SUDO) systemctl disable --now redis-server >/dev/null 2>&1 || true))
+
+nginx:
+	@test -x /usr/sbin/nginx || ($(SUDO) apt-get update -qq \
+		&& ($(SUDO) apt-get install -y -qq nginx-light || $(SUDO) apt-get install -y -qq nginx) \
+		&& ($(SUDO) systemctl disable --now nginx >/dev/null 2>&1 || true))
 
 ## test: install what the tests need, lint, type-check, run every test
 test: install-dev lint typecheck protocol-check test-backend test-frontend e2e

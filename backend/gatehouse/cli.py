@@ -11,7 +11,7 @@ import structlog
 import uvicorn
 
 from gatehouse import gc_pacing, logs, origins
-from gatehouse.settings import Settings, SettingsError, load_settings
+from gatehouse.settings import Settings, SettingsError, check_workers, load_settings
 
 
 class _Server(uvicorn.Server):
@@ -74,15 +74,19 @@ def main(argv: list[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="serve the chat (HOST, PORT from the environment)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="worker processes on one port (WORKERS)")
     workspace = commands.add_parser("mcp-workspace", help="run the workspace MCP server alone")
     workspace.add_argument("--http", type=int, metavar="PORT", help="streamable HTTP, not stdio")
     args = parser.parse_args(argv)
 
     overrides: dict[str, object] = {}
     if args.command == "serve":
-        overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+        given = (("host", args.host), ("port", args.port), ("workers", args.workers))
+        overrides = {k: v for k, v in given if v is not None}
     try:
         settings = load_settings(**overrides)
+        if args.command == "serve":
+            check_workers(settings)
     except SettingsError as exc:
         print(f"gatehouse: {exc}", file=sys.stderr)  # noqa: T201
         raise SystemExit(2) from None

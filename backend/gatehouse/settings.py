@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # Storage
     database_url: str = Field(default="sqlite:///gatehouse.db", min_length=1)
 
+    # Worker processes on one port (`serve --workers N`). Several need PostgreSQL and Redis
+    # (REDIS_URL). WORKERS>1 is refused for now, until sessions are shared across workers
+    # (see check_workers).
+    workers: int = Field(default=1, ge=1, le=64)
+    redis_url: str | None = None
+
     # Tools
     workspace_dir: Path = Path("workspace")
     mcp_config: Path | None = None
@@ -107,7 +113,12 @@ class Settings(BaseSettings):
         return value.lower() if isinstance(value, str) else value
 
     @field_validator(
-        "anthropic_api_key", "auth_token", "metrics_token", "anthropic_base_url", mode="before"
+        "anthropic_api_key",
+        "auth_token",
+        "metrics_token",
+        "anthropic_base_url",
+        "redis_url",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -119,6 +130,13 @@ class Settings(BaseSettings):
         backend = value.split(":", 1)[0].split("+", 1)[0]
         if backend not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("use a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and value.split(":", 1)[0] not in ("redis", "rediss", "unix"):
+            raise ValueError("use a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator("ws_allowed_origins")
@@ -179,3 +197,27 @@ def _check_data_dir(settings: Settings) -> None:
     data = os.path.realpath(settings.data_dir)
     if os.path.commonpath([workspace, data]) == workspace:
         raise SettingsError("invalid DATA_DIR: it must not be inside WORKSPACE_DIR")
+
+
+def check_workers(settings: Settings) -> None:
+    """`serve` with several workers needs PostgreSQL (one store they all write) and Redis (what
+    crosses processes); one worker needs neither."""
+    if settings.workers == 1:
+        return
+    if not settings.database_url.startswith(("postgresql", "postgres")):
+        raise SettingsError(
+            f"invalid WORKERS: {settings.workers} workers need DATABASE_URL on PostgreSQL, "
+            "not SQLite"
+        )
+    if settings.redis_url is None:
+        raise SettingsError(f"invalid WORKERS: {settings.workers} workers need REDIS_URL")
+    _workers_not_shared_yet(settings)
+
+
+def _workers_not_shared_yet(settings: Settings) -> None:
+    """Sessions live in one process's memory until they are shared through Redis: refuse
+    several workers even when PostgreSQL and Redis are set. Remove when they are shared."""
+    raise SettingsError(
+        f"invalid WORKERS: {settings.workers} workers are not available yet "
+        "(sessions are not shared across workers); use WORKERS=1"
+    )

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.model_server import ModelServer
+from tests.redis_server import RedisServer
+from tests.redis_server import redis_server as start_redis_server
 from tests.running_app import AppFactory, RunningApp, start_app
 
 
@@ -65,3 +67,10 @@ def app_factory(model: ModelServer, tmp_path: Path) -> Iterator[AppFactory]:
     yield factory
     for app in started:
         app.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A fresh, empty Redis server of this test's own (tests/redis_server.py)."""
+    with start_redis_server() as server:
+        yield server

@@ -1,0 +1,136 @@
+"""gatehouse/turn_lease.py against a real Redis: one owner at a time, renewals that keep the
+lease, takeover once the holder stops renewing, and no effect from a worker that lost it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import cast
+
+import anyio
+import pytest
+from redis.asyncio import Redis
+
+from gatehouse.redis_client import connect
+from gatehouse.turn_lease import TurnLeases, lease_key
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.anyio
+DEADLINE_S = 10.0
+SHORT_MS = 300
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    client = connect(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+async def expired(redis: Redis, key: str) -> AsyncIterator[None]:
+    """Yields once when Redis reports `key` expired (keyspace notifications, no polling)."""
+    await redis.config_set("notify-keyspace-events", "Ex")  # pyright: ignore[reportUnknownMemberType]
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)  # pyright: ignore[reportUnknownMemberType]
+    await pubsub.subscribe("__keyevent@0__:expired")  # pyright: ignore[reportUnknownMemberType]
+    try:
+        yield  # subscribed: the caller lets the lease lapse now
+        with anyio.fail_after(DEADLINE_S):
+            while True:
+                received: object = await pubsub.get_message(timeout=None)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+                message = cast("dict[str, object] | None", received)
+                if message is not None and message["data"] == key:
+                    return
+    finally:
+        await pubsub.aclose()
+
+
+async def test_one_owner_at_a_time(redis: Redis) -> None:
+    leases = TurnLeases(redis, lease_ms=10_000)
+    assert await leases.owner("c") is None
+    assert await leases.acquire("c", "worker-a")
+    assert not await leases.acquire("c", "worker-b")
+    assert await leases.acquire("c", "worker-a")  # held already: a repeated try answers so
+    assert await leases.owner("c") == "worker-a"
+    assert await leases.acquire("other", "worker-b")  # leases are per conversation
+    ttl: int = await redis.pttl(lease_key("c"))  # pyright: ignore[reportUnknownMemberType]
+    assert 0 < ttl <= 10_000
+
+
+async def test_release_and_renew_by_a_non_owner_do_nothing(redis: Redis) -> None:
+    leases = TurnLeases(redis, lease_ms=10_000)
+    assert await leases.acquire("c", "worker-a")
+    await redis.pexpire(lease_key("c"), 5_000)  # pyright: ignore[reportUnknownMemberType]
+    assert not await leases.release("c", "worker-b")
+    assert not await leases.renew("c", "worker-b")
+    assert await leases.owner("c") == "worker-a"
+    ttl: int = await redis.pttl(lease_key("c"))  # pyright: ignore[reportUnknownMemberType]
+    assert 0 < ttl <= 5_000  # worker-b's renewal did not extend it
+    assert await leases.renew("c", "worker-a")
+    ttl = await redis.pttl(lease_key("c"))  # pyright: ignore[reportUnknownMemberType]
+    assert 5_000 < ttl <= 10_000
+    assert await leases.release("c", "worker-a")
+    assert await leases.owner("c") is None
+    assert not await leases.release("c", "worker-a")
+    assert not await leases.renew("c", "worker-a")  # renewing never re-creates a lease
+    assert await leases.acquire("c", "worker-b")
+
+
+async def test_another_worker_takes_over_when_the_holder_stops_renewing(redis: Redis) -> None:
+    leases = TurnLeases(redis, lease_ms=SHORT_MS)
+    assert await leases.acquire("c", "worker-a")
+    renewer = leases.renewer("c", "worker-a")
+    with anyio.fail_after(DEADLINE_S):
+        await renewer.renewed(4)  # four renewals: longer than one lease time
+    assert not await leases.acquire("c", "worker-b")
+    assert await leases.owner("c") == "worker-a"
+    assert not renewer.lost.is_set()
+
+    lapse = expired(redis, lease_key("c"))
+    await anext(lapse)
+    await renewer.stop()  # the holder stalls or dies: nothing renews the lease
+    await anext(lapse, None)
+    assert await leases.acquire("c", "worker-b")
+    assert not renewer.lost.is_set()  # stopped, not lost
+    # the old holder coming back can neither keep nor end the new owner's lease
+    assert not await leases.renew("c", "worker-a")
+    assert not await leases.release("c", "worker-a")
+    assert await leases.owner("c") == "worker-b"
+
+
+async def test_a_renewer_reports_a_lease_taken_by_another_worker(redis: Redis) -> None:
+    leases = TurnLeases(redis, lease_ms=SHORT_MS)
+    assert await leases.acquire("c", "worker-a")
+    calls: list[str] = []
+    renewer = leases.renewer("c", "worker-a", on_lost=lambda: calls.append("lost"))
+    await redis.set(lease_key("c"), "worker-b", px=10_000)  # pyright: ignore[reportUnknownMemberType]
+    with anyio.fail_after(DEADLINE_S):
+        await renewer.lost.wait()
+    assert calls == ["lost"]
+    assert await leases.owner("c") == "worker-b"
+    await renewer.stop()
+
+
+async def test_a_renewer_reports_the_lease_lost_when_redis_stays_away(
+    redis: Redis, redis_server: RedisServer
+) -> None:
+    leases = TurnLeases(redis, lease_ms=SHORT_MS)
+    assert await leases.acquire("c", "worker-a")
+    renewer = leases.renewer("c", "worker-a")
+    with anyio.fail_after(DEADLINE_S):
+        await renewer.renewed(1)
+    await anyio.to_thread.run_sync(redis_server.stop)
+    with anyio.fail_after(DEADLINE_S):
+        await renewer.lost.wait()
+    await renewer.stop()
+    await anyio.to_thread.run_sync(redis_server.start)
+    assert await leases.owner("c") is None  # Redis came back empty
+    assert await leases.acquire("c", "worker-b")  # the script is loaded again by itself
+    assert await leases.renew("c", "worker-b")
+
+
+async def test_stop_returns_promptly_and_renews_no_more(redis: Redis) -> None:
+    leases = TurnLeases(redis, lease_ms=30_000)
+    assert await leases.acquire("c", "worker-a")
+    renewer = leases.renewer("c", "worker-a")
+    with anyio.fail_after(2.0):  # far less than the 10 s renewal period
+        await renewer.stop()
+    assert renewer.renewals == 0
