@@ -11,15 +11,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from gatehouse.safe_paths import InvalidPath, is_inside, locate_in_workspace, normalise_relative
+from gatehouse.safe_paths import InvalidPath, locate_in_workspace, normalise_relative
 from gatehouse.version_index import ABSENT, FileState
-from gatehouse.workspace_files import TEMP_SUFFIX
+from gatehouse.workspace_files import TEMP_SUFFIX, open_folder, replace_file
 
 _READ_BLOCK = 1_048_576
 MAX_LISTED_FILES = 5000
@@ -69,7 +68,7 @@ def snapshot(root: Path, path: str, max_bytes: int) -> Snapshot:
     location = locate_in_workspace(root, path)
     if location.missing:
         return Snapshot(ABSENT, None)
-    folder_fd = _open_checked(location.root, location.folder)
+    folder_fd = open_folder(location)
     try:
         return snapshot_at(folder_fd, location.name, max_bytes)
     finally:
@@ -81,24 +80,15 @@ def replace(root: Path, path: str, data: bytes | None) -> None:
     location = locate_in_workspace(root, path)
     if data is None and location.missing:
         return
-    folder_fd = _open_checked(location.root, location.folder)
+    folder_fd = open_folder(location)  # makes the missing folders
     try:
-        for name in location.missing:
-            try:
-                os.mkdir(name, 0o777, dir_fd=folder_fd)
-            except FileExistsError:
-                pass
-            flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-            next_fd = os.open(name, flags, dir_fd=folder_fd)
-            os.close(folder_fd)
-            folder_fd = next_fd
         if data is None:
             try:
                 os.unlink(location.name, dir_fd=folder_fd)
             except FileNotFoundError:
                 pass
         else:
-            _write_replacing(folder_fd, location.name, data)
+            replace_file(folder_fd, location.name, data)
         os.fsync(folder_fd)
     finally:
         os.close(folder_fd)
@@ -140,39 +130,3 @@ def _hash_only(file: BinaryIO) -> FileState:
         hasher.update(block)
         size += len(block)
     return FileState(hasher.hexdigest(), size, False)
-
-
-def _open_checked(root: Path, folder: Path) -> int:
-    """Open an existing folder and check, once open, that it is still inside the workspace."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    proc_link = f"/proc/self/fd/{fd}"
-    if os.path.exists(proc_link) and not is_inside(root, Path(os.readlink(proc_link))):
-        os.close(fd)
-        raise InvalidPath("the folder moved outside the workspace while it was being opened")
-    return fd
-
-
-def _write_replacing(folder_fd: int, name: str, data: bytes) -> None:
-    try:
-        old = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
-        mode = stat.S_IMODE(old.st_mode) if stat.S_ISREG(old.st_mode) else 0o644
-    except FileNotFoundError:
-        mode = 0o644
-    temp = f".{secrets.token_hex(8)}{TEMP_SUFFIX}"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    fd = os.open(temp, flags, 0o600, dir_fd=folder_fd)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-        os.fchmod(fd, mode)
-        os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-    except BaseException:
-        try:
-            os.unlink(temp, dir_fd=folder_fd)
-        except OSError:
-            pass
-        raise
-    finally:
-        os.close(fd)

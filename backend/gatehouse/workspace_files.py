@@ -91,7 +91,7 @@ class WorkspaceFiles:
         self.max_file_bytes = max_file_bytes
         self._chunk_bytes = chunk_bytes
         self._chunk_delay_s = chunk_delay_s
-        self._new_file_mode = 0o644 & ~_current_umask()
+        self._new_file_mode = new_file_mode()
 
     async def write(
         self,
@@ -110,7 +110,7 @@ class WorkspaceFiles:
                 "file_too_large",
                 f"content is {len(data)} bytes; the limit is {self.max_file_bytes} bytes",
             )
-        folder_fd = await anyio.to_thread.run_sync(_open_folder, location)
+        folder_fd = await anyio.to_thread.run_sync(open_folder, location)
         try:
             target = _Target(shown, location.name, meta)
             chunks, overwritten = await self._write_into(folder_fd, target, data, on_progress)
@@ -144,9 +144,7 @@ class WorkspaceFiles:
         """Write `data` to a temporary file in the open folder and rename it to the target."""
         name = target.name
         old_mode = _regular_file_mode(folder_fd, name)
-        temp_name = f".{secrets.token_hex(8)}{TEMP_SUFFIX}"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        file_fd = os.open(temp_name, flags, 0o600, dir_fd=folder_fd)
+        temp_name, file_fd = _open_temp(folder_fd)
         renamed = False
         try:
             chunks = await self._write_chunks(file_fd, data, on_progress)
@@ -263,6 +261,38 @@ def _is_continuation(byte: int) -> bool:
     return byte & 0b1100_0000 == 0b1000_0000
 
 
+def replace_file(folder_fd: int, name: str, data: bytes) -> None:
+    """Make `name` in the open folder hold `data` at once (blocking; for restores and undo).
+
+    The same steps as a tool's write, without the chunks: a new temporary file beside it,
+    fsynced with the old file's permissions (or a new file's), renamed over it. The caller
+    fsyncs the folder."""
+    old_mode = _regular_file_mode(folder_fd, name)
+    temp_name, file_fd = _open_temp(folder_fd)
+    renamed = False
+    try:
+        _write_all(file_fd, data)
+        _fsync_and_chmod(file_fd, new_file_mode() if old_mode is None else old_mode)
+        os.replace(temp_name, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        renamed = True
+    finally:
+        os.close(file_fd)
+        if not renamed:
+            _remove_quietly(temp_name, folder_fd)
+
+
+def new_file_mode() -> int:
+    """A new file's permissions: rw-r--r-- under the process's umask."""
+    return 0o644 & ~_current_umask()
+
+
+def _open_temp(folder_fd: int) -> tuple[str, int]:
+    """A new temporary file in the open folder: never an existing name, never through a link."""
+    name = f".{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    return name, os.open(name, flags, 0o600, dir_fd=folder_fd)
+
+
 def _current_umask() -> int:
     """Read the umask without changing it where possible (os.umask is process-wide and racy)."""
     try:
@@ -276,7 +306,7 @@ def _current_umask() -> int:
     return mask
 
 
-def _open_folder(location: WorkspaceLocation) -> int:
+def open_folder(location: WorkspaceLocation) -> int:
     """Open the target's folder (creating missing levels) and return its fd.
 
     The existing part was checked by `locate_in_workspace`; it is checked again once open, in
