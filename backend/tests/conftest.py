@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.model_server import ModelServer
+from tests.postgres import postgres_server
 from tests.redis_server import RedisServer
 from tests.redis_server import redis_server as start_redis_server
 from tests.running_app import AppFactory, RunningApp, start_app
@@ -52,6 +53,28 @@ def app(_shared_app: RunningApp, model: ModelServer) -> RunningApp:  # noqa: ARG
     """The app with default settings, shared by the tests that do not change them."""
     _shared_app.clear_workspace()
     return _shared_app
+
+
+@pytest.fixture(scope="session")
+def _run_postgres() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database that outlives one app, for tests that restart it: SQLite in the test's
+    folder, or the run's one PostgreSQL (the tests that share it keep to their own
+    conversations)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kept.db'}"
+    return request.getfixturevalue("_run_postgres")
+
+
+@pytest.fixture
+def kept_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Settings that two apps started one after the other share: the database and workspace."""
+    return {"DATABASE_URL": database_url, "WORKSPACE_DIR": str(tmp_path / "kept-workspace")}
 
 
 @pytest.fixture

@@ -36,19 +36,6 @@ from tests.test_store import _migrate  # pyright: ignore[reportPrivateUsage]
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="session")
-def _postgres() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gatehouse.db'}"
-    return request.getfixturevalue("_postgres")
-
-
 def _user(text: str) -> dict[str, Any]:
     return {"role": "user", "content": [{"type": "text", "text": text}]}
 
@@ -298,10 +285,9 @@ async def test_an_edit_longer_than_a_message_may_be_is_refused(
 
 
 async def test_branches_survive_a_restart(
-    app_factory: AppFactory, model: ModelServer, database_url: str, tmp_path: Path
+    app_factory: AppFactory, model: ModelServer, kept_env: dict[str, str]
 ) -> None:
-    env = {"DATABASE_URL": database_url, "WORKSPACE_DIR": str(tmp_path / "ws")}
-    first = app_factory(**env)
+    first = app_factory(**kept_env)
     async with Chat(first.ws_url()) as chat:
         done = await chat.reply_to("original")
         asked = done[-1]["data"]["ids"]["message_id"]
@@ -310,7 +296,7 @@ async def test_branches_survive_a_restart(
     first.process.send_signal(signal.SIGTERM)
     first.process.wait(15)
 
-    second = app_factory(**env)
+    second = app_factory(**kept_env)
     async with Chat(second.ws_url(session_id=chat.session_id)) as back:
         history = await back.recv()
         await back.send("switch_branch", {"message_id": asked})

@@ -10,14 +10,12 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.model_server import ModelServer
-from tests.postgres import postgres_server
 from tests.running_app import AppFactory, Chat, RunningApp, events
 
 pytestmark = pytest.mark.anyio
@@ -177,29 +175,13 @@ async def test_undo_turn_takes_back_every_file_of_the_reply(
     assert sorted(v["path"] for v in body["versions"]) == ["a.txt", "b.txt"]
 
 
-@pytest.fixture(scope="session")
-def _postgres() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.db'}"
-    return request.getfixturevalue("_postgres")
-
-
 async def test_undo_works_after_a_restart(
-    app_factory: AppFactory, model: ModelServer, tmp_path: Path, database_url: str
+    app_factory: AppFactory, model: ModelServer, tmp_path: Path, kept_env: dict[str, str]
 ) -> None:
-    env = {
-        "DATABASE_URL": database_url,
-        "WORKSPACE_DIR": str(tmp_path / "shared-workspace"),
-        "DATA_DIR": str(tmp_path / "shared-data"),
-    }
-    (tmp_path / "shared-workspace").mkdir()
-    (tmp_path / "shared-workspace" / "plan.txt").write_text("v1\n")
+    env = {**kept_env, "DATA_DIR": str(tmp_path / "shared-data")}
+    workspace = Path(kept_env["WORKSPACE_DIR"])
+    workspace.mkdir()
+    (workspace / "plan.txt").write_text("v1\n")
     first = app_factory(**env)
     conversation = await run_calls(first, model, write("toolu_r", "plan.txt", "v2\n"))
     first.stop()
@@ -207,7 +189,7 @@ async def test_undo_works_after_a_restart(
     second = app_factory(**env)
     status, body = undo(second, conversation, "toolu_r")
     assert status == 200, body
-    assert (tmp_path / "shared-workspace" / "plan.txt").read_text() == "v1\n"
+    assert (workspace / "plan.txt").read_text() == "v1\n"
 
 
 async def test_another_conversation_cannot_undo_a_call(app: RunningApp, model: ModelServer) -> None:

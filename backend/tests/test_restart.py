@@ -6,30 +6,15 @@ import json
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
 
 from tests.model_server import ModelServer
-from tests.postgres import postgres_server
 from tests.running_app import AppFactory, Chat, RunningApp, ended, events, streamed_text
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="session")
-def _postgres() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gatehouse.db'}"
-    return request.getfixturevalue("_postgres")
 
 
 def _kill(app: RunningApp, how: signal.Signals) -> None:
@@ -41,12 +26,11 @@ def _kill(app: RunningApp, how: signal.Signals) -> None:
 async def test_a_pending_approval_survives_a_restart_and_the_turn_goes_on(
     app_factory: AppFactory,
     model: ModelServer,
-    tmp_path: Path,
-    database_url: str,
+    kept_env: dict[str, str],
     how: signal.Signals,
 ) -> None:
-    workspace = tmp_path / "shared-workspace"
-    env = {"DATABASE_URL": database_url, "WORKSPACE_DIR": str(workspace)}
+    workspace = Path(kept_env["WORKSPACE_DIR"])
+    env = kept_env
     use = {
         "id": "toolu_durable",
         "name": "create_file",

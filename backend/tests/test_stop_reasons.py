@@ -213,9 +213,9 @@ async def test_a_prefill_refused_with_a_400_is_retried_from_a_user_turn_and_reme
 
 
 async def test_cut_and_refusal_marks_survive_a_restart_and_continue_works_after_it(
-    app_factory: AppFactory, model: ModelServer, tmp_path: Path
+    app_factory: AppFactory, model: ModelServer, kept_env: dict[str, str]
 ) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'marks.db'}"}
+    env = kept_env
     model.script({"text": ["I will not"], "stop_reason": "refusal"}, match="bad")
     model.script({"text": ["Once upon "], "stop_reason": "max_tokens"}, match="story")
     first = app_factory(**env)
