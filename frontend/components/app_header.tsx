@@ -28,11 +28,13 @@ export function AppHeader({
   onMenu,
   menuRef,
   onFiles,
+  filesRef,
 }: {
   menuOpen: boolean;
   onMenu: () => void;
   menuRef?: Ref<HTMLButtonElement>;
   onFiles?: () => void;
+  filesRef?: Ref<HTMLButtonElement>;
 }) {
   const t = useT();
   const sessionId = useChatSelector((s) => s.sessionId);
@@ -85,6 +87,7 @@ export function AppHeader({
           <StatusBadge />
           {onFiles && (
             <button
+              ref={filesRef}
               type="button"
               onClick={onFiles}
               data-testid="files-open"

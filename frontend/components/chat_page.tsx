@@ -76,6 +76,7 @@ function ChatLayout({ models }: { models: ModelsApi }) {
   // On wide screens the sidebar is always there: the drawer state only matters below `lg`.
   const drawerOpen = drawer && !wide;
   const menuRef = useRef<HTMLButtonElement>(null);
+  const filesRef = useRef<HTMLButtonElement>(null);
   const drawerRef = useRef<HTMLDivElement>(null);
 
   const closeDrawer = useCallback(() => setDrawer(false), []);
@@ -133,6 +134,7 @@ function ChatLayout({ models }: { models: ModelsApi }) {
           onMenu={openDrawer}
           menuRef={menuRef}
           onFiles={() => setFilesOpen(true)}
+          filesRef={filesRef}
         />
         <main ref={scrollRef} className="flex-1 overflow-y-auto" aria-labelledby="conversation-title">
           <div ref={contentRef} className="mx-auto w-full max-w-3xl px-4 pt-6 pb-10 sm:px-6">
@@ -148,7 +150,7 @@ function ChatLayout({ models }: { models: ModelsApi }) {
         </footer>
       </div>
     </div>
-    {filesOpen && <FilesPanel onClose={() => setFilesOpen(false)} />}
+    {filesOpen && <FilesPanel onClose={() => setFilesOpen(false)} returnFocus={() => filesRef.current} />}
     </>
   );
 }

@@ -8,8 +8,8 @@ import { useFilesApi } from "@/lib/use_files_api";
 import { useLocale, useT } from "@/lib/use_preferences";
 import { textDiff } from "@/lib/text_diff";
 import { DiffView } from "./diff_view";
-import { CloseIcon } from "./icons";
 import { Button, buttonClass } from "./ui/button";
+import { Sheet } from "./ui/sheet";
 
 
 const SOURCE_LABEL: Record<FileVersion["source"], MessageKey> = {
@@ -47,7 +47,14 @@ function treeRows(files: ListedFile[]): TreeRow[] {
   return rows;
 }
 
-export function FilesPanel({ onClose }: { onClose: () => void }) {
+export function FilesPanel({
+  onClose,
+  returnFocus,
+}: {
+  onClose: () => void;
+  /** Where focus goes when the panel closes (the Files button). */
+  returnFocus?: () => HTMLElement | null;
+}) {
   const t = useT();
   const api = useFilesApi();
   const [files, setFiles] = useState<{ files: ListedFile[]; truncated: boolean } | null>(null);
@@ -99,101 +106,90 @@ export function FilesPanel({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <div
-      role="dialog"
-      aria-modal="true"
-      aria-label={t("files.title")}
-      data-testid="files-panel"
-      onKeyDown={(event) => {
-        if (event.key === "Escape") onClose();
-      }}
-      className="fixed inset-0 z-50 flex bg-zinc-950/40 p-4 dark:bg-black/60"
+    <Sheet
+      title={t("files.title")}
+      closeLabel={t("files.close")}
+      onEscape={onClose}
+      returnFocus={returnFocus}
+      testId="files-panel"
     >
-      <div className="mx-auto flex h-full w-full max-w-6xl flex-col overflow-hidden rounded-2xl bg-white shadow-2xl dark:bg-zinc-900">
-        <header className="flex items-center gap-3 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
-          <h2 className="flex-1 text-[15px] font-semibold">{t("files.title")}</h2>
-          <button type="button" onClick={onClose} aria-label={t("files.close")} className="grid size-8 place-items-center rounded-lg hover:bg-zinc-100 dark:hover:bg-zinc-800">
-            <CloseIcon />
-          </button>
-        </header>
-        <div className="flex min-h-0 flex-1">
-          <nav aria-label={t("files.title")} className="w-72 shrink-0 overflow-y-auto border-r border-zinc-200 p-2 dark:border-zinc-800">
-            {files === null && <p className="p-2 text-sm text-zinc-500">{t("files.loading")}</p>}
-            {files?.files.length === 0 && <p className="p-2 text-sm text-zinc-500">{t("files.empty")}</p>}
-            <ul data-testid="files-tree">
-              {rows.map((row, index) => (
-                <li key={index} style={{ paddingLeft: `${row.depth * 0.9}rem` }}>
-                  {row.file === null ? (
-                    <span className="block px-2 py-0.5 font-mono text-xs text-zinc-500">{row.name}</span>
+      <div className="flex min-h-0 flex-1">
+        <nav aria-label={t("files.title")} className="w-72 shrink-0 overflow-y-auto border-r border-zinc-200 p-2 dark:border-zinc-800">
+          {files === null && <p className="p-2 text-sm text-zinc-500">{t("files.loading")}</p>}
+          {files?.files.length === 0 && <p className="p-2 text-sm text-zinc-500">{t("files.empty")}</p>}
+          <ul data-testid="files-tree">
+            {rows.map((row, index) => (
+              <li key={index} style={{ paddingLeft: `${row.depth * 0.9}rem` }}>
+                {row.file === null ? (
+                  <span className="block px-2 py-0.5 font-mono text-xs text-zinc-500">{row.name}</span>
+                ) : (
+                  <FileRow file={row.file} name={row.name} selected={selected === row.file.path} onOpen={open} />
+                )}
+              </li>
+            ))}
+          </ul>
+          {files?.truncated && <p className="p-2 text-xs text-amber-700">{t("files.truncated")}</p>}
+        </nav>
+        <section className="min-w-0 flex-1 space-y-3 overflow-y-auto p-4" data-testid="file-history">
+          {!history && <p className="text-sm text-zinc-500">{t("files.pick")}</p>}
+          {history && (
+            <>
+              <div className="flex flex-wrap items-center gap-2">
+                <h3 className="font-mono text-sm font-semibold">{history.path}</h3>
+                {history.changed_outside && <OutsideChip />}
+              </div>
+              {notice && (
+                <p role="status" data-testid="files-notice" className="text-sm text-zinc-700 dark:text-zinc-300">
+                  {notice}
+                </p>
+              )}
+              {history.versions.length === 0 && <p className="text-sm text-zinc-500">{t("files.noVersions")}</p>}
+              <ol className="space-y-2" data-testid="file-versions">
+                {history.versions.map((version) => (
+                  <VersionRow
+                    key={version.id}
+                    version={version}
+                    downloadUrl={version.after.exists ? api.downloadUrl(version.id, "after") : null}
+                    onView={async () =>
+                      setShown({ kind: "text", title: `#${version.id}`, text: await text(version, "after") })
+                    }
+                    onDiff={async () =>
+                      setShown({
+                        kind: "diff",
+                        title: `#${version.id}`,
+                        before: await text(version, "before"),
+                        after: await text(version, "after"),
+                      })
+                    }
+                    onDiffCurrent={async () =>
+                      setShown({
+                        kind: "diff",
+                        title: `#${version.id} → ${t("files.current")}`,
+                        before: await text(version, "after"),
+                        after: await api.content(null, "after", version.path),
+                      })
+                    }
+                    onRestore={() => void restore(version)}
+                  />
+                ))}
+              </ol>
+              {shown && (
+                <div data-testid="file-shown" className="space-y-1">
+                  <p className="text-xs font-semibold text-zinc-500">{shown.title}</p>
+                  {shown.kind === "text" ? (
+                    <pre data-testid="file-text" className="max-h-80 overflow-auto rounded-lg bg-zinc-950 p-3 font-mono text-[12.5px] whitespace-pre-wrap text-zinc-100">
+                      {shown.text ?? t("files.noFile")}
+                    </pre>
                   ) : (
-                    <FileRow file={row.file} name={row.name} selected={selected === row.file.path} onOpen={open} />
+                    <DiffView diff={textDiff(shown.before, shown.after)} path={history.path} />
                   )}
-                </li>
-              ))}
-            </ul>
-            {files?.truncated && <p className="p-2 text-xs text-amber-700">{t("files.truncated")}</p>}
-          </nav>
-          <section className="min-w-0 flex-1 space-y-3 overflow-y-auto p-4" data-testid="file-history">
-            {!history && <p className="text-sm text-zinc-500">{t("files.pick")}</p>}
-            {history && (
-              <>
-                <div className="flex flex-wrap items-center gap-2">
-                  <h3 className="font-mono text-sm font-semibold">{history.path}</h3>
-                  {history.changed_outside && <OutsideChip />}
                 </div>
-                {notice && (
-                  <p role="status" data-testid="files-notice" className="text-sm text-zinc-700 dark:text-zinc-300">
-                    {notice}
-                  </p>
-                )}
-                {history.versions.length === 0 && <p className="text-sm text-zinc-500">{t("files.noVersions")}</p>}
-                <ol className="space-y-2" data-testid="file-versions">
-                  {history.versions.map((version) => (
-                    <VersionRow
-                      key={version.id}
-                      version={version}
-                      downloadUrl={version.after.exists ? api.downloadUrl(version.id, "after") : null}
-                      onView={async () =>
-                        setShown({ kind: "text", title: `#${version.id}`, text: await text(version, "after") })
-                      }
-                      onDiff={async () =>
-                        setShown({
-                          kind: "diff",
-                          title: `#${version.id}`,
-                          before: await text(version, "before"),
-                          after: await text(version, "after"),
-                        })
-                      }
-                      onDiffCurrent={async () =>
-                        setShown({
-                          kind: "diff",
-                          title: `#${version.id} → ${t("files.current")}`,
-                          before: await text(version, "after"),
-                          after: await api.content(null, "after", version.path),
-                        })
-                      }
-                      onRestore={() => void restore(version)}
-                    />
-                  ))}
-                </ol>
-                {shown && (
-                  <div data-testid="file-shown" className="space-y-1">
-                    <p className="text-xs font-semibold text-zinc-500">{shown.title}</p>
-                    {shown.kind === "text" ? (
-                      <pre data-testid="file-text" className="max-h-80 overflow-auto rounded-lg bg-zinc-950 p-3 font-mono text-[12.5px] whitespace-pre-wrap text-zinc-100">
-                        {shown.text ?? t("files.noFile")}
-                      </pre>
-                    ) : (
-                      <DiffView diff={textDiff(shown.before, shown.after)} path={history.path} />
-                    )}
-                  </div>
-                )}
-              </>
-            )}
-          </section>
-        </div>
+              )}
+            </>
+          )}
+        </section>
       </div>
-    </div>
+    </Sheet>
   );
 }
 

@@ -53,6 +53,7 @@ test("a call's change is undone, redone, refused once changed on disk, and resto
   // The Files panel: the tree, the file changed outside Gatehouse, its versions and who wrote them.
   await page.getByTestId("files-open").click();
   const panel = page.getByRole("dialog", { name: "Arquivos do workspace" });
+  await expect(panel).toBeFocused(); // focus moves in
   await expect(panel.getByTestId("files-tree")).toContainText("versoes/");
   await panel.locator('[data-testid="files-entry"][data-path="versoes/lista.md"]').click();
   await expect(panel.getByTestId("changed-outside")).toHaveText("Alterado fora do Gatehouse");
@@ -83,4 +84,9 @@ test("a call's change is undone, redone, refused once changed on disk, and resto
   await expect(versions.nth(0)).toHaveAttribute("data-source", "restore");
   await expect(panel.getByTestId("changed-outside")).toHaveCount(0);
   await page.screenshot({ path: "../docs/screenshots/files-panel.png" });
+
+  // Esc closes the panel and focus goes back to the Files button.
+  await page.keyboard.press("Escape");
+  await expect(panel).toHaveCount(0);
+  await expect(page.getByTestId("files-open")).toBeFocused();
 });
