@@ -123,8 +123,22 @@ async function report(results: Result[]): Promise<void> {
             ? `; tasks over 50 ms at ${r.longTasks.map((t) => `+${t.atMs} ms (${t.ms} ms)`).join(", ")}`
             : "")),
   );
-  console.log(["", "Streaming render benchmark (Chromium)", ...lines, ""].join("\n"));
+  console.log(["", "Streaming render benchmark (Chromium)", ...lines, ...summary(results), ""].join("\n"));
   await writeFile("test-results/bench.json", JSON.stringify(results, null, 2));
+}
+
+/** The UI-only runs together: the median CPU per chunk (the machine's other load moves single
+ * runs) and the longest task of any run. */
+function summary(results: Result[]): string[] {
+  const runs = results.filter((r) => r.cpuMsPerChunk !== undefined);
+  if (runs.length === 0) return [];
+  const cpu = runs.map((r) => r.cpuMsPerChunk ?? 0).sort((a, b) => a - b);
+  const median = cpu[Math.floor(cpu.length / 2)] ?? 0;
+  const longest = Math.max(...runs.map((r) => r.longestTaskMs ?? 0));
+  return [
+    `ui-only, ${runs.length} runs: median main-thread CPU ${median.toFixed(3)} ms/chunk ` +
+      `(${cpu.map((c) => c.toFixed(3)).join(", ")}), longest task in any run ${longest.toFixed(0)} ms`,
+  ];
 }
 
 /** The main thread's task time so far, in seconds (thread time: CPU, not waiting). */
@@ -200,7 +214,9 @@ test.afterAll(async () => {
   await report(results);
 });
 
-test("UI only: 2,000 chunks from an in-page socket", async ({ page }) => {
+const UI_RUNS = 3;
+
+for (let run = 1; run <= UI_RUNS; run++) test(`UI only: 2,000 chunks from an in-page socket (run ${run})`, async ({ page }) => {
   const chunks = makeChunks();
   const history = priorHistory();
   await page.addInitScript(
