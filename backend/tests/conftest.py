@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
+from gatehouse.redis_client import connect
 from tests.model_server import ModelServer
 from tests.postgres import postgres_server
 from tests.redis_server import RedisServer
@@ -97,3 +99,11 @@ def redis_server() -> Iterator[RedisServer]:
     """A fresh, empty Redis server of this test's own (tests/redis_server.py)."""
     with start_redis_server() as server:
         yield server
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A client of this test's Redis server (gatehouse.redis_client, as the app connects)."""
+    client = connect(redis_server.url)
+    yield client
+    await client.aclose()

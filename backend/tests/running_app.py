@@ -28,6 +28,18 @@ AppFactory = Callable[..., "RunningApp"]
 STARTUP_DEADLINE_S = 90.0  # a loaded machine (imports from a cold disk) starts slowly
 
 
+def http_get(
+    url: str, headers: dict[str, str] | None = None, timeout: float = 5
+) -> tuple[int, str]:
+    """GET `url`: its status and body, an HTTP error's included."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,12 +63,7 @@ class RunningApp:
         return f"ws://127.0.0.1:{self.port}{path}" + (f"?{qs}" if qs else "")
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-        request = urllib.request.Request(self.base_url + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+        return http_get(self.base_url + path, headers, timeout=5)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

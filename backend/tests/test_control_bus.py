@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 
 import anyio
 import pytest
@@ -21,18 +20,10 @@ from gatehouse.control_bus import (
     RulesChanged,
     channel,
 )
-from gatehouse.redis_client import connect
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 DEADLINE_S = 10.0
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 class Inbox:

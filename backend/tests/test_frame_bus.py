@@ -4,7 +4,6 @@ once, for readers started at any point; gaps reported, never skipped silently.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -13,7 +12,6 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gatehouse.frame_bus import Frame, FrameBus, FrameOutOfOrder, FrameReader, Gap, stream_key
-from gatehouse.redis_client import connect
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
@@ -22,13 +20,6 @@ DEADLINE_S = 10.0
 
 def text(seq: int) -> str:
     return f'{{"event":"ai_chunk","data":{{"text":"part {seq} é"}},"seq":{seq}}}'
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 class Collector:

@@ -12,8 +12,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ from websockets.exceptions import InvalidStatus
 
 from gatehouse.settings import Settings
 from tests.model_server import ModelServer
-from tests.running_app import Chat, RunningApp, ended, events, free_port, streamed_text
+from tests.running_app import Chat, RunningApp, ended, events, free_port, http_get, streamed_text
 
 pytestmark = pytest.mark.anyio
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
@@ -43,12 +41,7 @@ class Proxy:
         return f"http://127.0.0.1:{self.port}"
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-        request = urllib.request.Request(self.origin + path, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+        return http_get(self.origin + path, headers, timeout=10)
 
     def log(self) -> str:
         return (self.folder / "nginx.log").read_text(errors="replace")

@@ -10,20 +10,12 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
-from gatehouse.redis_client import connect
 from gatehouse.turn_lease import TurnLeases, lease_key
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.anyio
 DEADLINE_S = 10.0
 SHORT_MS = 300
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = connect(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 async def expired(redis: Redis, key: str) -> AsyncIterator[None]:
