@@ -4,9 +4,11 @@
         [--levels-per-process 3]
 
 Each `--app` is a folder holding a `gatehouse` package (a scratch copy with one change); the
-installed package is used for `--app installed`. Runs are interleaved (a, b, a, b…) so a busy
-machine hurts every variant alike. Prints, and writes as JSON with `--json`, the CPU per 1,000
-chunks, latency and, with `--idle N`, RSS per idle socket.
+installed package is used for `--app installed`, and `--app baseline-same` is the bare relay
+on the app's SDK path (`bench/baseline.py --sdk-path same`), the floor the app is measured
+against. Runs are interleaved (a, b, a, b…) so a busy machine hurts every variant alike.
+Prints, and writes as JSON with `--json`, the CPU per 1,000 chunks, latency and, with
+`--idle N`, RSS per idle socket.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from bench import loadgen, procs, scenarios
 from bench.scenarios import JsonDict, Load, Target
 
 log = logging.getLogger("bench.compare")
+BASELINE_SAME = "baseline-same"
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
-    parser.add_argument("--app", action="append", required=True, help="folder, or `installed`")
+    parser.add_argument(
+        "--app", action="append", required=True, help="folder, `installed` or `baseline-same`"
+    )
     parser.add_argument("--conversations", type=int, default=150)
     parser.add_argument("--gap-ms", type=float, default=100.0)
     parser.add_argument("--deltas", type=int, default=150)
@@ -50,10 +55,14 @@ async def _one(app: str, load: Load, args: argparse.Namespace, model: procs.Proc
     """`--levels-per-process` levels against one fresh app process, one after another as
     `make bench` runs them; its work folder is removed afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix="gatehouse-compare-"))
-    src = None if app == "installed" else Path(app).resolve()
     model_url = f"http://127.0.0.1:{model.port}"
-    proc = procs.start_app(workdir, model_url, src, args.log_level, load.server_compression)
-    target = Target("ours", proc, model)
+    if app == BASELINE_SAME:
+        proc = procs.start_baseline(workdir, model_url, load.server_compression, sdk_path="same")
+        target = Target("baseline_same", proc, model)
+    else:
+        src = None if app == "installed" else Path(app).resolve()
+        proc = procs.start_app(workdir, model_url, src, args.log_level, load.server_compression)
+        target = Target("ours", proc, model)
     try:
         await scenarios.warm(target, load.compression)
         levels = [

@@ -46,11 +46,12 @@ class _Server(uvicorn.Server):
 
 def _serve(settings: Settings) -> None:
     from gatehouse.app import create_app
+    from gatehouse.socket_front import SocketFront
 
     logs.configure(settings.log_level)
     origins.start_up_warnings(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        SocketFront(create_app(settings), settings),
         host=settings.host,
         port=settings.port,
         ws_max_size=settings.ws_max_frame_bytes,

@@ -62,22 +62,28 @@ async def test_a_rebinding_host_gets_400_over_http_and_reaches_nothing(app: Runn
 
 async def test_a_rebinding_host_never_opens_the_socket(app: RunningApp) -> None:
     secret = await _a_conversation(app)
-    with pytest.raises(InvalidStatus) as refused:
-        await _open_socket(app, f"ws://rebind.evil.example:{app.port}/ws?session_id={secret}")
-    assert refused.value.response.status_code == 400
-    first = json.loads(await _open_socket(app, f"ws://localhost:{app.port}/ws?session_id={secret}"))
-    assert first["data"]["session_id"] == secret
+    for path in ("/ws", "/"):  # the socket's two paths
+        with pytest.raises(InvalidStatus) as refused:
+            await _open_socket(
+                app, f"ws://rebind.evil.example:{app.port}{path}?session_id={secret}"
+            )
+        assert refused.value.response.status_code == 400
+        first = json.loads(
+            await _open_socket(app, f"ws://localhost:{app.port}{path}?session_id={secret}")
+        )
+        assert first["data"]["session_id"] == secret
     refusals = app.get("/metrics")[1]
-    assert 'gatehouse_websocket_refused_total{reason="host"} 1.0' in refusals
+    assert 'gatehouse_websocket_refused_total{reason="host"} 2.0' in refusals
 
 
 async def test_by_default_a_page_of_another_origin_can_neither_chat_nor_use_the_api(
     app: RunningApp,
 ) -> None:
     secret = await _a_conversation(app)
-    with pytest.raises(InvalidStatus) as refused:
-        await _open_socket(app, app.ws_url(), origin=FOREIGN_PAGE)
-    assert refused.value.response.status_code == 403
+    for path in ("/ws", "/"):
+        with pytest.raises(InvalidStatus) as refused:
+            await _open_socket(app, app.ws_url(path), origin=FOREIGN_PAGE)
+        assert refused.value.response.status_code == 403
     foreign = {"Origin": FOREIGN_PAGE}
     status, headers, body = _request(app, "GET", "/api/conversations", foreign)
     assert (status, secret in body) == (403, False)
