@@ -63,6 +63,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--app-src", type=Path, help="a folder holding a scratch `gatehouse`")
     parser.add_argument("--baseline", action="store_true", help="profile the baseline relay")
+    parser.add_argument("--sdk-path", choices=("helper", "same"), default="helper")
+    parser.add_argument(
+        "--whole", action="store_true", help="every reply whole, start-ups and ends included"
+    )
     parser.add_argument("--priority", type=int, default=0, help="nice levels above others (root)")
     parser.add_argument("--name", default="profile", help="output file names")
     parser.add_argument("--out", type=Path, default=procs.BACKEND.parent / "bench/results/profile")
@@ -168,7 +172,7 @@ async def profile(args: argparse.Namespace) -> None:
         procs.script_model(model, scenarios.WARM_REPLY, loadgen.WARM_TEXT)
         model_url = f"http://127.0.0.1:{model.port}"
         app = (
-            procs.start_baseline(workdir, model_url, load.server_compression)
+            procs.start_baseline(workdir, model_url, load.server_compression, args.sdk_path)
             if args.baseline
             else procs.start_app(
                 workdir, model_url, args.app_src, args.log_level, load.server_compression
@@ -185,8 +189,12 @@ async def profile(args: argparse.Namespace) -> None:
             timeout_s = stagger_s + replies * load.reply_s + 15
             async with scenarios.cpu_sampler(target) as samples:
                 streaming = asyncio.create_task(crowd.stream(replies, stagger_s, timeout_s))
-                await asyncio.sleep(stagger_s + 1)  # every conversation is streaming
-                await _record(app.pid, load.reply_s - stagger_s - 2, args.rate, speedscope)
+                if args.whole:
+                    seconds = stagger_s + replies * load.reply_s + 3
+                else:
+                    await asyncio.sleep(stagger_s + 1)  # every conversation is streaming
+                    seconds = load.reply_s - stagger_s - 2
+                await _record(app.pid, seconds, args.rate, speedscope)
                 result = await streaming
             await crowd.close()
             level = scenarios.summarize_level(result, samples, crowd.errors)
