@@ -102,6 +102,7 @@ class Session:
         self.hidden: list[bool] = []
         self.positions: list[int] = []
         self.tree = Tree()
+        self._unstored: set[int] = set()  # positions appended here and not yet saved
         if stored is not None:
             self._take_branch(stored)
         self.on_idle: Callable[[Session], None] = lambda _session: None
@@ -290,6 +291,9 @@ class Session:
     async def _save(self, index: int) -> None:
         usage = self.usage[index]
         position = self.positions[index]
+        parent = self.tree.parents[position]
+        new = position in self._unstored  # its first save: the store need not look for it
+        self._unstored.discard(position)
         await self._store.save_message(
             self.id,
             position,
@@ -299,7 +303,9 @@ class Session:
             attachments=self.attachments[index],
             stop_reason=self.stop_reasons[index],
             hidden=self.hidden[index],
-            parent=self.tree.parents[position],
+            parent=parent,
+            new=new,
+            siblings=len(self.tree.children(parent)) > 1,
         )
 
     def reply_usage(self) -> Usage | None:
@@ -344,6 +350,7 @@ class Session:
         position = self.tree.next_position()
         self.tree.add(position, self.positions[-1] if self.positions else None)
         self.positions.append(position)
+        self._unstored.add(position)
 
     # ── branches (gatehouse.branching) ──────────────────────────────────────────────────────
     def rewind(self, length: int) -> None:

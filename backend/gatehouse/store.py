@@ -69,7 +69,11 @@ JsonDict = dict[str, Any]
 log = structlog.get_logger(__name__)
 
 NO_CHOICES = Choices()  # a conversation that chose nothing: the defaults
-FRAME_BATCH_WINDOW_S = 0.1  # at most ~10 frame-log transactions a second per process
+# At most two frame-log transactions a second per process: a row then holds ~5 chunks of a
+# reply, where 0.1 s wrote a row per chunk (steady CPU per chunk -24%, bench/results/FINDINGS.md).
+# Resume flushes first; only a crash can lose the last window of frames, of a reply that the
+# restart marks interrupted anyway.
+FRAME_BATCH_WINDOW_S = 0.5
 
 metadata = MetaData()
 
@@ -642,11 +646,15 @@ class Store:
         stop_reason: str | None = None,
         hidden: bool = False,
         parent: int | None | Linear = Linear.BEFORE,
+        new: bool = False,
+        siblings: bool = True,
     ) -> None:
         """Insert or replace the message at `position` (the last one may grow after a failure).
 
         A new message follows `parent` (by default the position before it) and becomes the
-        chosen one among its siblings."""
+        chosen one among its siblings. A caller that knows more saves statements, a message's
+        worth each time: `new` when `position` was never stored (no look for it first), and
+        `siblings=False` when the message is its parent's only child (none to un-choose)."""
         key = (messages.c.conversation_id == conversation_id) & (messages.c.position == position)
         if isinstance(parent, Linear):
             parent = position - 1 if position > 0 else None
@@ -661,15 +669,20 @@ class Store:
         }
 
         async def step(connection: AsyncConnection) -> None:
-            changed = await connection.execute(update(messages).where(key).values(**values))
-            if changed.rowcount == 0:
-                await _choose(connection, conversation_id, parent, position)
+            inserted = new
+            if not new:
+                changed = await connection.execute(update(messages).where(key).values(**values))
+                inserted = changed.rowcount == 0
+            if inserted:
+                if siblings:
+                    await _choose(connection, conversation_id, parent, position)
                 await connection.execute(
                     insert(messages).values(
                         conversation_id=conversation_id, position=position, parent=parent, **values
                     )
                 )
-            await _index(connection, conversation_id, position, indexed_text(message["content"]))
+            text = indexed_text(message["content"])
+            await _index(connection, conversation_id, position, text, new=inserted)
             await _touch(connection, conversation_id, message)
 
         await self.write(step)
@@ -748,17 +761,20 @@ async def _touch(connection: AsyncConnection, conversation_id: str, message: Jso
         )
         if named.rowcount:
             await _index(connection, conversation_id, TITLE_POSITION, title)
+            return
     await connection.execute(query.values(**values))
 
 
 async def _index(
-    connection: AsyncConnection, conversation_id: str, position: int, text: str
+    connection: AsyncConnection, conversation_id: str, position: int, text: str, new: bool = False
 ) -> None:
-    """Keep what search finds at this place equal to `text` (none when it is blank)."""
+    """Keep what search finds at this place equal to `text` (none when it is blank); a `new`
+    place has nothing to replace."""
     place = (search_entries.c.conversation_id == conversation_id) & (
         search_entries.c.position == position
     )
-    await connection.execute(delete(search_entries).where(place))
+    if not new:
+        await connection.execute(delete(search_entries).where(place))
     if text.strip():
         await connection.execute(
             insert(search_entries).values(
