@@ -26,13 +26,17 @@ from gatehouse.policy import Policy
 from gatehouse.policy_api import policy_router
 from gatehouse.policy_file import PolicyFileWatcher
 from gatehouse.policy_store import PolicyStore
+from gatehouse.redis_client import connect as redis_connect
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Settings
+from gatehouse.shared_sessions import SharedSessions
 from gatehouse.store import Store
 from gatehouse.titles import Titles
 from gatehouse.tool_hub import ToolHub
 from gatehouse.turn import Turns
 from gatehouse.workspace_server import build_workspace_server, remove_stale_partials
+
+STALE_PARTIAL_IDLE_S = 300.0  # several workers: a temporary file this long untouched is stale
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +50,10 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
         settings.workspace_dir.mkdir(parents=True, exist_ok=True)
-        if stale := remove_stale_partials(settings.workspace_dir):
+        # Another worker may be writing a file now: with REDIS_URL only the temporary files
+        # nobody has touched for a while are a killed process's.
+        idle_s = STALE_PARTIAL_IDLE_S if settings.redis_url else 0.0
+        if stale := remove_stale_partials(settings.workspace_dir, idle_s=idle_s):
             log.warning("stale_partial_files_removed", count=stale)
         external = load_mcp_config(settings.mcp_config) if settings.mcp_config else []
         claude = Claude(settings)
@@ -82,9 +89,21 @@ def create_app(settings: Settings) -> FastAPI:
                 draft_interval_s=settings.tool_draft_interval_ms / 1000,
                 draft_max_chars=settings.tool_draft_max_chars,
             )
-            sessions = Sessions(store, settings.resume_grace_s, turns)
+            shared = (
+                SharedSessions(
+                    redis_connect(settings.redis_url),
+                    store,
+                    policy,
+                    lease_ms=settings.turn_lease_ms,
+                )
+                if settings.redis_url
+                else None
+            )
+            sessions = Sessions(store, settings.resume_grace_s, turns, shared)
+            if shared is not None:
+                await shared.start(sessions)
             models = ModelList(claude, settings.anthropic_model, settings.models_cache_s)
-            gateway = Gateway(settings, turns, sessions, models)
+            gateway = Gateway(settings, turns, sessions, models, shared=shared)
             app.state.gateway, app.state.tools, app.state.models = gateway, tools, models
             app.state.store, app.state.sessions = store, sessions
             app.state.versions = versions
@@ -96,6 +115,9 @@ def create_app(settings: Settings) -> FastAPI:
                 pruning.cancel()
                 await asyncio.gather(pruning, return_exceptions=True)
                 await gateway.going_away()
+                if shared is not None:
+                    await store.flush()
+                    await shared.stop()
                 await titles.aclose()
                 if watcher is not None:
                     await watcher.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from typing import Any
 
@@ -44,10 +45,46 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+def worker_app() -> Any:
+    """The app of one worker process of `serve --workers N` (uvicorn imports it by name in
+    each process it starts; the settings come from the environment `_serve` completed)."""
+    from gatehouse.app import create_app
+    from gatehouse.socket_front import SocketFront
+
+    settings = load_settings()
+    logs.configure(settings.log_level)
+    return SocketFront(create_app(settings), settings)
+
+
+def _serve_workers(settings: Settings) -> None:
+    """N processes on one port: uvicorn's supervisor starts them (and starts again one that
+    dies), each running `worker_app`. HOST, PORT and WORKERS go to them by the environment."""
+    os.environ["HOST"] = settings.host
+    os.environ["PORT"] = str(settings.port)
+    os.environ["WORKERS"] = str(settings.workers)
+    logs.configure(settings.log_level)
+    origins.start_up_warnings(settings)
+    uvicorn.run(
+        "gatehouse.cli:worker_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws_per_message_deflate=settings.ws_compression,
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+
+
 def _serve(settings: Settings) -> None:
     from gatehouse.app import create_app
     from gatehouse.socket_front import SocketFront
 
+    if settings.workers > 1:
+        _serve_workers(settings)
+        return
     logs.configure(settings.log_level)
     origins.start_up_warnings(settings)
     config = uvicorn.Config(

@@ -49,6 +49,8 @@ class ApprovalDecision(_Message):
     kind: Literal["approval"] = "approval"
     tool_use_id: Id
     approved: bool
+    # the whole `tool_approval` data as JSON (scope, reason, edited input), checked by the owner
+    answer: Annotated[str, Field(max_length=MAX_MESSAGE_BYTES // 2)] | None = None
 
 
 class Cancel(_Message):

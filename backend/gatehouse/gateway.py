@@ -28,6 +28,7 @@ from gatehouse.rate_limit import RateLimiter, Verdict
 from gatehouse.session import Session, new_session_frame
 from gatehouse.sessions import Sessions
 from gatehouse.settings import Locale, Settings
+from gatehouse.shared_sessions import SharedSessions
 from gatehouse.turn import Turns
 
 log = structlog.get_logger(__name__)
@@ -107,6 +108,7 @@ class Gateway:
     models: ModelList
     connections: set[Connection] = field(default_factory=lambda: set[Connection]())
     per_client: Counter[str] = field(default_factory=lambda: Counter[str]())  # open, by address
+    shared: SharedSessions | None = None  # several workers (REDIS_URL): shared_sessions.py
 
     async def serve(self, websocket: WebSocket) -> None:
         refusal = self._refusal(websocket)
@@ -254,6 +256,20 @@ class Gateway:
             return True
         if oversized and not (isinstance(frame, protocol.UserMessage) and frame.data.attachments):
             return False
+        shared = self.shared
+        if shared is None:
+            await self._dispatch(session, frame)
+        elif isinstance(frame, protocol.ToolApproval | protocol.Cancel):
+            if not await shared.route(session, frame):  # owned here, or by nobody
+                await self._dispatch(session, frame)
+        elif await shared.claim(session):  # a frame that changes the conversation
+            try:
+                await self._dispatch(session, frame)
+            finally:
+                await shared.settle(session)
+        return True
+
+    async def _dispatch(self, session: Session, frame: protocol.ClientFrame) -> None:
         match frame:
             case protocol.UserMessage(data=data):
                 uploads = [Upload(a.name, a.data) for a in data.attachments or []]
@@ -283,7 +299,6 @@ class Gateway:
                 await branching.switch(session, data.message_id)
             case _:
                 assert_never(frame)
-        return True
 
     async def _configure(self, session: Session, data: protocol.ConfigureData) -> None:
         if data.model is not None and not await self.models.offers(data.model):

@@ -112,6 +112,10 @@ _MESSAGES: Final[dict[str, dict[Locale, str]]] = {
         "pt-BR": "Não há chamada de ferramenta pendente com esse id nesta sessão.",
         "en": "There is no pending tool call with that id in this session.",
     },
+    "owner_unreachable": {
+        "pt-BR": "O servidor que conduz esta conversa não respondeu. Tente novamente.",
+        "en": "The server running this conversation did not answer. Try again.",
+    },
     "invalid_edit": {
         "pt-BR": "A entrada editada é inválida; a chamada continua aguardando sua decisão.",
         "en": "The edited input is not valid; the call is still waiting for your decision.",

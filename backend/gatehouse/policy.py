@@ -32,6 +32,9 @@ class Policy:
         self._stored: dict[str, Rule] = {}
         self._from_file: dict[str, Rule] = {}
         self._listeners: set[Listener] = set()
+        # Told when a rule is added or revoked here (not on `reload`): with several workers,
+        # the others are asked to reload (shared_sessions).
+        self.on_stored_change: Listener | None = None
 
     @classmethod
     async def load(cls, store: PolicyStore) -> Policy:
@@ -60,6 +63,7 @@ class Policy:
         self._stored[rule.id] = rule
         log.info("rule_added", rule_id=rule.id, effect=spec.effect, source=source)
         self._changed()
+        self._announce()
         return rule
 
     async def revoke(self, rule_id: str) -> Revoked:
@@ -71,7 +75,20 @@ class Policy:
         self._stored.pop(rule_id, None)
         log.info("rule_revoked", rule_id=rule_id)
         self._changed()
+        self._announce()
         return "revoked"
+
+    async def reload(self) -> None:
+        """Read the stored rules again (another worker changed them), then apply them."""
+        self._stored = {rule.id: rule for rule in await self._store.rules()}
+        self._changed()
+
+    def _announce(self) -> None:
+        if self.on_stored_change is not None:
+            try:
+                self.on_stored_change()
+            except Exception:
+                log.exception("policy_announce_failed")
 
     def set_file_rules(self, specs: list[RuleSpec]) -> None:
         """Replace the policy file's rules; an unchanged rule keeps its id (its counts)."""

@@ -9,6 +9,12 @@ memory, so a connection that never says anything costs the database nothing.
 
 One reply runs at a time: the running turn (`gatehouse.turn.Turn`) owns everything about it,
 including the busy signal a message sent meanwhile gets (see README, "One reply at a time").
+
+With several workers (`gatehouse.shared_sessions`) a stored conversation is live on each worker
+that has a socket of it, and one of them owns it at a time: the owner numbers, logs and
+publishes its frames (`publish`); the others are `following`: they `mirror` the owner's frames
+to their sockets, and what they say themselves (a refusal, a busy signal) goes to their own
+sockets only, at the current seq, without moving the numbering.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from gatehouse.usage import Usage, total
 
 JsonDict = dict[str, Any]
 _Mark = TypeVar("_Mark")
+FOLLOWER_CATCH_UP_S = 2.0  # a resume on a follower waits this long for the owner's frames
 RECENT_FRAMES = 4096  # replayed from memory; older frames come from the store
 LAST_SEQ_MAX_DIGITS = 19  # every 64-bit seq fits; longer is refused before int() parses it
 
@@ -106,6 +113,14 @@ class Session:
         if stored is not None:
             self._take_branch(stored)
         self.on_idle: Callable[[Session], None] = lambda _session: None
+        # Several workers (shared_sessions): told when a turn starts and ends here; the
+        # owner's frames go to `publish`; a follower mirrors another worker's frames.
+        self.on_turn_start: Callable[[Session], None] = lambda _session: None
+        self.on_turn_end: Callable[[Session], None] = lambda _session: None
+        self.publish: Callable[[str, int, str], None] | None = None
+        self.following = False
+        self.writable = True  # False once another worker took the conversation over
+        self._seq_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._store = store
         self._rule_cards = rule_cards
         self._seq = stored.last_seq if stored else 0
@@ -146,11 +161,16 @@ class Session:
             self._outboxes.remove(outbox)
 
     def emit(self, frame: protocol.ServerFrame) -> str:
+        if self.following and self.stored:
+            return self._send_here(protocol.encode_numbered(frame, self._seq))
         self._seq += 1
         return self._send(protocol.encode_numbered(frame, self._seq))
 
     def emit_text(self, text: str) -> None:
         """One `ai_chunk`: the frame sent per text delta, so it skips the pydantic model."""
+        if self.following and self.stored:
+            self._send_here(protocol.encode_ai_chunk(text, self._seq))
+            return
         self._seq += 1
         self._send(protocol.encode_ai_chunk(text, self._seq))
 
@@ -158,9 +178,56 @@ class Session:
         self._recent.append((self._seq, frame))
         if self.stored:
             self._store.log_frame(self.id, self._seq, frame)
+            if self.publish is not None:
+                self.publish(self.id, self._seq, frame)
         for outbox in self._outboxes:
             outbox.push(frame)
         return frame
+
+    def _send_here(self, frame: str) -> str:
+        """A follower's own frame: to its sockets only, numbered as the last frame it has."""
+        for outbox in self._outboxes:
+            outbox.push(frame)
+        return frame
+
+    def mirror(self, seq: int, frame: str) -> None:
+        """A frame the owner (another worker) sent: to this worker's sockets, in its place."""
+        self._seq = seq
+        self._recent.append((seq, frame))
+        for outbox in self._outboxes:
+            outbox.push(frame)
+        if self._seq_waiters:
+            waiting, self._seq_waiters = self._seq_waiters, []
+            for target, waiter in waiting:
+                if seq >= target and not waiter.done():
+                    waiter.set_result(None)
+                elif not waiter.done():
+                    self._seq_waiters.append((target, waiter))
+
+    async def caught_up(self, seq: int, timeout_s: float) -> bool:
+        """Wait (a follower) until the frames up to `seq` were mirrored; False on timeout."""
+        if self._seq >= seq:
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._seq_waiters.append((seq, waiter))
+        try:
+            await asyncio.wait_for(waiter, timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    def numbered_from(self, seq: int) -> None:
+        """Frames go on after `seq` (the last of the conversation, whoever sent it)."""
+        self._seq = max(self._seq, seq)
+
+    def take_stored(self, stored: StoredConversation) -> None:
+        """The conversation as stored (another worker changed it): its active branch, its
+        settings, and the start of the next turn."""
+        self._take_branch(stored)
+        self.choices = stored.choices
+        self._compacted_seq = max(self._compacted_seq, stored.compacted_seq)
+        self.stored = True
+        self._turn_start = _TurnStart(self._seq, len(self.history))
 
     def emit_thinking(self, text: str) -> None:
         self.emit(protocol.AiThinking(data=protocol.AiThinkingData(text=clean_text(text))))
@@ -191,6 +258,8 @@ class Session:
         `invalid_last_seq` error and the history: a client never moves the server's numbering.
         """
         claimed = read_last_seq(last_seq)
+        if self.following and claimed is not None and claimed > self._seq:
+            await self.caught_up(claimed, FOLLOWER_CATCH_UP_S)  # the owner is ahead of us
         rejected = last_seq is not None and (claimed is None or claimed > self._seq)
         after = None if rejected or claimed is None or claimed < self._compacted_seq else claimed
         since = self._turn_start.seq if after is None else after
@@ -289,6 +358,8 @@ class Session:
         await self._save(len(self.history) - 1)
 
     async def _save(self, index: int) -> None:
+        if not self.writable:  # another worker owns the conversation now
+            return
         usage = self.usage[index]
         position = self.positions[index]
         parent = self.tree.parents[position]
@@ -488,8 +559,23 @@ class Session:
             return False
         self._turn_start = _TurnStart(self._seq, len(self.history))
         self._turn = turn
-        turn.start().add_done_callback(lambda _task: self.on_idle(self))
+        turn.start().add_done_callback(self._turn_ended)
+        self.on_turn_start(self)
         return True
+
+    def _turn_ended(self, _task: asyncio.Task[None]) -> None:
+        self.on_turn_end(self)
+        self.on_idle(self)
+
+    @property
+    def turn_start_seq(self) -> int:
+        """The last seq before the running (or last) turn's first frame."""
+        return self._turn_start.seq
+
+    async def stop_turn(self) -> None:
+        """End the running turn as a stopping server does: stored state is left as it is."""
+        if self._turn is not None:
+            await self._turn.close()
 
     def decide(self, answer: ToolApprovalData) -> Refusal | None:
         """The person's answer; a refusal when no such call waits here or the answer is bad."""

@@ -12,14 +12,19 @@ later resumes from the stored messages (the history) instead.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import structlog
 
 from gatehouse.history_repair import repair_stored
+from gatehouse.i18n import parse_locale
 from gatehouse.session import Session
 from gatehouse.settings import Locale
-from gatehouse.store import Store
+from gatehouse.store import Store, StoredConversation, StoredToolCall
 from gatehouse.turn import Turns
+
+if TYPE_CHECKING:
+    from gatehouse.shared_sessions import SharedSessions
 
 log = structlog.get_logger(__name__)
 
@@ -27,8 +32,15 @@ WS_4404_CONVERSATION_DELETED = 4404
 
 
 class Sessions:
-    def __init__(self, store: Store, grace_s: float, turns: Turns) -> None:
+    def __init__(
+        self,
+        store: Store,
+        grace_s: float,
+        turns: Turns,
+        shared: SharedSessions | None = None,
+    ) -> None:
         self._store = store
+        self._shared = shared  # several workers: sessions shared through Redis
         self._grace_s = grace_s
         self._turns = turns
         self._rule_cards = turns.policy.history_rules
@@ -39,6 +51,45 @@ class Sessions:
 
     def live(self) -> list[Session]:
         return list(self._live.values())
+
+    def find(self, session_id: str) -> Session | None:
+        return self._live.get(session_id)
+
+    def is_live(self, session: Session) -> bool:
+        return self._live.get(session.id) is session
+
+    async def for_takeover(self, session_id: str) -> Session | None:
+        """The session of a conversation another worker left (shared_sessions), live here
+        already or loaded now, with nothing resumed yet: the caller recovers it."""
+        session = self._live.get(session_id)
+        if session is not None:
+            self._cancel_timer(session_id)
+            return session
+        stored = await self._store.load_conversation(session_id)
+        if stored is None:
+            return None
+        if session_id in self._live:  # loaded by a connection meanwhile
+            return self._live[session_id]
+        session = self._new_stored(stored, parse_locale(stored.locale, "pt-BR"))
+        self._register(session)
+        return session
+
+    def resume_turn(self, session: Session, calls: list[StoredToolCall]) -> bool:
+        """Start the turn that finishes a round left open; False when there is none."""
+        turn = self._turns.restored(session, calls)
+        if turn is None:
+            return False
+        session.start_turn(turn)
+        return True
+
+    def _new_stored(self, stored: StoredConversation, locale: Locale) -> Session:
+        return Session(
+            self._store,
+            locale,
+            defaults=self._defaults,
+            stored=repair_stored(stored),
+            rule_cards=self._rule_cards,
+        )
 
     def none_replying(self) -> bool:
         return not any(session.replying for session in self._live.values())
@@ -65,14 +116,13 @@ class Sessions:
         stored = await self._store.load_conversation(session_id)
         if stored is None:
             return None
-        session = Session(
-            self._store,
-            locale,
-            defaults=self._defaults,
-            stored=repair_stored(stored),
-            rule_cards=self._rule_cards,
-        )
+        if session_id in self._live:  # loaded by another connection meanwhile
+            return self._live[session_id]
+        session = self._new_stored(stored, locale)
         self._register(session)
+        if self._shared is not None:  # a round left open is recovered under its lease
+            await self._shared.adopt_loaded(session, stored.tool_calls)
+            return session
         turn = self._turns.restored(session, stored.tool_calls)
         if turn is not None:
             log.info("turn_resumed_after_restart", session_id=session.id)
@@ -82,6 +132,8 @@ class Sessions:
     def _register(self, session: Session) -> None:
         self._live[session.id] = session
         session.on_idle = self._maybe_evict
+        if self._shared is not None:
+            self._shared.registered(session)
 
     def released(self, session: Session) -> None:
         """A connection left; start the grace period when it was the last one."""
@@ -95,7 +147,8 @@ class Sessions:
         self._timers.pop(session.id, None)
         if session.attached:
             return
-        if session.replying and not session.awaiting_approval:
+        # With several workers, people may be following the reply on another worker.
+        if session.replying and not session.awaiting_approval and self._shared is None:
             log.info("reply_stopped_nobody_listening", session_id=session.id)
             session.cancel_turn()  # on_idle evicts it once the turn has wound down
         else:
@@ -104,7 +157,11 @@ class Sessions:
     def _maybe_evict(self, session: Session) -> None:
         if session.attached or session.replying or session.id in self._timers:
             return
-        if self._live.pop(session.id, None) is not None and session.stored:
+        if self._live.pop(session.id, None) is None:
+            return
+        if self._shared is not None:  # other workers may still resume from its frames
+            self._shared.dropped(session)
+        elif session.stored:
             self._compact(session)
 
     def _compact(self, session: Session) -> None:

@@ -81,10 +81,11 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///gatehouse.db", min_length=1)
 
     # Worker processes on one port (`serve --workers N`). Several need PostgreSQL and Redis
-    # (REDIS_URL). WORKERS>1 is refused for now, until sessions are shared across workers
-    # (see check_workers).
+    # (REDIS_URL, see check_workers); with REDIS_URL set, sessions are shared through it
+    # (shared_sessions.py), and a turn is owned through a lease of TURN_LEASE_MS.
     workers: int = Field(default=1, ge=1, le=64)
     redis_url: str | None = None
+    turn_lease_ms: int = Field(default=10_000, ge=300, le=600_000)
 
     # Tools
     workspace_dir: Path = Path("workspace")
@@ -211,13 +212,3 @@ def check_workers(settings: Settings) -> None:
         )
     if settings.redis_url is None:
         raise SettingsError(f"invalid WORKERS: {settings.workers} workers need REDIS_URL")
-    _workers_not_shared_yet(settings)
-
-
-def _workers_not_shared_yet(settings: Settings) -> None:
-    """Sessions live in one process's memory until they are shared through Redis: refuse
-    several workers even when PostgreSQL and Redis are set. Remove when they are shared."""
-    raise SettingsError(
-        f"invalid WORKERS: {settings.workers} workers are not available yet "
-        "(sessions are not shared across workers); use WORKERS=1"
-    )

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import stat
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
@@ -182,19 +183,28 @@ class WorkspaceFiles:
         return chunks
 
 
-def remove_stale_partials(workspace_dir: Path) -> int:
+def remove_stale_partials(workspace_dir: Path, *, idle_s: float = 0.0) -> int:
     """Remove the temporary files of writes that a killed process left behind; the count.
 
     Only names this module makes are touched, and symlinked folders are not entered. Run it
-    before the app serves: a write of this process cannot be under way yet.
+    before the app serves: a write of this process cannot be under way yet. With several
+    workers another one may be writing: `idle_s` leaves a file modified less than that ago.
     """
     removed = 0
+    now = time.time()
     for folder, _dirs, files in os.walk(workspace_dir, followlinks=False):
         for name in files:
             path = Path(folder) / name
-            if TEMP_NAME.fullmatch(name) and path.is_file() and not path.is_symlink():
-                path.unlink(missing_ok=True)
-                removed += 1
+            if not TEMP_NAME.fullmatch(name):
+                continue
+            try:
+                found = path.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(found.st_mode) or (idle_s and now - found.st_mtime < idle_s):
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
     return removed
 
 

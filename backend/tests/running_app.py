@@ -92,14 +92,19 @@ class RunningApp:
                 self.process.wait()
 
 
-def start_app(model: ModelServer, workdir: Path, **env: str) -> RunningApp:
-    """Start the app in `workdir` (so no stray .env is read) and wait until /health answers."""
+def start_app(
+    model: ModelServer, workdir: Path, *args: str, port: int | None = None, **env: str
+) -> RunningApp:
+    """Start the app in `workdir` (so no stray .env is read) and wait until /health answers.
+    `args` go to `gatehouse serve` (`--workers 2`); `port` reuses a port (a restarted worker).
+    PYTHONPATH is passed through, so a checkout other than the installed one can be run."""
     workdir.mkdir(parents=True, exist_ok=True)
     workspace = workdir / "workspace"
     workspace.mkdir(exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
         "HOME": os.environ.get("HOME", str(workdir)),
         "HOST": "127.0.0.1",
         "PORT": str(port),
@@ -116,9 +121,9 @@ def start_app(model: ModelServer, workdir: Path, **env: str) -> RunningApp:
     }
     environment = {k: v for k, v in environment.items() if v != ""}
     log_path = workdir / "server.log"
-    with log_path.open("wb") as log_file:
+    with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gatehouse", "serve"],
+            [sys.executable, "-m", "gatehouse", "serve", *args],
             cwd=workdir,
             env=environment,
             stdout=log_file,

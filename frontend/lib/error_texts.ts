@@ -47,6 +47,7 @@ export const ERROR_TEXTS_PT_BR: Record<ErrorCode, string> = {
   unauthorized: "Não autorizado. Verifique sua ANTHROPIC_API_KEY.",
   unknown_model: "Modelo indisponível. Escolha um modelo da lista.",
   unknown_tool_call: "Não há chamada de ferramenta pendente com esse id nesta sessão.",
+  owner_unreachable: "O servidor que conduz esta conversa não respondeu. Tente novamente.",
   unknown_message: "Mensagem desconhecida nesta conversa.",
   write_failed: "Falha ao gravar o arquivo. Verifique permissões e espaço em disco.",
 };
@@ -94,6 +95,7 @@ export const ERROR_TEXTS_EN: Record<ErrorCode, string> = {
   unauthorized: "Unauthorized. Check your ANTHROPIC_API_KEY.",
   unknown_model: "That model is not available. Pick a model from the list.",
   unknown_tool_call: "There is no pending tool call with that id in this session.",
+  owner_unreachable: "The server running this conversation did not answer. Try again.",
   unknown_message: "No such message in this conversation.",
   write_failed: "Writing the file failed. Check permissions and disk space.",
 };

@@ -1,0 +1,598 @@
+"""Sessions shared by several worker processes through Redis (REDIS_URL; issue 17).
+
+Without REDIS_URL none of this runs: one process holds every live conversation, as always.
+With it, any worker may receive any socket of any conversation:
+
+- Ownership. Each process has a worker id. A frame that changes a conversation (a message,
+  continue, retry, edit, branch switch, settings) first takes the conversation's turn lease
+  (turn_lease); when another worker holds it, the person gets the usual `busy` error. A
+  `Renewer` keeps the lease while the turn runs; it is released once the turn's frames are
+  in the store (`Store.flush`). A lost lease is taken back when it is free; when another
+  worker holds it, this worker stops its turn and writes nothing more.
+- Frames. The owner publishes every numbered frame on the conversation's Redis Stream
+  (frame_bus). Every other worker with a socket of the conversation follows it (`_follow`):
+  the frames go to its sockets in order, each once; a gap (trimmed stream, Redis restarted)
+  is filled from the store's frame log, and after each completed reply (or a new history or
+  settings) the stored state is read again, so the follower can own the next turn.
+- Control. An approval or a cancel received by a follower is sent to the owner (control_bus);
+  when nobody received it, the owner is looked up again and it is sent once more, else the
+  person gets `owner_unreachable`. The owner's answer (a refusal too) comes back as frames on
+  the stream. A rule added or revoked is broadcast: every worker reloads its rules.
+- Takeover. A running turn is recorded in a Redis hash (`OPEN_TURNS`). Every worker looks at
+  it every half lease; an entry whose lease has expired (its worker died) is taken over and
+  recovered as a restart recovers it: a pending approval is asked again (the frame was sent
+  once: clients have it) and still works, a tool that was running is reported interrupted,
+  and a reply cut mid-stream keeps its text, marked stopped, with a `stream_interrupted` error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+from redis.asyncio import Redis
+
+from gatehouse import protocol
+from gatehouse.control_bus import (
+    ApprovalDecision,
+    Cancel,
+    ControlBus,
+    ControlListener,
+    ControlMessage,
+    RulesChanged,
+)
+from gatehouse.errors import GatehouseError
+from gatehouse.frame_bus import (
+    CONNECTION_ERRORS,
+    Frame,
+    FrameBus,
+    FrameOutOfOrder,
+    FrameReader,
+    Gap,
+    stream_key,
+)
+from gatehouse.history_repair import repair_stored
+from gatehouse.policy import Policy
+from gatehouse.protocol import ToolApprovalData
+from gatehouse.session import Session
+from gatehouse.store import Store, StoredToolCall
+from gatehouse.tool_call import OPEN
+from gatehouse.turn_lease import Renewer, TurnLeases
+
+if TYPE_CHECKING:
+    from gatehouse.sessions import Sessions
+
+log = structlog.get_logger(__name__)
+
+OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a running turn
+BROADCAST = "all"  # the control channel every worker listens on (rule changes)
+FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
+FILL_POLL_S = 0.05
+DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
+# Frames after which a follower reads the stored state again.
+RELOAD_AFTER = frozenset({"assistant_message_completed", "history", "conversation_settings"})
+
+
+def worker_id() -> str:
+    """Unique per process start: a restarted worker is a new owner."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def event_of(frame: str) -> str:
+    """The event name of a frame this app encoded (`{"event":"<name>",...`)."""
+    if frame.startswith('{"event":"'):
+        end = frame.find('"', 10)
+        if end > 0:
+            return frame[10:end]
+    try:
+        return str(orjson.loads(frame).get("event", ""))
+    except orjson.JSONDecodeError:
+        return ""
+
+
+class _Publisher:
+    """Publishes the owner's frames in the order they were sent, off the turn's path."""
+
+    def __init__(self, frames: FrameBus) -> None:
+        self._frames = frames
+        self._queue: deque[tuple[str, int, str]] = deque()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._down = False
+        self._task = asyncio.create_task(self._run(), name="frame-publisher")
+
+    def push(self, conversation: str, seq: int, frame: str) -> None:
+        self._queue.append((conversation, seq, frame))
+        self._idle.clear()
+        self._wake.set()
+
+    async def drained(self, timeout_s: float = DRAIN_DEADLINE_S) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+
+    async def close(self) -> None:
+        await self.drained()
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                conversation, seq, frame = self._queue.popleft()
+                try:
+                    await self._frames.publish(conversation, seq, frame)
+                    if self._down:
+                        self._down = False
+                        log.info("frame_publish_resumed")
+                except FrameOutOfOrder as exc:  # readers fill it from the store
+                    log.warning("frame_not_published", conversation=conversation, error=str(exc))
+                except CONNECTION_ERRORS as exc:  # the frame log has it; readers see a gap
+                    if not self._down:
+                        self._down = True
+                        log.warning("frame_publish_failed", error=repr(exc))
+                except Exception:
+                    log.exception("frame_publish_error", conversation=conversation)
+            self._idle.set()
+
+
+class SharedSessions:
+    def __init__(
+        self, redis: Redis, store: Store, policy: Policy, *, lease_ms: int, worker: str = ""
+    ) -> None:
+        self.redis = redis
+        self.worker = worker or worker_id()
+        self.frames = FrameBus(redis)
+        self.control = ControlBus(redis)
+        self.leases = TurnLeases(redis, lease_ms=lease_ms)
+        self._store = store
+        self._policy = policy
+        self._sessions: Sessions | None = None
+        self._renewers: dict[str, Renewer] = {}
+        self._followers: dict[str, asyncio.Task[None]] = {}
+        self._readers: dict[str, FrameReader] = {}
+        self._busy_told: set[str] = set()  # followers that told a socket `busy`
+        self._listeners: list[ControlListener] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._scanner: asyncio.Task[None] | None = None
+        self._publisher: _Publisher | None = None
+        self._recovering: set[str] = set()
+        self._claiming: dict[str, asyncio.Lock] = {}
+        self._stopping = False
+
+    # ── life cycle ──────────────────────────────────────────────────────────────────────────
+    async def start(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+        self._publisher = _Publisher(self.frames)
+        self._policy.on_stored_change = self._announce_rules
+        self._listeners = [
+            await self.control.listen(self.worker, self._on_control),
+            await self.control.listen(BROADCAST, self._on_control),
+        ]
+        self._scanner = asyncio.create_task(self._scan(), name="open-turns-scanner")
+        log.info("shared_sessions_started", worker=self.worker, lease_ms=self.leases.lease_ms)
+
+    async def stop(self) -> None:
+        """After the sessions were closed: their leases go back (a turn left open is recorded
+        still, so another worker takes it over at once), followers and listeners end."""
+        self._stopping = True
+        if self._scanner is not None:
+            self._scanner.cancel()
+            await asyncio.gather(self._scanner, return_exceptions=True)
+        for conversation in list(self._renewers):
+            renewer = self._renewers.pop(conversation)
+            await renewer.stop()
+            with contextlib.suppress(*CONNECTION_ERRORS):
+                await self.leases.release(conversation, self.worker)
+        for conversation in list(self._followers):
+            await self._stop_following(conversation)
+        for listener in self._listeners:
+            await listener.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._publisher is not None:
+            await self._publisher.close()
+        await self.redis.aclose()
+
+    def _spawn(self, coroutine: Any, name: str) -> None:
+        task = asyncio.ensure_future(coroutine)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("shared_task_failed", task=task.get_name(), error=repr(task.exception()))
+
+    # ── sessions coming and going (Sessions) ────────────────────────────────────────────────
+    def registered(self, session: Session) -> None:
+        """A session became live on this worker: it follows until it owns a turn."""
+        session.on_turn_start = self._turn_started
+        session.on_turn_end = self._turn_ended
+        if session.stored:
+            session.following = True
+            self._start_following(session)
+
+    async def adopt_loaded(self, session: Session, calls: list[StoredToolCall]) -> None:
+        """A stored conversation just loaded: recover it now when it was left with a round
+        open and nobody holds it (its worker stopped); otherwise it follows."""
+        if not any(call.status in OPEN for call in calls):
+            return
+        try:
+            if await self.leases.owner(session.id) is None and await self.leases.acquire(
+                session.id, self.worker
+            ):
+                await self._recover(session)
+        except CONNECTION_ERRORS as exc:
+            log.warning("recovery_check_failed", session_id=session.id, error=repr(exc))
+
+    def dropped(self, session: Session) -> None:
+        """The session left this worker's memory."""
+        self._spawn(self._stop_following(session.id), f"unfollow:{session.id}")
+
+    # ── ownership ───────────────────────────────────────────────────────────────────────────
+    def owns(self, session: Session) -> bool:
+        """This worker holds the conversation's lease."""
+        return session.id in self._renewers
+
+    async def claim(self, session: Session) -> bool:
+        """Own the conversation before changing it; False (the person is told `busy`) when
+        another worker owns it."""
+        async with self._claiming.setdefault(session.id, asyncio.Lock()):
+            try:
+                return await self._claim(session)
+            finally:
+                if session.id in self._claiming and not self._claiming[session.id].locked():
+                    del self._claiming[session.id]
+
+    async def _claim(self, session: Session) -> bool:
+        if self.owns(session):
+            return True
+        try:
+            taken = await self.leases.acquire(session.id, self.worker)
+        except CONNECTION_ERRORS as exc:
+            log.warning("lease_unavailable", session_id=session.id, error=repr(exc))
+            session.emit_error(GatehouseError("owner_unreachable"))
+            return False
+        if not taken:
+            self._busy_told.add(session.id)
+            session.emit_status(busy=True)
+            session.emit_error(GatehouseError("busy"))
+            return False
+        await self._become_owner(session)
+        return True
+
+    async def settle(self, session: Session) -> None:
+        """After a changing frame was handled: give the lease back unless a turn runs."""
+        if self.owns(session) and not session.replying:
+            await self._release(session)
+
+    async def _become_owner(self, session: Session) -> None:
+        """With the lease held: stop following, catch up with the store (and the stream, for
+        frames a dead owner published but never stored), read the stored state, then own."""
+        await self._stop_following(session.id)
+        if session.stored:
+            stored = await self._store.load_conversation(session.id)
+            stored_last = stored.last_seq if stored is not None else 0
+            redis_last = await self._copy_stream_to_store(session.id, stored_last)
+            for seq, frame in await self._store.frames_after(session.id, session.seq):
+                session.mirror(seq, frame)
+            session.numbered_from(max(stored_last, redis_last))
+            if stored is not None:
+                session.take_stored(repair_stored(stored))
+        session.following = False
+        session.writable = True
+        assert self._publisher is not None
+        session.publish = self._publisher.push
+        self._keep_lease(session)
+
+    def _keep_lease(self, session: Session) -> None:
+        old = self._renewers.pop(session.id, None)
+        if old is not None:
+            self._spawn(old.stop(), f"renewer-stop:{session.id}")
+        self._renewers[session.id] = self.leases.renewer(
+            session.id, self.worker, on_lost=lambda: self._lease_lost(session)
+        )
+
+    async def _release(self, session: Session) -> None:
+        if not self.owns(session):
+            return
+        conversation = session.id
+        await self._store.flush()
+        if self._publisher is not None:
+            await self._publisher.drained()
+        session.following = True
+        session.publish = None
+        renewer = self._renewers.pop(conversation, None)
+        if renewer is not None:
+            await renewer.stop()
+        try:
+            await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
+            await self.leases.release(conversation, self.worker)
+        except CONNECTION_ERRORS as exc:  # the lease runs out by itself
+            log.warning("lease_release_failed", session_id=conversation, error=repr(exc))
+        if self._sessions is not None and self._sessions.is_live(session) and not self._stopping:
+            self._start_following(session)
+
+    def _turn_started(self, session: Session) -> None:
+        if not self.owns(session):
+            return
+        record = orjson.dumps({"owner": self.worker, "start": session.turn_start_seq}).decode()
+        self._spawn(self._record_turn(session.id, record), f"record-turn:{session.id}")
+
+    async def _record_turn(self, conversation: str, record: str) -> None:
+        try:
+            await self.redis.hset(OPEN_TURNS, conversation, record)  # pyright: ignore[reportUnknownMemberType]
+        except CONNECTION_ERRORS as exc:
+            log.warning("open_turn_not_recorded", session_id=conversation, error=repr(exc))
+
+    def _turn_ended(self, session: Session) -> None:
+        if self.owns(session) and not self._stopping:
+            self._spawn(self._release(session), f"release:{session.id}")
+
+    def _lease_lost(self, session: Session) -> None:
+        self._spawn(self._take_back(session), f"take-back:{session.id}")
+
+    async def _take_back(self, session: Session) -> None:
+        """The lease was lost (a stall, Redis restarted): take it back when it is free; when
+        another worker holds it, stop the turn and write nothing more."""
+        delay = 0.05
+        while self.owns(session) and not self._stopping:
+            try:
+                taken = await self.leases.acquire(session.id, self.worker)
+            except CONNECTION_ERRORS:
+                await asyncio.sleep(delay)  # Redis is down: nobody else can take it either
+                delay = min(delay * 2, 1.0)
+                continue
+            if taken:
+                log.info("lease_taken_back", session_id=session.id)
+                self._keep_lease(session)
+                if session.replying:
+                    start = session.turn_start_seq
+                    record = orjson.dumps({"owner": self.worker, "start": start}).decode()
+                    await self._record_turn(session.id, record)
+                return
+            break
+        if not self.owns(session):
+            return
+        log.warning("turn_stopped_lease_lost", session_id=session.id)
+        session.following = True
+        session.writable = False
+        session.publish = None
+        self._renewers.pop(session.id, None)
+        await session.stop_turn()
+        if self._sessions is not None and self._sessions.is_live(session):
+            self._start_following(session)
+
+    # ── following another worker ────────────────────────────────────────────────────────────
+    def _start_following(self, session: Session) -> None:
+        if session.id in self._followers or self._stopping:
+            return
+        task = asyncio.create_task(self._follow(session), name=f"follow:{session.id}")
+        self._followers[session.id] = task
+
+    async def _stop_following(self, conversation: str) -> None:
+        task = self._followers.pop(conversation, None)
+        reader = self._readers.pop(conversation, None)
+        if reader is not None:
+            reader.close()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _follow(self, session: Session) -> None:
+        reader = self.frames.reader(session.id, session.seq)
+        self._readers[session.id] = reader
+        try:
+            async for item in reader:
+                if isinstance(item, Gap):
+                    await self._fill(session, item.before)
+                    reader.advance(session.seq)
+                    continue
+                await self._follow_frame(session, item)
+        except Exception:
+            log.exception("follower_failed", session_id=session.id)
+        finally:
+            await reader.aclose()
+
+    async def _follow_frame(self, session: Session, item: Frame) -> None:
+        if item.seq <= session.seq:
+            return  # had it already (this worker sent it, or the store gave it)
+        if item.seq > session.seq + 1:
+            await self._fill(session, item.seq)
+            if item.seq <= session.seq:
+                return
+        await self._forward(session, item.seq, item.text)
+
+    async def _forward(self, session: Session, seq: int, frame: str) -> None:
+        session.mirror(seq, frame)
+        event = event_of(frame)
+        if event in RELOAD_AFTER and session.following:
+            stored = await self._store.load_conversation(session.id)
+            if stored is not None and session.following:
+                session.take_stored(repair_stored(stored))
+            if event == "assistant_message_completed" and session.id in self._busy_told:
+                self._busy_told.discard(session.id)
+                session.emit_status(busy=False)
+
+    async def _fill(self, session: Session, before: int | None) -> None:
+        """The frames after the session's seq (up to `before`) from the store's frame log; the
+        owner writes them a moment after it publishes them, so a known gap waits for them."""
+        deadline = asyncio.get_running_loop().time() + FILL_DEADLINE_S
+        while True:
+            for seq, frame in await self._store.frames_after(session.id, session.seq):
+                if (before is not None and seq >= before) or seq != session.seq + 1:
+                    break
+                await self._forward(session, seq, frame)
+            if before is None or session.seq >= before - 1:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                log.error("frames_missing", session_id=session.id, after=session.seq, before=before)
+                return
+            await asyncio.sleep(FILL_POLL_S)  # the owner's frame log is written in batches
+
+    async def _copy_stream_to_store(self, conversation: str, stored_last: int) -> int:
+        """Frames on the stream that the store lacks (their owner died before writing them)
+        go into the frame log; the stream's last seq."""
+        key = stream_key(conversation)
+        entries: Any = await self.redis.xrange(key, min=f"{stored_last + 1}-0")  # pyright: ignore[reportUnknownMemberType]
+        last = stored_last
+        for _entry_id, fields in entries:
+            seq = int(fields.get("seq", 0))
+            frame = fields.get("frame")
+            if seq == last + 1 and isinstance(frame, str):
+                self._store.log_frame(conversation, seq, frame)
+                last = seq
+        if last > stored_last:
+            log.info("frames_copied_from_stream", session_id=conversation, count=last - stored_last)
+            await self._store.flush()
+        tail: Any = await self.redis.xrevrange(key, count=1)  # pyright: ignore[reportUnknownMemberType]
+        return max(last, int(str(tail[0][0]).split("-", 1)[0]) if tail else 0)
+
+    # ── approvals and cancel received by a follower ─────────────────────────────────────────
+    async def route(self, session: Session, frame: protocol.ToolApproval | protocol.Cancel) -> bool:
+        """Send an approval or a cancel to the worker that owns the conversation; False when
+        this worker should handle it itself (it owns it, or nobody does)."""
+        if not session.following:
+            return False
+        if isinstance(frame, protocol.ToolApproval):
+            data = frame.data
+            message: ControlMessage = ApprovalDecision(
+                conversation=session.id,
+                tool_use_id=data.tool_use_id,
+                approved=data.approved,
+                answer=data.model_dump_json(),
+            )
+            tool_use_id: str | None = data.tool_use_id
+        else:
+            message = Cancel(conversation=session.id)
+            tool_use_id = None
+        try:
+            for _attempt in range(2):  # once more after looking the owner up again
+                owner = await self.leases.owner(session.id)
+                if owner is None or owner == self.worker:
+                    return False
+                if await self.control.send(owner, message):
+                    return True
+        except CONNECTION_ERRORS as exc:
+            log.warning("control_send_failed", session_id=session.id, error=repr(exc))
+        log.warning("owner_unreachable", session_id=session.id, kind=message.kind)
+        session.emit_error(GatehouseError("owner_unreachable"), tool_use_id=tool_use_id)
+        return True
+
+    async def _on_control(self, message: ControlMessage) -> None:
+        if isinstance(message, RulesChanged):
+            await self._policy.reload()
+            return
+        session = self._sessions.find(message.conversation) if self._sessions else None
+        if session is None or not self.owns(session):
+            log.warning("control_for_unowned", session_id=message.conversation, kind=message.kind)
+            return
+        if isinstance(message, Cancel):
+            session.cancel_turn()
+            return
+        try:
+            data = (
+                ToolApprovalData.model_validate_json(message.answer)
+                if message.answer is not None
+                else ToolApprovalData(tool_use_id=message.tool_use_id, approved=message.approved)
+            )
+        except ValueError:
+            log.warning("control_approval_invalid", session_id=session.id)
+            return
+        if refusal := session.decide(data):
+            log.warning("tool_approval_refused", tool_use_id=data.tool_use_id, code=refusal.code)
+            session.emit_error(
+                GatehouseError(refusal.code), tool_use_id=data.tool_use_id, errors=refusal.errors
+            )
+
+    def _announce_rules(self) -> None:
+        self._spawn(self._broadcast_rules(), "rules-broadcast")
+
+    async def _broadcast_rules(self) -> None:
+        try:
+            await self.control.send(BROADCAST, RulesChanged(conversation="*"))
+        except CONNECTION_ERRORS as exc:
+            log.warning("rules_broadcast_failed", error=repr(exc))
+
+    # ── taking over the turns of a worker that died ─────────────────────────────────────────
+    async def _scan(self) -> None:
+        interval_s = self.leases.lease_ms / 2 / 1000
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self._scan_once()
+            except CONNECTION_ERRORS as exc:
+                log.warning("open_turns_scan_failed", error=repr(exc))
+            except Exception:
+                log.exception("open_turns_scan_error")
+
+    async def _scan_once(self) -> None:
+        records: Any = await self.redis.hgetall(OPEN_TURNS)  # pyright: ignore[reportUnknownMemberType]
+        for conversation in records:
+            if conversation in self._renewers or conversation in self._recovering:
+                continue
+            if await self.leases.owner(conversation) is not None:
+                continue
+            if not await self.leases.acquire(conversation, self.worker):
+                continue
+            assert self._sessions is not None
+            session = await self._sessions.for_takeover(conversation)
+            if session is None:  # deleted meanwhile
+                await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
+                await self.leases.release(conversation, self.worker)
+                continue
+            log.info("turn_taken_over", session_id=conversation)
+            await self._recover(session)
+
+    async def _recover(self, session: Session) -> None:
+        """With the lease held: finish what the conversation's last owner left."""
+        assert self._sessions is not None
+        self._recovering.add(session.id)
+        try:
+            raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
+            await self._become_owner(session)
+            stored = await self._store.load_conversation(session.id)
+            calls = stored.tool_calls if stored is not None else []
+            if self._sessions.resume_turn(session, calls):
+                log.info("turn_resumed_after_takeover", session_id=session.id)
+                return
+            start = int(orjson.loads(raw).get("start", 0)) if raw else None
+            if start is not None:
+                await self._finish_cut(session, start)
+            await self._release(session)
+        finally:
+            self._recovering.discard(session.id)
+
+    async def _finish_cut(self, session: Session, start: int) -> None:
+        """The turn died mid-reply: keep the text streamed so far (marked stopped) and end the
+        reply with `stream_interrupted`, as a stream cut by the network ends."""
+        frames = await self._store.frames_after(session.id, start)
+        if frames and event_of(frames[-1][1]) == "assistant_message_completed":
+            return  # it ended; only its release was lost
+        texts: list[str] = []
+        for _seq, frame in frames:
+            event = event_of(frame)
+            if event == "ai_chunk":
+                texts.append(str(orjson.loads(frame)["data"]["text"]))
+            elif event == "status_update" and orjson.loads(frame)["data"].get("ai_typing"):
+                texts = []  # a new request to Claude: the text before it is stored
+        partial = "".join(texts)
+        history = session.history
+        if partial and (not history or history[-1]["role"] == "user"):
+            message = {"role": "assistant", "content": [{"type": "text", "text": partial}]}
+            await session.add_message(message, stopped=True)
+        log.warning("reply_cut_by_worker_loss", session_id=session.id, kept=len(partial))
+        session.emit_error(GatehouseError("stream_interrupted"))
+        session.flag_error()
+        session.emit_status(ai_typing=False)
+        data = protocol.AssistantMessageCompletedData(reason="error", ids=session.reply_ids())
+        session.emit(protocol.AssistantMessageCompleted(data=data))
