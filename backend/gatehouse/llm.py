@@ -110,6 +110,11 @@ class Claude:
             max_retries=settings.anthropic_max_retries,
             http_client=http_client(timeout),
         )
+        # A title's client: the same connections, no retries, a short timeout; made once, not
+        # copied from the main client for every title.
+        self._short_client = self._client.with_options(
+            max_retries=0, timeout=SHORT_ANSWER_TIMEOUT_S
+        )
         # The thinking mode each model took, learnt from its refusals (see `_thinking`).
         self._thinking_modes: dict[str, ThinkingMode] = {}
 
@@ -226,9 +231,8 @@ class Claude:
         """One small request, not streamed and not retried (a title): the text of the answer."""
         if not self._has_key:
             raise ModelError("unauthorized")
-        client = self._client.with_options(max_retries=0, timeout=SHORT_ANSWER_TIMEOUT_S)
         try:
-            message = await client.messages.create(
+            message = await self._short_client.messages.create(
                 model=self._settings.title_model,
                 max_tokens=SHORT_ANSWER_MAX_TOKENS,
                 messages=[{"role": "user", "content": prompt}],

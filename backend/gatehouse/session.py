@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -85,6 +84,40 @@ RuleCards = Callable[[str], Awaitable[Mapping[str, Mapping[str, str | None]]]]
 
 
 class Session:
+    # Slots: an idle socket's session costs its attributes, not a dict of them as well.
+    __slots__ = (
+        "_compacted_seq",
+        "_error_flagged",
+        "_outboxes",
+        "_recent",
+        "_rule_cards",
+        "_seq",
+        "_seq_waiters",
+        "_store",
+        "_turn",
+        "_turn_start",
+        "_unstored",
+        "attachments",
+        "choices",
+        "defaults",
+        "following",
+        "hidden",
+        "history",
+        "id",
+        "locale",
+        "on_idle",
+        "on_turn_end",
+        "on_turn_start",
+        "positions",
+        "publish",
+        "stop_reasons",
+        "stopped",
+        "stored",
+        "tree",
+        "usage",
+        "writable",
+    )
+
     def __init__(
         self,
         store: Store,
@@ -109,7 +142,9 @@ class Session:
         self.hidden: list[bool] = []
         self.positions: list[int] = []
         self.tree = Tree()
-        self._unstored: set[int] = set()  # positions appended here and not yet saved
+        # Positions appended here and not yet saved: a few at most (a list: an idle session's
+        # is empty, and an empty list costs a quarter of an empty set).
+        self._unstored: list[int] = []
         if stored is not None:
             self._take_branch(stored)
         self.on_idle: Callable[[Session], None] = lambda _session: None
@@ -126,7 +161,9 @@ class Session:
         self._seq = stored.last_seq if stored else 0
         self._compacted_seq = stored.compacted_seq if stored else 0
         self.stored = stored is not None  # the conversation row exists; its frames are logged
-        self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_FRAMES)
+        # The last RECENT_FRAMES frames at least (a list trimmed now and then, not a bounded
+        # deque: an idle session holds one frame, and a deque's first block is 760 bytes).
+        self._recent: list[tuple[int, str]] = []
         self._outboxes: list[Outbox] = []
         self._turn: TurnHandle | None = None
         self._error_flagged = False
@@ -174,8 +211,14 @@ class Session:
         self._seq += 1
         self._send(protocol.encode_ai_chunk(text, self._seq))
 
+    def _remember(self, seq: int, frame: str) -> None:
+        recent = self._recent
+        recent.append((seq, frame))
+        if len(recent) > RECENT_FRAMES + RECENT_FRAMES // 4:
+            del recent[: len(recent) - RECENT_FRAMES]
+
     def _send(self, frame: str) -> str:
-        self._recent.append((self._seq, frame))
+        self._remember(self._seq, frame)
         if self.stored:
             self._store.log_frame(self.id, self._seq, frame)
             if self.publish is not None:
@@ -193,7 +236,7 @@ class Session:
     def mirror(self, seq: int, frame: str) -> None:
         """A frame the owner (another worker) sent: to this worker's sockets, in its place."""
         self._seq = seq
-        self._recent.append((seq, frame))
+        self._remember(seq, frame)
         for outbox in self._outboxes:
             outbox.push(frame)
         if self._seq_waiters:
@@ -364,7 +407,8 @@ class Session:
         position = self.positions[index]
         parent = self.tree.parents[position]
         new = position in self._unstored  # its first save: the store need not look for it
-        self._unstored.discard(position)
+        if new:
+            self._unstored.remove(position)
         await self._store.save_message(
             self.id,
             position,
@@ -421,7 +465,7 @@ class Session:
         position = self.tree.next_position()
         self.tree.add(position, self.positions[-1] if self.positions else None)
         self.positions.append(position)
-        self._unstored.add(position)
+        self._unstored.append(position)
 
     # ── branches (gatehouse.branching) ──────────────────────────────────────────────────────
     def rewind(self, length: int) -> None:

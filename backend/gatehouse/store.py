@@ -5,9 +5,11 @@ Alembic migrations at start-up. Messages are stored as Anthropic content blocks 
 replayed to Claude exactly.
 
 Every write goes through one writer task that group-commits: frames are appended from the hot
-path without waiting and written at most every `FRAME_BATCH_WINDOW_S`; a message, conversation
-or tool-call write is awaited by its caller and cuts the window short. Under load many writes
-share one transaction instead of queueing for SQLite's single connection one transaction each.
+path without waiting and written once `FRAME_BATCH_WINDOW_S` after the first of them (or at a
+`flush`, as before a resume reads them); a message, conversation or tool-call write is awaited
+by its caller and committed at once, without the frames, which keep their window (a row per
+conversation per window, not per write). Under load many writes share one transaction instead
+of queueing for SQLite's single connection one transaction each.
 When a shared transaction fails, each part is retried alone, so a bad frame row or write costs
 only its own conversation or caller; the writer outlives any error and fails only the writes it
 held when one escapes.
@@ -233,7 +235,9 @@ class Store:
         self._pending_frames: dict[str, list[tuple[int, str]]] = {}
         self._pending_writes: list[_Write] = []
         self._wake = asyncio.Event()
-        self._urgent = asyncio.Event()  # an awaited write is waiting: skip the batching window
+        self._urgent = asyncio.Event()  # an awaited write is waiting: commit it now
+        self._frames_due: float | None = None  # when the pending frames' window ends
+        self._flushing = 0  # callers of flush(): the frames go now too
         self._flushed = asyncio.Event()
         self._writing = False
         self._writer: asyncio.Task[None] | None = None
@@ -269,13 +273,24 @@ class Store:
     # ── the frame log ───────────────────────────────────────────────────────────────────────
     def log_frame(self, conversation_id: str, seq: int, body: str) -> None:
         self._pending_frames.setdefault(conversation_id, []).append((seq, body))
-        self._wake.set()
+        if self._frames_due is None:
+            self._frames_due = asyncio.get_running_loop().time() + FRAME_BATCH_WINDOW_S
+            self._wake.set()
 
     async def flush(self) -> None:
-        """Wait until every frame logged and every write submitted so far is committed."""
-        while self._pending_frames or self._pending_writes or self._wake.is_set() or self._writing:
-            self._flushed.clear()
-            await self._flushed.wait()
+        """Wait until every frame logged and every write submitted so far is committed (the
+        frames' window is cut short)."""
+        self._flushing += 1
+        try:
+            while (
+                self._pending_frames or self._pending_writes or self._wake.is_set() or self._writing
+            ):
+                self._urgent.set()
+                self._wake.set()
+                self._flushed.clear()
+                await self._flushed.wait()
+        finally:
+            self._flushing -= 1
 
     async def write(self, step: WriteStep) -> Any:
         """Run `step` in the writer's next transaction; return its result once committed.
@@ -292,20 +307,27 @@ class Store:
         return await asyncio.shield(write.done)
 
     async def _write_frames(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._writing = True
-            if not self._pending_writes:
-                # Let a streaming reply pile up a few frames: one transaction for many chunks.
+            if not self._pending_writes and self._frames_due is not None:
+                # Let a streaming reply pile up a few frames: one row for many chunks.
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(FRAME_BATCH_WINDOW_S):
+                    async with asyncio.timeout_at(self._frames_due):
                         await self._urgent.wait()
             self._wake.clear()
             self._urgent.clear()
-            batch, self._pending_frames = self._pending_frames, {}
+            batch: dict[str, list[tuple[int, str]]] = {}
+            due = self._frames_due
+            if due is not None and (self._flushing or loop.time() >= due):
+                batch, self._pending_frames, self._frames_due = self._pending_frames, {}, None
+            elif due is not None:  # a write cut the window short: the frames wait for its end
+                self._wake.set()
             writes, self._pending_writes = self._pending_writes, []
             try:
-                await self._commit(_frame_rows(batch), writes)
+                if batch or writes:
+                    await self._commit(_frame_rows(batch), writes)
             except _FATAL:
                 _fail_all(writes)
                 raise
@@ -407,7 +429,14 @@ class Store:
             await connection.execute(delete(frames).where(gone))
             await connection.execute(mark)
 
+        self._drop_pending_frames(conversation_id, through_seq)  # never written: none to delete
         await self.write(step)
+
+    def _drop_pending_frames(self, conversation_id: str, through_seq: int) -> None:
+        pending = self._pending_frames.pop(conversation_id, [])
+        kept = [(seq, body) for seq, body in pending if seq > through_seq]
+        if kept:
+            self._pending_frames[conversation_id] = kept
 
     # ── conversations ───────────────────────────────────────────────────────────────────────
     async def create_conversation(
@@ -441,6 +470,8 @@ class Store:
         await self.write(step)
 
     async def load_conversation(self, conversation_id: str) -> StoredConversation | None:
+        if conversation_id in self._pending_frames:  # its numbering goes on from the last frame
+            await self.flush()
         async with self._engine.connect() as connection:
             head = (
                 await connection.execute(
