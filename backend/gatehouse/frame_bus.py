@@ -223,6 +223,10 @@ class FrameReader:
         finally:
             closed.cancel()
         if self._closed.is_set():
+            # Closed before the read's connection was made: wait for it, then cut it (a read
+            # left alone would block for BLOCK_MS).
+            while not read.done() and self._client.connection is None:
+                await asyncio.sleep(0.001)
             if not read.done() and self._client.connection is not None:
                 await self._client.connection.disconnect(nowait=True)
             await asyncio.gather(read, return_exceptions=True)

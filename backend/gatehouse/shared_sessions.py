@@ -75,7 +75,8 @@ OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a 
 BROADCAST = "all"  # the control channel every worker listens on (rule changes)
 FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
 FILL_POLL_S = 0.05
-DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
+DRAIN_DEADLINE_S = 2.0
+RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it  # a release waits this long for its frames to be published
 # Frames after which a follower reads the stored state again.
 RELOAD_AFTER = frozenset({"assistant_message_completed", "history", "conversation_settings"})
 
@@ -167,6 +168,7 @@ class SharedSessions:
         self._publisher: _Publisher | None = None
         self._recovering: set[str] = set()
         self._claiming: dict[str, asyncio.Lock] = {}
+        self._ended: dict[str, bool] = {}  # the last frame followed was a reply's end
         self._stopping = False
 
     # ── life cycle ──────────────────────────────────────────────────────────────────────────
@@ -237,6 +239,10 @@ class SharedSessions:
 
     def dropped(self, session: Session) -> None:
         """The session left this worker's memory."""
+        lock = self._claiming.get(session.id)
+        if lock is not None and not lock.locked():
+            del self._claiming[session.id]
+        self._ended.pop(session.id, None)
         self._spawn(self._stop_following(session.id), f"unfollow:{session.id}")
 
     # ── ownership ───────────────────────────────────────────────────────────────────────────
@@ -247,22 +253,30 @@ class SharedSessions:
     async def claim(self, session: Session) -> bool:
         """Own the conversation before changing it; False (the person is told `busy`) when
         another worker owns it."""
-        async with self._claiming.setdefault(session.id, asyncio.Lock()):
-            try:
-                return await self._claim(session)
-            finally:
-                if session.id in self._claiming and not self._claiming[session.id].locked():
-                    del self._claiming[session.id]
+        async with self._lock(session.id):
+            return await self._claim(session)
+
+    def _lock(self, conversation: str) -> asyncio.Lock:
+        """Claims and releases of one conversation, one at a time."""
+        return self._claiming.setdefault(conversation, asyncio.Lock())
 
     async def _claim(self, session: Session) -> bool:
         if self.owns(session):
             return True
         try:
             taken = await self.leases.acquire(session.id, self.worker)
+            # The reply just ended on its owner, which lets go once its frames are stored.
+            deadline = asyncio.get_running_loop().time() + RELEASE_WAIT_S
+            while not taken and self._ended.get(session.id) and session.following:
+                if asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(FILL_POLL_S)
+                taken = await self.leases.acquire(session.id, self.worker)
         except CONNECTION_ERRORS as exc:
             log.warning("lease_unavailable", session_id=session.id, error=repr(exc))
             session.emit_error(GatehouseError("owner_unreachable"))
             return False
+        log.info("lease_claimed" if taken else "lease_busy", session_id=session.id)
         if not taken:
             self._busy_told.add(session.id)
             session.emit_status(busy=True)
@@ -279,7 +293,9 @@ class SharedSessions:
     async def _become_owner(self, session: Session) -> None:
         """With the lease held: stop following, catch up with the store (and the stream, for
         frames a dead owner published but never stored), read the stored state, then own."""
+        t0 = asyncio.get_running_loop().time()
         await self._stop_following(session.id)
+        log.info("DEBUG unfollowed", took=asyncio.get_running_loop().time() - t0)
         if session.stored:
             stored = await self._store.load_conversation(session.id)
             stored_last = stored.last_seq if stored is not None else 0
@@ -294,6 +310,7 @@ class SharedSessions:
         assert self._publisher is not None
         session.publish = self._publisher.push
         self._keep_lease(session)
+        log.info("DEBUG owner", took=asyncio.get_running_loop().time() - t0)
 
     def _keep_lease(self, session: Session) -> None:
         old = self._renewers.pop(session.id, None)
@@ -304,12 +321,18 @@ class SharedSessions:
         )
 
     async def _release(self, session: Session) -> None:
+        async with self._lock(session.id):
+            await self._release_held(session)
+
+    async def _release_held(self, session: Session) -> None:
         if not self.owns(session):
             return
         conversation = session.id
         await self._store.flush()
         if self._publisher is not None:
             await self._publisher.drained()
+        if session.replying or not self.owns(session):
+            return  # a new turn began meanwhile: it keeps the lease
         session.following = True
         session.publish = None
         renewer = self._renewers.pop(conversation, None)
@@ -318,6 +341,7 @@ class SharedSessions:
         try:
             await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
             await self.leases.release(conversation, self.worker)
+            log.info("lease_released", session_id=conversation, seq=session.seq)
         except CONNECTION_ERRORS as exc:  # the lease runs out by itself
             log.warning("lease_release_failed", session_id=conversation, error=repr(exc))
         if self._sessions is not None and self._sessions.is_live(session) and not self._stopping:
@@ -377,7 +401,10 @@ class SharedSessions:
     def _start_following(self, session: Session) -> None:
         if session.id in self._followers or self._stopping:
             return
-        task = asyncio.create_task(self._follow(session), name=f"follow:{session.id}")
+        # The reader exists before the task runs, so stopping at once always finds it.
+        reader = self.frames.reader(session.id, session.seq)
+        self._readers[session.id] = reader
+        task = asyncio.create_task(self._follow(session, reader), name=f"follow:{session.id}")
         self._followers[session.id] = task
 
     async def _stop_following(self, conversation: str) -> None:
@@ -388,9 +415,7 @@ class SharedSessions:
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 
-    async def _follow(self, session: Session) -> None:
-        reader = self.frames.reader(session.id, session.seq)
-        self._readers[session.id] = reader
+    async def _follow(self, session: Session, reader: FrameReader) -> None:
         try:
             async for item in reader:
                 if isinstance(item, Gap):
@@ -415,6 +440,7 @@ class SharedSessions:
     async def _forward(self, session: Session, seq: int, frame: str) -> None:
         session.mirror(seq, frame)
         event = event_of(frame)
+        self._ended[session.id] = event == "assistant_message_completed"
         if event in RELOAD_AFTER and session.following:
             stored = await self._store.load_conversation(session.id)
             if stored is not None and session.following:
