@@ -75,8 +75,8 @@ OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a 
 BROADCAST = "all"  # the control channel every worker listens on (rule changes)
 FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
 FILL_POLL_S = 0.05
-DRAIN_DEADLINE_S = 2.0
-RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it  # a release waits this long for its frames to be published
+DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
+RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it
 # Frames after which a follower reads the stored state again.
 RELOAD_AFTER = frozenset({"assistant_message_completed", "history", "conversation_settings"})
 
@@ -293,9 +293,7 @@ class SharedSessions:
     async def _become_owner(self, session: Session) -> None:
         """With the lease held: stop following, catch up with the store (and the stream, for
         frames a dead owner published but never stored), read the stored state, then own."""
-        t0 = asyncio.get_running_loop().time()
         await self._stop_following(session.id)
-        log.info("DEBUG unfollowed", took=asyncio.get_running_loop().time() - t0)
         if session.stored:
             stored = await self._store.load_conversation(session.id)
             stored_last = stored.last_seq if stored is not None else 0
@@ -310,7 +308,6 @@ class SharedSessions:
         assert self._publisher is not None
         session.publish = self._publisher.push
         self._keep_lease(session)
-        log.info("DEBUG owner", took=asyncio.get_running_loop().time() - t0)
 
     def _keep_lease(self, session: Session) -> None:
         old = self._renewers.pop(session.id, None)
@@ -487,6 +484,8 @@ class SharedSessions:
     async def route(self, session: Session, frame: protocol.ToolApproval | protocol.Cancel) -> bool:
         """Send an approval or a cancel to the worker that owns the conversation; False when
         this worker should handle it itself (it owns it, or nobody does)."""
+        async with self._lock(session.id):  # a recovery under way ends first
+            pass
         if not session.following:
             return False
         if isinstance(frame, protocol.ToolApproval):
@@ -576,27 +575,32 @@ class SharedSessions:
                 await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
                 await self.leases.release(conversation, self.worker)
                 continue
-            log.info("turn_taken_over", session_id=conversation)
             await self._recover(session)
+            log.info("turn_taken_over", session_id=conversation)
 
     async def _recover(self, session: Session) -> None:
         """With the lease held: finish what the conversation's last owner left."""
         assert self._sessions is not None
         self._recovering.add(session.id)
         try:
-            raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
-            await self._become_owner(session)
-            stored = await self._store.load_conversation(session.id)
-            calls = stored.tool_calls if stored is not None else []
-            if self._sessions.resume_turn(session, calls):
-                log.info("turn_resumed_after_takeover", session_id=session.id)
-                return
-            start = int(orjson.loads(raw).get("start", 0)) if raw else None
-            if start is not None:
-                await self._finish_cut(session, start)
-            await self._release(session)
+            async with self._lock(session.id):  # frames for it wait until it is recovered
+                await self._recover_held(session)
         finally:
             self._recovering.discard(session.id)
+
+    async def _recover_held(self, session: Session) -> None:
+        assert self._sessions is not None
+        raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
+        await self._become_owner(session)
+        stored = await self._store.load_conversation(session.id)
+        calls = stored.tool_calls if stored is not None else []
+        if self._sessions.resume_turn(session, calls):
+            log.info("turn_resumed_after_takeover", session_id=session.id)
+            return
+        start = int(orjson.loads(raw).get("start", 0)) if raw else None
+        if start is not None:
+            await self._finish_cut(session, start)
+        await self._release_held(session)
 
     async def _finish_cut(self, session: Session, start: int) -> None:
         """The turn died mid-reply: keep the text streamed so far (marked stopped) and end the

@@ -9,12 +9,13 @@ import signal
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from redis.asyncio import Redis
 
@@ -117,7 +118,7 @@ async def store(_run_postgres: str) -> AsyncIterator[Store]:
 
 
 @asynccontextmanager
-async def started(app: RunningApp, model: ModelServer) -> AsyncIterator[Chat]:
+async def started(app: RunningApp, model: ModelServer) -> AsyncGenerator[Chat]:
     """A stored conversation on `app` (one reply), its socket open."""
     model.script({"text": ["Hello."]}, match="open this conversation")
     async with Chat(app.ws_url(locale="en")) as chat:
@@ -393,9 +394,12 @@ async def test_redis_restarted_while_streaming_loses_no_stored_frame(
     assert streamed_text(first_b + rest_b) == "".join(pieces)
     assert_once_in_order(numbered(first_b + rest_b))
     assert ended(rest_b[-1]) == {"reason": "ok"}
-    logged = await store.frames_after(chat_a.session_id, start)
+    shown = [frame for frame in seen_a if "seq" in frame]
+    with anyio.fail_after(10):  # A writes its frame log in batches, the last one at its release
+        while len(logged := await store.frames_after(chat_a.session_id, start)) < len(shown):
+            await anyio.sleep(0.02)
     assert [seq for seq, _ in logged] == list(range(start + 1, start + 1 + len(logged)))
-    assert [json.loads(text) for _, text in logged] == [f for f in seen_a if "seq" in f]
+    assert [json.loads(text) for _, text in logged] == shown
 
 
 async def test_serve_with_two_workers_starts_and_serves(
