@@ -156,6 +156,17 @@ def http(app: RunningApp, method: str, path: str, body: Any = None) -> tuple[int
         return exc.code, json.loads(exc.read().decode() or "null")
 
 
+async def stored_last(store: Store, session_id: str, role: str) -> None:
+    """Wait until the conversation's last stored message is `role`'s (the app stores a
+    person's message while the request to Claude goes out)."""
+    with anyio.fail_after(10):
+        while True:
+            stored = await store.load_conversation(session_id)
+            if stored is not None and stored.history and stored.history[-1]["role"] == role:
+                return
+            await anyio.sleep(0.02)
+
+
 def kill(app: RunningApp) -> None:
     app.process.send_signal(signal.SIGKILL)
     app.process.wait(15)
@@ -334,6 +345,7 @@ async def test_sigkill_mid_stream_keeps_the_partial_text_marked_interrupted(
         async with started(a, model) as chat_a, follower(b, chat_a) as chat_b:
             await chat_a.say("stream")
             first = await chat_b.recv_until("ai_chunk")
+            await stored_last(store, chat_a.session_id, "user")  # the person's message is kept
             kill(a)
             rest = await chat_b.recv_until("assistant_message_completed")
             model.script({"text": ["Fine."]}, match="again")
