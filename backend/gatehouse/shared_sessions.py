@@ -183,6 +183,10 @@ class SharedSessions:
         self._scanner = asyncio.create_task(self._scan(), name="open-turns-scanner")
         log.info("shared_sessions_started", worker=self.worker, lease_ms=self.leases.lease_ms)
 
+    def stopping(self) -> None:
+        """The worker is stopping: the turns it stops now are not released as ended."""
+        self._stopping = True
+
     async def stop(self) -> None:
         """After the sessions were closed: their leases go back (a turn left open is recorded
         still, so another worker takes it over at once), followers and listeners end."""

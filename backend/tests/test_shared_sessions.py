@@ -167,8 +167,8 @@ async def stored_last(store: Store, session_id: str, role: str) -> None:
             await anyio.sleep(0.02)
 
 
-def kill(app: RunningApp) -> None:
-    app.process.send_signal(signal.SIGKILL)
+def kill(app: RunningApp, how: signal.Signals = signal.SIGKILL) -> None:
+    app.process.send_signal(how)
     app.process.wait(15)
 
 
@@ -313,8 +313,9 @@ async def test_a_lost_lease_stops_the_turn_and_another_worker_ends_it_once(
 
 
 # ── workers that die ───────────────────────────────────────────────────────────────────────
-async def test_sigkill_of_the_owner_while_an_approval_waits_is_taken_over_within_the_lease(
-    cluster: Cluster, model: ModelServer
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
+async def test_the_owner_stopping_while_an_approval_waits_is_taken_over_within_the_lease(
+    cluster: Cluster, model: ModelServer, how: signal.Signals
 ) -> None:
     a, b = cluster.start(), cluster.start()
     async with started(a, model) as chat_a, follower(b, chat_a) as chat_b:
@@ -322,7 +323,7 @@ async def test_sigkill_of_the_owner_while_an_approval_waits_is_taken_over_within
         await chat_a.say("write k.txt")
         asked = await chat_b.recv_until("tool_request")
         killed_at = time.monotonic()
-        kill(a)
+        kill(a, how)
         await wait_until(lambda: taken_over(b), timeout_s=15)
         took_s = time.monotonic() - killed_at
         model.script({"text": ["Done."]})
