@@ -229,15 +229,21 @@ class SharedSessions:
             self._start_following(session)
 
     async def adopt_loaded(self, session: Session, calls: list[StoredToolCall]) -> None:
-        """A stored conversation just loaded: recover it now when it was left with a round
-        open and nobody holds it (its worker stopped); otherwise it follows."""
-        if not any(call.status in OPEN for call in calls):
-            return
+        """A stored conversation just loaded. Left with a reply open (a round of calls, or
+        recorded as running) and held by nobody, its worker stopped: it is recovered now.
+        Running on another worker, it follows from that turn's start."""
         try:
-            if await self.leases.owner(session.id) is None and await self.leases.acquire(
-                session.id, self.worker
+            raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
+            left_open = raw is not None or any(call.status in OPEN for call in calls)
+            if (
+                left_open
+                and await self.leases.owner(session.id) is None
+                and await self.leases.acquire(session.id, self.worker)
             ):
                 await self._recover(session)
+                return
+            if raw is not None:
+                session.following_turn(int(orjson.loads(raw).get("start", 0)))
         except CONNECTION_ERRORS as exc:
             log.warning("recovery_check_failed", session_id=session.id, error=repr(exc))
 

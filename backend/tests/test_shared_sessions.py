@@ -255,6 +255,32 @@ async def test_a_socket_resumed_on_b_mid_stream_gets_every_frame_once_in_order(
     assert ended(after[-1]) == {"reason": "ok"}
 
 
+async def test_a_client_with_nothing_joining_on_b_mid_stream_gets_the_history_then_the_reply(
+    trio: tuple[RunningApp, RunningApp, RunningApp], model: ModelServer, store: Store
+) -> None:
+    a, b, _ = trio
+    gate = "shared-join"
+    pieces = ["Joined ", "mid ", "stream."]
+    model.script({"text": pieces, "hold_after": 1, "gate": gate}, match="join me")
+    try:
+        async with started(a, model) as chat_a:
+            await chat_a.say("join me")
+            await chat_a.recv_until("ai_chunk")
+            await stored_last(store, chat_a.session_id, "user")
+            url = b.ws_url(session_id=chat_a.session_id, locale="en")  # no last_seq
+            async with Chat(url) as back:
+                shown = await back.recv_until("ai_chunk")
+                model.release(gate)
+                rest = await back.recv_until("assistant_message_completed")
+    finally:
+        model.release(gate)
+    [history] = events(shown, "history")
+    texts = [message.get("text") for message in history["data"]["messages"]]
+    assert texts == ["open this conversation", "Hello.", "join me"]
+    assert streamed_text(shown + rest) == "".join(pieces)
+    assert ended(rest[-1]) == {"reason": "ok"}
+
+
 async def test_a_rule_set_on_b_decides_a_call_waiting_on_a(
     trio: tuple[RunningApp, RunningApp, RunningApp], model: ModelServer
 ) -> None:
