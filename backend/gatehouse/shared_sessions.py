@@ -53,7 +53,6 @@ from gatehouse.frame_bus import (
     CONNECTION_ERRORS,
     Frame,
     FrameBus,
-    FrameOutOfOrder,
     FrameReader,
     Gap,
     stream_key,
@@ -75,6 +74,7 @@ OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a 
 BROADCAST = "all"  # the control channel every worker listens on (rule changes)
 FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
 FILL_POLL_S = 0.05
+BATCH = 512  # frames published in one round trip
 DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
 RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it
 # Frames after which a follower reads the stored state again.
@@ -99,7 +99,8 @@ def event_of(frame: str) -> str:
 
 
 class _Publisher:
-    """Publishes the owner's frames in the order they were sent, off the turn's path."""
+    """Publishes the owner's frames in the order they were sent, off the turn's path: what
+    piled up while one batch was on its way goes in the next (one round trip each)."""
 
     def __init__(self, frames: FrameBus) -> None:
         self._frames = frames
@@ -129,20 +130,20 @@ class _Publisher:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
-                conversation, seq, frame = self._queue.popleft()
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), BATCH))]
                 try:
-                    await self._frames.publish(conversation, seq, frame)
+                    refused = await self._frames.publish_batch(batch)
                     if self._down:
                         self._down = False
                         log.info("frame_publish_resumed")
-                except FrameOutOfOrder as exc:  # readers fill it from the store
-                    log.warning("frame_not_published", conversation=conversation, error=str(exc))
-                except CONNECTION_ERRORS as exc:  # the frame log has it; readers see a gap
+                    for line in refused:  # readers fill these from the store
+                        log.warning("frame_not_published", error=line)
+                except CONNECTION_ERRORS as exc:  # the frame log has them; readers see a gap
                     if not self._down:
                         self._down = True
                         log.warning("frame_publish_failed", error=repr(exc))
                 except Exception:
-                    log.exception("frame_publish_error", conversation=conversation)
+                    log.exception("frame_publish_error", frames=len(batch))
             self._idle.set()
 
 
