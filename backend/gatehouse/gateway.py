@@ -187,7 +187,11 @@ class Gateway:
         metrics.RESUME_DURATION.observe(time.perf_counter() - started)
 
     async def going_away(self) -> None:
-        """Server shutdown: stop every reply, then close every socket with 1001."""
+        """Server shutdown: stop every reply, then close every socket with 1001. With several
+        workers the replies stopped here stay recorded as open: another worker takes them
+        over (shared_sessions)."""
+        if self.shared is not None:
+            self.shared.stopping()
         await self.sessions.close_all(WS_1001_GOING_AWAY)
         for connection in list(self.connections):
             connection.close(WS_1001_GOING_AWAY)
