@@ -588,6 +588,7 @@ class SharedSessions:
                 continue
             await self._recover(session)
             log.info("turn_taken_over", session_id=conversation)
+            self._sessions.released(session)  # nobody here: it leaves memory after the grace
 
     async def _recover(self, session: Session) -> None:
         """With the lease held: finish what the conversation's last owner left."""

@@ -30,7 +30,7 @@ from tests.running_app import Chat, Frame, RunningApp, ended, events, start_app,
 pytestmark = pytest.mark.anyio
 
 LEASE_MS = 1500
-BIG = "x" * 8_000_000  # written in 256-byte chunks: still running when the test acts
+BIG = "x" * 2_000_000  # written in 256-byte chunks: still running when the test acts
 SLOW_WRITES = {"TOOL_CHUNK_BYTES": "256", "MAX_FILE_BYTES": "20000000"}
 
 
