@@ -152,6 +152,7 @@ class Session:
         # owner's frames go to `publish`; a follower mirrors another worker's frames.
         self.on_turn_start: Callable[[Session], None] = lambda _session: None
         self.on_turn_end: Callable[[Session], None] = lambda _session: None
+        self.on_behind: Callable[[Session, int], None] = lambda _session, _seq: None
         self.publish: Callable[[str, int, str], None] | None = None
         self.following = False
         self.writable = True  # False once another worker took the conversation over
@@ -253,6 +254,7 @@ class Session:
             return True
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._seq_waiters.append((seq, waiter))
+        self.on_behind(self, seq)  # the frames may be in the store before they are streamed
         try:
             await asyncio.wait_for(waiter, timeout_s)
         except TimeoutError:
@@ -564,6 +566,8 @@ class Session:
                 await self._store.save_choices(self.id, self.choices)
             for seq, frame in self._recent:  # what this session sent before, in order
                 self._store.log_frame(self.id, seq, frame)
+                if self.publish is not None:
+                    self.publish(self.id, seq, frame)
         await self._save(position)
 
     # ── turns ───────────────────────────────────────────────────────────────────────────────

@@ -225,9 +225,11 @@ class SharedSessions:
         """A session became live on this worker: it follows until it owns a turn."""
         session.on_turn_start = self._turn_started
         session.on_turn_end = self._turn_ended
+        session.on_behind = self._behind
         if session.stored:
             session.following = True
             self._start_following(session)
+            log.info("session_following", session_id=session.id, seq=session.seq)
 
     async def adopt_loaded(self, session: Session, calls: list[StoredToolCall]) -> None:
         """A stored conversation just loaded. Left with a reply open (a round of calls, or
@@ -370,6 +372,11 @@ class SharedSessions:
     def _turn_ended(self, session: Session) -> None:
         if self.owns(session) and not self._stopping:
             self._spawn(self._release(session), f"release:{session.id}")
+
+    def _behind(self, session: Session, seq: int) -> None:
+        """A client resuming here has seen frames up to `seq`: fetch them from the store."""
+        if session.following:
+            self._spawn(self._fill(session, seq + 1), f"catch-up:{session.id}")
 
     def _lease_lost(self, session: Session) -> None:
         self._spawn(self._take_back(session), f"take-back:{session.id}")
@@ -588,6 +595,7 @@ class SharedSessions:
                 continue
             await self._recover(session)
             log.info("turn_taken_over", session_id=conversation)
+            self._sessions.released(session)  # nobody here: it leaves memory after the grace
 
     async def _recover(self, session: Session) -> None:
         """With the lease held: finish what the conversation's last owner left."""

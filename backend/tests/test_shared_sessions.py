@@ -30,7 +30,7 @@ from tests.running_app import Chat, Frame, RunningApp, ended, events, start_app,
 pytestmark = pytest.mark.anyio
 
 LEASE_MS = 1500
-BIG = "x" * 8_000_000  # written in 256-byte chunks: still running when the test acts
+BIG = "x" * 2_000_000  # written in 256-byte chunks: still running when the test acts
 SLOW_WRITES = {"TOOL_CHUNK_BYTES": "256", "MAX_FILE_BYTES": "20000000"}
 
 
@@ -253,6 +253,32 @@ async def test_a_socket_resumed_on_b_mid_stream_gets_every_frame_once_in_order(
     assert_once_in_order(numbered(before + after))
     assert streamed_text(before + after) == "".join(pieces)
     assert ended(after[-1]) == {"reason": "ok"}
+
+
+async def test_a_new_conversation_resumed_on_b_at_once_gets_every_frame_once_in_order(
+    trio: tuple[RunningApp, RunningApp, RunningApp], model: ModelServer
+) -> None:
+    """Its first frames were sent before it was stored: B finds them (stream or store) even
+    when the socket comes back there before A's frame log was written."""
+    a, b, _ = trio
+    gate = "shared-new-resume"
+    pieces = [f"first {n} " for n in range(8)]
+    model.script({"text": pieces, "hold_after": 6, "gate": gate}, match="brand new")
+    try:
+        async with Chat(a.ws_url(locale="en")) as chat:
+            await chat.say("brand new")
+            before = [await chat.recv() for _ in range(4)]
+            chat.abort()
+        url = b.ws_url(session_id=chat.session_id, last_seq=str(chat.last_seq), locale="en")
+        async with Chat(url) as back:
+            held = [await back.recv() for _ in range(3)]  # streamed while A holds the rest
+            model.release(gate)
+            after = await back.recv_until("assistant_message_completed")
+    finally:
+        model.release(gate)
+    assert "invalid_last_seq" not in codes(held + after)
+    assert_once_in_order(numbered(before + held + after))
+    assert streamed_text(before + held + after) == "".join(pieces)
 
 
 async def test_a_client_with_nothing_joining_on_b_mid_stream_gets_the_history_then_the_reply(

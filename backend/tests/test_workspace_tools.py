@@ -11,7 +11,11 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, TextContent
 
-from gatehouse.workspace_server import build_workspace_server, parse_tool_error
+from gatehouse.workspace_server import (
+    build_workspace_server,
+    parse_tool_error,
+    remove_stale_partials,
+)
 from tests.mcp_support import BACKEND_DIR, PYTHON, snapshot, workspace_env
 
 pytestmark = pytest.mark.anyio
@@ -201,3 +205,18 @@ async def test_edit_read_and_list_over_stdio(ws: Path) -> None:
         "files": [{"path": "a.txt", "bytes": 12}],
         "truncated": False,
     }
+
+
+def test_with_several_workers_only_idle_temporary_files_are_removed_at_start_up(ws: Path) -> None:
+    """Another worker may be writing: with `idle_s` a temporary file touched since is kept."""
+    old = ws / ".00000000000000aa.gatehouse-partial"
+    fresh = ws / "sub" / ".00000000000000bb.gatehouse-partial"
+    fresh.parent.mkdir()
+    for path in (old, fresh):
+        path.write_text("half")
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # untouched for years
+    (ws / "kept.txt").write_text("a file of the person's")
+    assert remove_stale_partials(ws, idle_s=300) == 1
+    assert not old.exists() and fresh.exists()
+    assert remove_stale_partials(ws) == 1  # one process: every one is a killed write's
+    assert [p.name for p in ws.rglob("*") if p.is_file()] == ["kept.txt"]
