@@ -105,6 +105,7 @@ class Session:
         "history",
         "id",
         "locale",
+        "on_behind",
         "on_idle",
         "on_turn_end",
         "on_turn_start",
