@@ -158,6 +158,8 @@ def scale_out_rows(section: JsonDict | None) -> list[Row]:
     """Issue 17's figures: workers on PostgreSQL and Redis (bench/scale_out.py)."""
     if not section:
         return []
+    if "error" in section:
+        return [Row(f"scale-out: the section failed ({section['error']})", None, None, "", False)]
     out: list[Row] = []
     ramp_label = f"most concurrent streams with p99 < {RAMP_P99_MS:g} ms"
     for name, label in (("workers1", "1 worker"), ("workers2", "2 workers")):
@@ -337,7 +339,7 @@ def markdown(results: JsonDict) -> str:
 
 
 def scale_out_markdown(section: JsonDict | None) -> list[str]:
-    if not section:
+    if not section or "error" in section:
         return []
     cfg = section["config"]
     steps: list[str] = []

@@ -241,6 +241,17 @@ class Bench:
         return steps, best and best[0], best and best[1]
 
 
+async def _scale_out(cfg: Config, workdir: Path, model: procs.Proc) -> JsonDict | None:
+    """The scale-out section; when it fails, the rest of the run is kept and the table says so."""
+    if cfg.scale is None:
+        return None
+    try:
+        return await scale_out.measure(cfg.scale, workdir, model)
+    except Exception as exc:
+        log.exception("scale-out section failed")
+        return {"error": repr(exc)[:300]}
+
+
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -320,7 +331,7 @@ async def bench(cfg: Config) -> JsonDict:
         baseline = await runner.measure("baseline", model)
         same_path = [n for n in cfg.levels if n in (50, 200)] or cfg.levels[:1]
         baseline_same = await runner.measure_levels("baseline_same", model, same_path)
-        section = await scale_out.measure(cfg.scale, workdir, model) if cfg.scale else None
+        section = await _scale_out(cfg, workdir, model)
     finally:
         model.stop()
         procs.tidy(workdir)  # the logs stay, for a look at any errors

@@ -83,7 +83,8 @@ class Backing:
                 argv = cmdline.read_bytes().decode(errors="replace").split("\0")
             except OSError:
                 continue
-            redis = argv[0].startswith("redis-server") and argv[0].endswith(f":{redis_port}")
+            title = argv[0]  # redis-server sets it to "<path> <host>:<port>"
+            redis = "redis-server" in title and title.endswith(f":{redis_port}")
             postgres = argv[0].endswith("/postgres") and "-p" in argv and pg_port in argv
             if redis or postgres:
                 roots.append(int(cmdline.parent.name))
@@ -306,6 +307,7 @@ async def _one_followed(
     session_id = str(first["data"]["session_id"])
     where[f"{session_id} owner"] = owner
     tabs: list[ClientConnection] = [ws]
+    follow: asyncio.Task[None] | None = None
     try:
         await ws.send(json.dumps({"event": "user_message", "data": {"text": loadgen.WARM_TEXT}}))
         await _until(ws, owner, loadgen.COMPLETED)  # stored: a tab elsewhere can follow it
@@ -333,6 +335,10 @@ async def _one_followed(
     finally:
         for each in tabs:
             each.transport.abort()
+        if follow is not None and not follow.done():
+            follow.cancel()
+        if follow is not None:
+            await asyncio.gather(follow, return_exceptions=True)
     faults = [order_faults([start, *s.seqs]) for s in (owner, tab)]
     return {
         "lost": sum(f[0] for f in faults),
