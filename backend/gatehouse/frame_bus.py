@@ -104,6 +104,25 @@ class FrameBus:
             if not (found and found[0][1].get("frame") == frame):
                 raise FrameOutOfOrder(f"seq {seq} is not above the last on {key}") from None
 
+    async def publish_batch(self, frames: list[tuple[str, int, str]]) -> list[str]:
+        """Append many frames `(conversation, seq, frame)` in one round trip (a worker's
+        frames of many conversations, each conversation's in order). Returns what was refused
+        as out of order, one line each (`publish` answers for one frame; a refused frame is a
+        gap its readers fill from the store). Raises the client's ConnectionError."""
+        pipe = self._redis.pipeline(transaction=False)
+        for conversation, seq, frame in frames:
+            key = stream_key(conversation)
+            pipe.xadd(key, {"seq": seq, "frame": frame}, id=f"{max(seq, 0)}-0", maxlen=self._maxlen)
+            pipe.pexpire(key, self._ttl_ms)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        refused: list[str] = []
+        for (conversation, seq, _frame), added in zip(frames, results[::2], strict=True):
+            if isinstance(added, ResponseError):
+                refused.append(f"{conversation} seq {seq}: {added}")
+            elif isinstance(added, CONNECTION_ERRORS):
+                raise added
+        return refused
+
     async def last_seq(self, conversation: str) -> int:
         """The seq of the last frame on the stream, 0 when it is empty or gone."""
         entries: Any = await self._redis.xrevrange(stream_key(conversation), count=1)
@@ -223,6 +242,10 @@ class FrameReader:
         finally:
             closed.cancel()
         if self._closed.is_set():
+            # Closed before the read's connection was made: wait for it, then cut it (a read
+            # left alone would block for BLOCK_MS).
+            while not read.done() and self._client.connection is None:
+                await asyncio.sleep(0.001)
             if not read.done() and self._client.connection is not None:
                 await self._client.connection.disconnect(nowait=True)
             await asyncio.gather(read, return_exceptions=True)

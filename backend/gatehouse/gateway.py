@@ -187,7 +187,11 @@ class Gateway:
         metrics.RESUME_DURATION.observe(time.perf_counter() - started)
 
     async def going_away(self) -> None:
-        """Server shutdown: stop every reply, then close every socket with 1001."""
+        """Server shutdown: stop every reply, then close every socket with 1001. With several
+        workers the replies stopped here stay recorded as open: another worker takes them
+        over (shared_sessions)."""
+        if self.shared is not None:
+            self.shared.stopping()
         await self.sessions.close_all(WS_1001_GOING_AWAY)
         for connection in list(self.connections):
             connection.close(WS_1001_GOING_AWAY)
@@ -202,13 +206,32 @@ class Gateway:
         return None
 
     async def _pump(self, connection: Connection, session: Session) -> None:
-        reader = asyncio.create_task(self._read_loop(connection, session))
+        """Read in this task and write in another; whichever ends first ends the other. The
+        reader is not a task of its own: an idle socket costs one task less (~1 KB)."""
+        this = asyncio.current_task()
+        assert this is not None
         writer = asyncio.create_task(connection.write_loop())
         connection.writer = writer
-        _, pending = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        reading = True
+        stopped_by_writer = False
+
+        def writer_ended(_: asyncio.Task[None]) -> None:
+            nonlocal stopped_by_writer
+            if reading:  # it closed the socket, or the socket failed: stop reading
+                stopped_by_writer = True
+                this.cancel()
+
+        writer.add_done_callback(writer_ended)
+        try:
+            await self._read_loop(connection, session)
+        except asyncio.CancelledError:
+            if not stopped_by_writer or this.uncancel() > 0:
+                raise  # cancelled from outside (the server stops): not ours to swallow
+        finally:
+            reading = False
+            writer.remove_done_callback(writer_ended)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
         if writer.cancelled() and connection.close_code is not None:
             await connection.close_after_stall()
 

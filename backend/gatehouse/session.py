@@ -611,6 +611,14 @@ class Session:
         self.on_turn_end(self)
         self.on_idle(self)
 
+    def following_turn(self, start: int) -> None:
+        """(A follower) a turn runs on another worker since `start`: a client that comes back
+        without `last_seq` gets the history up to the person's last message, then the turn's
+        frames."""
+        asked = self.last_said()
+        messages = len(self.history) if asked is None else asked + 1
+        self._turn_start = _TurnStart(min(start, self._seq), messages)
+
     @property
     def turn_start_seq(self) -> int:
         """The last seq before the running (or last) turn's first frame."""

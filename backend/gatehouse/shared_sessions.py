@@ -53,7 +53,6 @@ from gatehouse.frame_bus import (
     CONNECTION_ERRORS,
     Frame,
     FrameBus,
-    FrameOutOfOrder,
     FrameReader,
     Gap,
     stream_key,
@@ -75,7 +74,9 @@ OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a 
 BROADCAST = "all"  # the control channel every worker listens on (rule changes)
 FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
 FILL_POLL_S = 0.05
+BATCH = 512  # frames published in one round trip
 DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
+RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it
 # Frames after which a follower reads the stored state again.
 RELOAD_AFTER = frozenset({"assistant_message_completed", "history", "conversation_settings"})
 
@@ -98,7 +99,8 @@ def event_of(frame: str) -> str:
 
 
 class _Publisher:
-    """Publishes the owner's frames in the order they were sent, off the turn's path."""
+    """Publishes the owner's frames in the order they were sent, off the turn's path: what
+    piled up while one batch was on its way goes in the next (one round trip each)."""
 
     def __init__(self, frames: FrameBus) -> None:
         self._frames = frames
@@ -128,20 +130,20 @@ class _Publisher:
             await self._wake.wait()
             self._wake.clear()
             while self._queue:
-                conversation, seq, frame = self._queue.popleft()
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), BATCH))]
                 try:
-                    await self._frames.publish(conversation, seq, frame)
+                    refused = await self._frames.publish_batch(batch)
                     if self._down:
                         self._down = False
                         log.info("frame_publish_resumed")
-                except FrameOutOfOrder as exc:  # readers fill it from the store
-                    log.warning("frame_not_published", conversation=conversation, error=str(exc))
-                except CONNECTION_ERRORS as exc:  # the frame log has it; readers see a gap
+                    for line in refused:  # readers fill these from the store
+                        log.warning("frame_not_published", error=line)
+                except CONNECTION_ERRORS as exc:  # the frame log has them; readers see a gap
                     if not self._down:
                         self._down = True
                         log.warning("frame_publish_failed", error=repr(exc))
                 except Exception:
-                    log.exception("frame_publish_error", conversation=conversation)
+                    log.exception("frame_publish_error", frames=len(batch))
             self._idle.set()
 
 
@@ -167,6 +169,7 @@ class SharedSessions:
         self._publisher: _Publisher | None = None
         self._recovering: set[str] = set()
         self._claiming: dict[str, asyncio.Lock] = {}
+        self._ended: dict[str, bool] = {}  # the last frame followed was a reply's end
         self._stopping = False
 
     # ── life cycle ──────────────────────────────────────────────────────────────────────────
@@ -180,6 +183,10 @@ class SharedSessions:
         ]
         self._scanner = asyncio.create_task(self._scan(), name="open-turns-scanner")
         log.info("shared_sessions_started", worker=self.worker, lease_ms=self.leases.lease_ms)
+
+    def stopping(self) -> None:
+        """The worker is stopping: the turns it stops now are not released as ended."""
+        self._stopping = True
 
     async def stop(self) -> None:
         """After the sessions were closed: their leases go back (a turn left open is recorded
@@ -223,20 +230,30 @@ class SharedSessions:
             self._start_following(session)
 
     async def adopt_loaded(self, session: Session, calls: list[StoredToolCall]) -> None:
-        """A stored conversation just loaded: recover it now when it was left with a round
-        open and nobody holds it (its worker stopped); otherwise it follows."""
-        if not any(call.status in OPEN for call in calls):
-            return
+        """A stored conversation just loaded. Left with a reply open (a round of calls, or
+        recorded as running) and held by nobody, its worker stopped: it is recovered now.
+        Running on another worker, it follows from that turn's start."""
         try:
-            if await self.leases.owner(session.id) is None and await self.leases.acquire(
-                session.id, self.worker
+            raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
+            left_open = raw is not None or any(call.status in OPEN for call in calls)
+            if (
+                left_open
+                and await self.leases.owner(session.id) is None
+                and await self.leases.acquire(session.id, self.worker)
             ):
                 await self._recover(session)
+                return
+            if raw is not None:
+                session.following_turn(int(orjson.loads(raw).get("start", 0)))
         except CONNECTION_ERRORS as exc:
             log.warning("recovery_check_failed", session_id=session.id, error=repr(exc))
 
     def dropped(self, session: Session) -> None:
         """The session left this worker's memory."""
+        lock = self._claiming.get(session.id)
+        if lock is not None and not lock.locked():
+            del self._claiming[session.id]
+        self._ended.pop(session.id, None)
         self._spawn(self._stop_following(session.id), f"unfollow:{session.id}")
 
     # ── ownership ───────────────────────────────────────────────────────────────────────────
@@ -247,22 +264,30 @@ class SharedSessions:
     async def claim(self, session: Session) -> bool:
         """Own the conversation before changing it; False (the person is told `busy`) when
         another worker owns it."""
-        async with self._claiming.setdefault(session.id, asyncio.Lock()):
-            try:
-                return await self._claim(session)
-            finally:
-                if session.id in self._claiming and not self._claiming[session.id].locked():
-                    del self._claiming[session.id]
+        async with self._lock(session.id):
+            return await self._claim(session)
+
+    def _lock(self, conversation: str) -> asyncio.Lock:
+        """Claims and releases of one conversation, one at a time."""
+        return self._claiming.setdefault(conversation, asyncio.Lock())
 
     async def _claim(self, session: Session) -> bool:
         if self.owns(session):
             return True
         try:
             taken = await self.leases.acquire(session.id, self.worker)
+            # The reply just ended on its owner, which lets go once its frames are stored.
+            deadline = asyncio.get_running_loop().time() + RELEASE_WAIT_S
+            while not taken and self._ended.get(session.id) and session.following:
+                if asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(FILL_POLL_S)
+                taken = await self.leases.acquire(session.id, self.worker)
         except CONNECTION_ERRORS as exc:
             log.warning("lease_unavailable", session_id=session.id, error=repr(exc))
             session.emit_error(GatehouseError("owner_unreachable"))
             return False
+        log.info("lease_claimed" if taken else "lease_busy", session_id=session.id)
         if not taken:
             self._busy_told.add(session.id)
             session.emit_status(busy=True)
@@ -304,12 +329,18 @@ class SharedSessions:
         )
 
     async def _release(self, session: Session) -> None:
+        async with self._lock(session.id):
+            await self._release_held(session)
+
+    async def _release_held(self, session: Session) -> None:
         if not self.owns(session):
             return
         conversation = session.id
         await self._store.flush()
         if self._publisher is not None:
             await self._publisher.drained()
+        if session.replying or not self.owns(session):
+            return  # a new turn began meanwhile: it keeps the lease
         session.following = True
         session.publish = None
         renewer = self._renewers.pop(conversation, None)
@@ -318,6 +349,7 @@ class SharedSessions:
         try:
             await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
             await self.leases.release(conversation, self.worker)
+            log.info("lease_released", session_id=conversation, seq=session.seq)
         except CONNECTION_ERRORS as exc:  # the lease runs out by itself
             log.warning("lease_release_failed", session_id=conversation, error=repr(exc))
         if self._sessions is not None and self._sessions.is_live(session) and not self._stopping:
@@ -377,7 +409,10 @@ class SharedSessions:
     def _start_following(self, session: Session) -> None:
         if session.id in self._followers or self._stopping:
             return
-        task = asyncio.create_task(self._follow(session), name=f"follow:{session.id}")
+        # The reader exists before the task runs, so stopping at once always finds it.
+        reader = self.frames.reader(session.id, session.seq)
+        self._readers[session.id] = reader
+        task = asyncio.create_task(self._follow(session, reader), name=f"follow:{session.id}")
         self._followers[session.id] = task
 
     async def _stop_following(self, conversation: str) -> None:
@@ -388,9 +423,7 @@ class SharedSessions:
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 
-    async def _follow(self, session: Session) -> None:
-        reader = self.frames.reader(session.id, session.seq)
-        self._readers[session.id] = reader
+    async def _follow(self, session: Session, reader: FrameReader) -> None:
         try:
             async for item in reader:
                 if isinstance(item, Gap):
@@ -415,6 +448,7 @@ class SharedSessions:
     async def _forward(self, session: Session, seq: int, frame: str) -> None:
         session.mirror(seq, frame)
         event = event_of(frame)
+        self._ended[session.id] = event == "assistant_message_completed"
         if event in RELOAD_AFTER and session.following:
             stored = await self._store.load_conversation(session.id)
             if stored is not None and session.following:
@@ -461,6 +495,8 @@ class SharedSessions:
     async def route(self, session: Session, frame: protocol.ToolApproval | protocol.Cancel) -> bool:
         """Send an approval or a cancel to the worker that owns the conversation; False when
         this worker should handle it itself (it owns it, or nobody does)."""
+        async with self._lock(session.id):  # a recovery under way ends first
+            pass
         if not session.following:
             return False
         if isinstance(frame, protocol.ToolApproval):
@@ -550,27 +586,32 @@ class SharedSessions:
                 await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
                 await self.leases.release(conversation, self.worker)
                 continue
-            log.info("turn_taken_over", session_id=conversation)
             await self._recover(session)
+            log.info("turn_taken_over", session_id=conversation)
 
     async def _recover(self, session: Session) -> None:
         """With the lease held: finish what the conversation's last owner left."""
         assert self._sessions is not None
         self._recovering.add(session.id)
         try:
-            raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
-            await self._become_owner(session)
-            stored = await self._store.load_conversation(session.id)
-            calls = stored.tool_calls if stored is not None else []
-            if self._sessions.resume_turn(session, calls):
-                log.info("turn_resumed_after_takeover", session_id=session.id)
-                return
-            start = int(orjson.loads(raw).get("start", 0)) if raw else None
-            if start is not None:
-                await self._finish_cut(session, start)
-            await self._release(session)
+            async with self._lock(session.id):  # frames for it wait until it is recovered
+                await self._recover_held(session)
         finally:
             self._recovering.discard(session.id)
+
+    async def _recover_held(self, session: Session) -> None:
+        assert self._sessions is not None
+        raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
+        await self._become_owner(session)
+        stored = await self._store.load_conversation(session.id)
+        calls = stored.tool_calls if stored is not None else []
+        if self._sessions.resume_turn(session, calls):
+            log.info("turn_resumed_after_takeover", session_id=session.id)
+            return
+        start = int(orjson.loads(raw).get("start", 0)) if raw else None
+        if start is not None:
+            await self._finish_cut(session, start)
+        await self._release_held(session)
 
     async def _finish_cut(self, session: Session, start: int) -> None:
         """The turn died mid-reply: keep the text streamed so far (marked stopped) and end the

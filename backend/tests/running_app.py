@@ -92,16 +92,14 @@ class RunningApp:
                 self.process.wait()
 
 
-def start_app(
-    model: ModelServer, workdir: Path, *args: str, port: int | None = None, **env: str
-) -> RunningApp:
+def start_app(model: ModelServer, workdir: Path, *args: str, **env: str) -> RunningApp:
     """Start the app in `workdir` (so no stray .env is read) and wait until /health answers.
-    `args` go to `gatehouse serve` (`--workers 2`); `port` reuses a port (a restarted worker).
+    `args` go to `gatehouse serve` (`--workers 2`).
     PYTHONPATH is passed through, so a checkout other than the installed one can be run."""
     workdir.mkdir(parents=True, exist_ok=True)
     workspace = workdir / "workspace"
     workspace.mkdir(exist_ok=True)
-    port = port or free_port()
+    port = free_port()
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.environ.get("PYTHONPATH", ""),

@@ -192,3 +192,19 @@ async def test_an_entry_not_written_by_publish_is_a_gap_not_a_frame(
     items = await reader.until(3)
     assert items == [Frame(1, text(1)), Gap(after=1, before=5), Frame(5, text(5))]
     await reader.close()
+
+
+async def test_a_batch_of_several_conversations_reads_as_its_frames_one_by_one(
+    redis: Redis,
+) -> None:
+    bus = FrameBus(redis)
+    await bus.publish("b2", 3, text(3))
+    batch = [("b1", 1, text(1)), ("b2", 2, text(2)), ("b1", 2, text(2)), ("b2", 4, text(4))]
+    refused = await bus.publish_batch(batch)
+    assert len(refused) == 1 and refused[0].startswith("b2 seq 2:")  # not above 3: refused
+    first, second = Collector(bus.reader("b1", after=0)), Collector(bus.reader("b2", after=0))
+    assert await first.until(2) == [Frame(1, text(1)), Frame(2, text(2))]
+    assert await second.until(3) == [Gap(after=0, before=3), Frame(3, text(3)), Frame(4, text(4))]
+    await first.close()
+    await second.close()
+    assert await redis.pttl(stream_key("b1")) > 0  # pyright: ignore[reportUnknownMemberType]

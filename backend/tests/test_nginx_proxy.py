@@ -12,17 +12,31 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+import yaml
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from gatehouse.settings import Settings
 from tests.model_server import ModelServer
-from tests.running_app import Chat, RunningApp, ended, events, free_port, http_get, streamed_text
+from tests.redis_server import RedisServer
+from tests.running_app import (
+    Chat,
+    Frame,
+    RunningApp,
+    ended,
+    events,
+    free_port,
+    http_get,
+    start_app,
+    streamed_text,
+)
 
 pytestmark = pytest.mark.anyio
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
@@ -64,13 +78,40 @@ def proxy_config(upstream_port: int, listen_port: int, folder: Path) -> str:
 
 @pytest.fixture
 def proxy(app: RunningApp, tmp_path: Path) -> Iterator[Proxy]:
+    with running_proxy(app.port, tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+def workers_proxy(
+    model: ModelServer, _run_postgres: str, redis_server: RedisServer, tmp_path: Path
+) -> Iterator[Proxy]:
+    """The proxy in front of `gatehouse serve --workers 2` on PostgreSQL and Redis."""
+    app = start_app(
+        model,
+        tmp_path / "workers",
+        "--workers",
+        "2",
+        DATABASE_URL=_run_postgres,
+        REDIS_URL=redis_server.url,
+        TURN_LEASE_MS="1500",
+    )
+    try:
+        with running_proxy(app.port, tmp_path) as started:
+            yield started
+    finally:
+        app.stop()
+
+
+@contextmanager
+def running_proxy(upstream_port: int, tmp_path: Path) -> Generator[Proxy]:
     if not os.path.exists(NGINX):
         raise RuntimeError("nginx is not installed: run `make install-dev`")
     folder = tmp_path / "nginx"
     folder.mkdir()
     port = free_port()
     config = folder / "nginx.conf"
-    config.write_text(proxy_config(app.port, port, folder))
+    config.write_text(proxy_config(upstream_port, port, folder))
     user = "user root;" if os.geteuid() == 0 else ""  # workers must reach the temp folder
     globals_ = f"daemon off; master_process on; pid {folder / 'nginx.pid'}; {user}"
     with (folder / "nginx.log").open("wb") as log:
@@ -185,3 +226,52 @@ def test_a_socket_outlives_the_longest_wait_the_app_allows(name: str) -> None:
     assert _seconds(block, "proxy_read_timeout") >= 10 * longest_wait
     assert _seconds(block, "proxy_send_timeout") >= 10 * longest_wait
     assert "proxy_buffering off;" in block
+
+
+async def test_a_reply_resumed_over_five_sockets_through_two_workers(
+    workers_proxy: Proxy, model: ModelServer
+) -> None:
+    """`serve --workers 2` behind the proxy: each socket may reach either worker; a reply
+    resumed over five of them arrives whole, every frame once, in order."""
+    gate = "proxy-workers"
+    pieces = [f"piece {n} " for n in range(16)]
+    model.script({"text": pieces, "hold_after": 10, "gate": gate})
+    url = f"ws://127.0.0.1:{workers_proxy.port}/ws"
+    frames: list[Frame] = []
+    try:
+        async with Chat(url, origin=workers_proxy.origin) as chat:
+            await chat.say("stream to five sockets")
+            frames += [await chat.recv() for _ in range(3)]
+            chat.abort()
+        session_id, last_seq = chat.session_id, chat.last_seq
+        for socket_number in range(2, 6):
+            if socket_number == 4:
+                model.release(gate)
+            resume = f"{url}?session_id={session_id}&last_seq={last_seq}"
+            async with Chat(resume, origin=workers_proxy.origin) as back:
+                if socket_number < 5:
+                    frames += [await back.recv() for _ in range(3)]
+                    back.abort()
+                else:
+                    frames += await back.recv_until("assistant_message_completed")
+            last_seq = back.last_seq
+    finally:
+        model.release(gate)
+    seqs = [frame["seq"] for frame in frames]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # every frame once, in order
+    assert streamed_text(frames) == "".join(pieces)
+    assert ended(frames[-1]) == {"reason": "ok"}
+
+
+def test_the_compose_file_is_valid_yaml_with_workers_postgres_redis_and_nginx() -> None:
+    """deploy/compose.yaml is not run here (no Docker): its shape is checked."""
+    compose = cast(dict[str, Any], yaml.safe_load((CONFIG.parent / "compose.yaml").read_text()))
+    services: dict[str, Any] = compose["services"]
+    workers = [name for name in services if name.startswith("gatehouse")]
+    assert len(workers) == 2
+    for name in workers:
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgresql://")
+        assert env["REDIS_URL"].startswith("redis://")
+    assert {"postgres", "redis", "nginx"} <= set(services)
+    assert "./nginx.conf:/etc/gatehouse/nginx.conf:ro" in services["nginx"]["volumes"]

@@ -88,6 +88,7 @@ export type ErrorCode =
   | "nothing_to_continue"
   | "nothing_to_retry"
   | "overloaded"
+  | "owner_unreachable"
   | "rate_limited"
   | "read_failed"
   | "request_too_large"
