@@ -213,7 +213,13 @@ def scale_out_rows(section: JsonDict | None) -> list[Row]:
     follow = section.get("follow")
     if follow:
         bad = follow["frames_lost"] + follow["frames_duplicated"]
-        complete = follow["checked"] == follow["conversations"] and not follow["errors"]
+        complete = (
+            follow["checked"] == follow["conversations"]
+            and not follow["errors"]
+            and not follow.get("replies_not_whole")
+            and not follow.get("replies_not_ok")
+            and not follow.get("tab_text_differs")
+        )
         label = (
             f"scale-out: frames lost or duplicated, {follow['conversations']:,} conversations "
             f"followed on the other worker, {follow['resumed_on_other_worker']:,} resumed there"
@@ -391,11 +397,15 @@ def scale_out_markdown(section: JsonDict | None) -> list[str]:
         "dropped after half the reply and resumed on B with its `last_seq`. Every numbered "
         "frame each socket got must rise by one from where it stood (per-connection frames "
         "that repeat the socket's seq, `session_created`, `history`, an error to that socket "
-        "alone, are left out). A socket that never got its reply's end (within two replies' "
-        "time + 30 s) is *stalled*: the frames it lacks are not counted as lost, the row fails "
-        f"({follow.get('sockets_stalled', 0):,} stalled, {follow.get('errors', 0):,} errors; "
-        "replies not whole and tabs whose text differs from the owner socket's are in "
-        "results.json).",
+        "alone, are left out). The row also fails when a socket never got its reply's end "
+        "(within two replies' time + 30 s: *stalled*, the frames it lacks not counted), when a "
+        "reply ended otherwise than ok, lacks some of the model's deltas (each carries its "
+        "send time), or when a tab's text differs from its owner socket's: "
+        f"{follow.get('sockets_stalled', 0):,} stalled, "
+        f"{follow.get('replies_not_ok', 0):,} not ok, "
+        f"{follow.get('replies_not_whole', 0):,} not whole, "
+        f"{follow.get('tab_text_differs', 0):,} tabs differing, "
+        f"{follow.get('errors', 0):,} errors (samples in results.json).",
         f"- SIGKILL → approvals: {fail.get('conversations', 0):,} conversations on A whose "
         "turns wait for the approval of a scripted create_file; A is SIGKILLed; each client "
         "comes back on B (`session_id`, `last_seq`, as a browser whose socket dropped) and "

@@ -232,6 +232,7 @@ class Seen:
     last_event: str = ""
     last_frame: str = ""
     done: bool = False  # its reply completed
+    ok: bool = False  # ... with reason "ok"
 
     def restart(self) -> None:
         """Count from here: what came before (an earlier reply) is not checked."""
@@ -247,6 +248,8 @@ class Seen:
         self.last_event = event
         self.last_frame = (raw if isinstance(raw, str) else raw.decode())[:120]
         self.done = event == loadgen.COMPLETED
+        if self.done:
+            self.ok = frame["data"].get("reason") == "ok"
         seq = frame.get("seq")
         if isinstance(seq, int) and event not in PER_CONNECTION:
             if not (event == "error" and seq == self.last_seq):  # an error to this socket only
@@ -345,6 +348,7 @@ async def _one_followed(
         "duplicated": sum(f[1] for f in faults),
         "replies_not_whole": sum(s.deltas() != load.deltas for s in (owner, tab)),
         "same_text": "".join(owner.texts) == "".join(tab.texts),
+        "not_ok": sum(not s.ok for s in (owner, tab)),
         "tab_latency_ns": tab.latency_ns,
     }
 
@@ -375,6 +379,7 @@ async def follow_check(a: Target, b: Target, load: Load, n: int) -> JsonDict:
         "frames_duplicated": sum(r["duplicated"] for r in results),
         "replies_not_whole": sum(r["replies_not_whole"] for r in results),
         "sockets_stalled": len(stalled),
+        "replies_not_ok": sum(r["not_ok"] for r in results),
         "tab_text_differs": sum(not r["same_text"] for r in results),
         "tab_latency_ms": stats.percentiles_ms(latency),
         "errors": len(errors),
