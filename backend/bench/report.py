@@ -169,7 +169,8 @@ def scale_out_rows(section: JsonDict | None) -> list[Row]:
         streams = section[name].get("max_streams")
         target, passed = "", None
         if name == "workers2":
-            target, passed = f"≥ {STREAMS_TARGET:,}", streams is not None and streams >= 1000
+            target = f"≥ {STREAMS_TARGET:,}"
+            passed = streams is not None and streams >= STREAMS_TARGET
         tried = ", ".join(f"{n:,}" for n in section["config"]["ramp"])
         row = f"scale-out: {ramp_label}, {label} on PostgreSQL + Redis (ramp {tried})"
         out.append(Row(row, streams, None, target, passed, 0))
@@ -369,7 +370,7 @@ def scale_out_markdown(section: JsonDict | None) -> list[str]:
             steps.append(
                 f"| {label} | {step['conversations']:,} | {_num(step['latency_ms']['p99'], 1)} | "
                 f"{step['achieved_concurrency']:,} | {step['errors']} | "
-                f"{' / '.join(f'{v:.0f}' for v in shares) or '—'} | "
+                f"{' / '.join(f'{v:.1f}' for v in shares) or '—'} | "
                 f"{'pass' if step['passed'] else 'fail'} |"
             )
     fail: JsonDict = section.get("failover") or {}
