@@ -414,7 +414,9 @@ def scale_out_markdown(section: JsonDict | None) -> list[str]:
         f"{fail.get('retry_ms', 0):g} ms after a refusal (`owner_unreachable` while the dead "
         "worker's lease runs, `unknown_tool_call` before B took the turn over), until a "
         "`tool_decided`/`tool_started`/`tool_chunk`/`tool_finished` of that call arrives: "
-        "SIGKILL → that frame, per conversation. "
+        "SIGKILL → that frame, per conversation (a socket attached to B before the takeover is "
+        "sent nothing when it happens, so the client has to ask; each refusal costs B Redis "
+        "round trips, part of the figure). "
         f"{fail.get('accepted', 0):,} taken, {fail.get('completed_ok', 0):,} replies completed "
         f"ok, {fail.get('refusals', 0):,} refusals on the way, "
         f"{fail.get('errors', 0):,} errors.",
