@@ -1,6 +1,6 @@
 """The scale-out section of `make bench` (issue 17): workers sharing PostgreSQL and Redis.
 
-    cd backend && ../.venv/bin/python -m bench.scale_out [--quick] [--ramp 250,500,750,1000]
+    cd backend && ../.venv/bin/python -m bench.scale_out [--quick] [--scale-ramp 250,500,750,1000]
 
 Real PostgreSQL and Redis servers (Debian's, started and stopped here by the tests' own
 helpers, tests/postgres.py and tests/redis_server.py), the bench's model server, and:
