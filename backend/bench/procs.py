@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -80,6 +81,64 @@ class Proc:
             self.popen.stdout.close()
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of `pid` (of any of its threads); none once it is gone."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(v) for v in task.read_text().split()]
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def descendants(pid: int) -> Iterator[int]:
+    """`pid` and every process below it."""
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        yield current
+        todo += _children(current)
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU of one process (all its threads) so far; 0 once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # fields[0] is field 3 (state)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU so far of `pid` and of every process below it (a process that ended takes its
+    share with it: read the tree while it lives)."""
+    return sum(cpu_seconds_of(p) for p in descendants(pid))
+
+
+class ProcTree(Proc):
+    """A process that starts others (`serve --workers N`: uvicorn's supervisor and its
+    workers): the CPU of them all; stopping it ends its whole process group."""
+
+    def cpu_seconds(self) -> float:
+        return tree_cpu_seconds(self.pid)
+
+    def workers(self) -> list[int]:
+        """The worker processes (multiprocessing's resource tracker left out)."""
+        return [pid for pid in _children(self.pid) if b"resource_tracker" not in _cmdline(pid)]
+
+    def stop(self) -> None:
+        super().stop()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)  # a worker its supervisor left behind
+
+
 def _spawn(
     name: str, argv: list[str], cwd: Path, env: dict[str, str], workdir: Path, *, pipe: bool
 ) -> Proc:
@@ -135,11 +194,22 @@ def start_baseline(
 
 
 def start_app(
-    workdir: Path, model_url: str, app_src: Path | None, log_level: str, compression: bool
+    workdir: Path,
+    model_url: str,
+    app_src: Path | None,
+    log_level: str,
+    compression: bool,
+    *,
+    name: str = "app",
+    args: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
 ) -> Proc:
-    """`python -m gatehouse serve` in its own folder (so no stray .env is read);
-    `compression`: WS_COMPRESSION (permessage-deflate), off by default in the app."""
-    home = workdir / "app"
+    """`python -m gatehouse serve [args]` in its own folder `<workdir>/<name>` (so no stray
+    .env is read); `compression`: WS_COMPRESSION (permessage-deflate), off by default in the
+    app; `extra_env` (DATABASE_URL, REDIS_URL, ...) goes over the defaults. The package comes
+    from `app_src` when given, else from this checkout. Several processes (`--workers N`) are
+    one `ProcTree`: its CPU is theirs together."""
+    home = workdir / name
     (home / "workspace").mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
@@ -153,12 +223,17 @@ def start_app(
         "FRONTEND_DIR": str(home / "no-frontend"),
         "WS_COMPRESSION": "true" if compression else "false",
         "MAX_CONNECTIONS_PER_CLIENT": "1000000",  # every bench socket comes from 127.0.0.1
+        # a scratch copy of the package (e.g. to try a change), else this checkout's
+        "PYTHONPATH": str(app_src or BACKEND),
+        **(extra_env or {}),
     }
-    if app_src is not None:  # a scratch copy of the package, e.g. to try a change
-        env["PYTHONPATH"] = str(app_src)
-    argv = [sys.executable, "-m", "gatehouse", "serve"]
-    proc = _spawn("app", argv, home, env, workdir, pipe=False)
-    proc.port = port
+    argv = [sys.executable, "-m", "gatehouse", "serve", *args]
+    log_path = workdir / f"{name}.log"
+    with log_path.open("ab") as log_file:
+        popen = subprocess.Popen(
+            argv, cwd=home, env=env, stdout=log_file, stderr=log_file, start_new_session=True
+        )
+    proc = ProcTree(name, popen, port, log_path) if args else Proc(name, popen, port, log_path)
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline and proc.alive():
         try:
@@ -168,7 +243,7 @@ def start_app(
         except OSError:
             time.sleep(0.1)  # not listening yet; the deadline bounds the wait
     proc.stop()
-    raise RuntimeError(f"app did not start:\n{proc.log_tail()}")
+    raise RuntimeError(f"{name} did not start:\n{proc.log_tail()}")
 
 
 def script_model(model: Proc, reply: dict[str, Any], match: str, times: int = 10**9) -> None:

@@ -27,6 +27,8 @@ STREAMS_TARGET = 1000
 CPU_RATIO_TARGET = 1.5
 IDLE_KB_TARGET = 32.0  # issue 18 (was 64)
 SAME_PATH_CPU_TARGET = 1.15  # × the bare relay on the app's SDK path, issue 18
+SCALE_CPU_RATIO_TARGET = 1.3  # issue 17: 2 workers with Redis fan-out over one process
+TAKEOVER_P99_TARGET_MS = 2000.0  # issue 17: SIGKILL → pending approvals work again
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,82 @@ def rows(results: JsonDict) -> list[Row]:
     chunks = _get(ours, "file", "tool_chunks")
     label = f"1 MiB create_file: approval → last tool_chunk ({chunks} chunks) (ms)"
     out.append(Row(label, o, None, digits=0))
+    return out + scale_out_rows(results.get("scale_out"))
+
+
+def scale_out_rows(section: JsonDict | None) -> list[Row]:
+    """Issue 17's figures: workers on PostgreSQL and Redis (bench/scale_out.py)."""
+    if not section:
+        return []
+    if "error" in section:
+        return [Row(f"scale-out: the section failed ({section['error']})", None, None, "", False)]
+    out: list[Row] = []
+    ramp_label = f"most concurrent streams with p99 < {RAMP_P99_MS:g} ms"
+    for name, label in (("workers1", "1 worker"), ("workers2", "2 workers")):
+        if name not in section:
+            continue
+        streams = section[name].get("max_streams")
+        target, passed = "", None
+        if name == "workers2":
+            target = f"≥ {STREAMS_TARGET:,}"
+            passed = streams is not None and streams >= STREAMS_TARGET
+        tried = ", ".join(f"{n:,}" for n in section["config"]["ramp"])
+        row = f"scale-out: {ramp_label}, {label} on PostgreSQL + Redis (ramp {tried})"
+        out.append(Row(row, streams, None, target, passed, 0))
+    level = section["config"]["cpu_level"]
+    o = _get(section, "workers2", "cpu_level", "cpu", "target_s_per_1000_chunks")
+    b = _get(section, "single", "cpu_level", "cpu", "target_s_per_1000_chunks")
+    ok = o is not None and b is not None and o <= SCALE_CPU_RATIO_TARGET * b
+    label = (
+        f"scale-out: CPU s per 1,000 chunks, {level:,} conversations, 2 workers with Redis "
+        "fan-out, all their processes (baseline column: 1 process, SQLite, no Redis)"
+    )
+    target = f"≤ {SCALE_CPU_RATIO_TARGET:g}× one process"
+    out.append(Row(label, o, b, target, ok, 3))
+    one = _get(section, "workers1", "cpu_level", "cpu", "target_s_per_1000_chunks")
+    out.append(Row("… 1 worker on PostgreSQL + Redis (same baseline)", one, b, digits=3))
+    backing = _get(section, "workers2", "cpu_level", "backing_s_per_1000_chunks")
+    out.append(
+        Row(
+            "… 2 workers, the PostgreSQL and Redis servers' CPU added",
+            None if o is None or backing is None else o + backing,
+            b,
+            digits=3,
+        )
+    )
+    fail: JsonDict = section.get("failover") or {}
+    kill: JsonDict = fail.get("kill_to_accepted_ms") or {}
+    n: int = fail.get("conversations", 0)
+    lease: int = fail.get("lease_ms", 0)
+    for q in ("p50", "p99"):
+        o: float | None = kill.get(q)
+        target, passed = "", None
+        if q == "p99":
+            taken = fail.get("accepted") == n and not fail.get("errors")
+            target = f"≤ {TAKEOVER_P99_TARGET_MS:,.0f} ms"
+            passed = o is not None and not math.isnan(o) and o <= TAKEOVER_P99_TARGET_MS and taken
+        label = (
+            f"scale-out: SIGKILL of a worker → its pending approvals work again {q}, "
+            f"{n:,} conversations, TURN_LEASE_MS={lease:,} (ms)"
+        )
+        out.append(Row(label, o, None, target, passed, 0))
+    follow = section.get("follow")
+    if follow:
+        bad = follow["frames_lost"] + follow["frames_duplicated"]
+        complete = (
+            follow["checked"] == follow["conversations"]
+            and not follow["errors"]
+            and not follow.get("replies_not_whole")
+            and not follow.get("replies_not_ok")
+            and not follow.get("tab_text_differs")
+        )
+        label = (
+            f"scale-out: frames lost or duplicated, {follow['conversations']:,} conversations "
+            f"followed on the other worker, {follow['resumed_on_other_worker']:,} resumed there"
+        )
+        out.append(Row(label, bad, None, "0", bad == 0 and complete, 0))
+        q = _get(follow, "tab_latency_ms", "p99")
+        out.append(Row("… added latency per chunk p99 on the other worker (ms)", q, None))
     return out
 
 
@@ -273,10 +351,82 @@ def markdown(results: JsonDict) -> str:
             "|---|---:|---:|---:|---:|---|",
             *ramp,
             "",
+            *scale_out_markdown(results.get("scale_out")),
             "Run it: `make bench` (or `cd backend && ../.venv/bin/python -m bench.run --help`).",
             "",
         ]
     )
+
+
+def scale_out_markdown(section: JsonDict | None) -> list[str]:
+    if not section or "error" in section:
+        return []
+    cfg = section["config"]
+    steps: list[str] = []
+    for name, label in (("workers1", "1 worker"), ("workers2", "2 workers")):
+        each: list[JsonDict] = _get(section, name, "steps") or []
+        for step in each:
+            shares: list[float] = step.get("worker_cpu_s", [])
+            steps.append(
+                f"| {label} | {step['conversations']:,} | {_num(step['latency_ms']['p99'], 1)} | "
+                f"{step['achieved_concurrency']:,} | {step['errors']} | "
+                f"{' / '.join(f'{v:.1f}' for v in shares) or '—'} | "
+                f"{'pass' if step['passed'] else 'fail'} |"
+            )
+    fail: JsonDict = section.get("failover") or {}
+    follow: JsonDict = section.get("follow") or {}
+    return [
+        "## Scale-out (issue 17)",
+        "",
+        "- Real PostgreSQL and Redis servers from Debian, started for the section "
+        "(tests/postgres.py, tests/redis_server.py); the workers share them and one "
+        f"workspace, TURN_LEASE_MS={cfg['lease_ms']:,}.",
+        "- Streams held: the ramp above (same model replies, same clients, same rule: "
+        f"p99 < {RAMP_P99_MS:g} ms, no error, all streaming at once; a failing step is tried "
+        "twice) against `gatehouse serve` (1 worker) and `gatehouse serve --workers 2`, both "
+        "on PostgreSQL + Redis. With 2 workers the kernel hands each socket to either worker; "
+        "the table gives each worker's CPU seconds over the step (how evenly they shared it).",
+        f"- CPU per chunk: the same {cfg['cpu_level']:,}-conversation level on one process "
+        "(SQLite, no Redis: the default) and on `serve --workers 2`, whose CPU is its "
+        "supervisor's and its workers' together (/proc of the process tree); each reply's "
+        "frames go through its owner's Redis Stream. The PostgreSQL and Redis servers' CPU "
+        "is read the same way, over the level.",
+        f"- Frames lost or duplicated: two single-worker processes A and B on two ports (any "
+        f"worker may receive any socket: a proxy's choice, made here by the client); "
+        f"{follow.get('conversations', 0):,} conversations owned by A streaming a reply, each "
+        "with a second tab opened on B (`session_id`, `last_seq`), every other owner socket "
+        "dropped after half the reply and resumed on B with its `last_seq`. Every numbered "
+        "frame each socket got must rise by one from where it stood (per-connection frames "
+        "that repeat the socket's seq, `session_created`, `history`, an error to that socket "
+        "alone, are left out). The row also fails when a socket never got its reply's end "
+        "(within two replies' time + 30 s: *stalled*, the frames it lacks not counted), when a "
+        "reply ended otherwise than ok, lacks some of the model's deltas (each carries its "
+        "send time), or when a tab's text differs from its owner socket's: "
+        f"{follow.get('sockets_stalled', 0):,} stalled, "
+        f"{follow.get('replies_not_ok', 0):,} not ok, "
+        f"{follow.get('replies_not_whole', 0):,} not whole, "
+        f"{follow.get('tab_text_differs', 0):,} tabs differing, "
+        f"{follow.get('errors', 0):,} errors (samples in results.json).",
+        f"- SIGKILL → approvals: {fail.get('conversations', 0):,} conversations on A whose "
+        "turns wait for the approval of a scripted create_file; A is SIGKILLed; each client "
+        "comes back on B (`session_id`, `last_seq`, as a browser whose socket dropped) and "
+        "sends its approval, again on each re-asked `tool_request` or "
+        f"{fail.get('retry_ms', 0):g} ms after a refusal (`owner_unreachable` while the dead "
+        "worker's lease runs, `unknown_tool_call` before B took the turn over), until a "
+        "`tool_decided`/`tool_started`/`tool_chunk`/`tool_finished` of that call arrives: "
+        "SIGKILL → that frame, per conversation (a socket attached to B before the takeover is "
+        "sent nothing when it happens, so the client has to ask; each refusal costs B Redis "
+        "round trips, part of the figure). "
+        f"{fail.get('accepted', 0):,} taken, {fail.get('completed_ok', 0):,} replies completed "
+        f"ok, {fail.get('refusals', 0):,} refusals on the way, "
+        f"{fail.get('errors', 0):,} errors.",
+        "",
+        "| workers | conversations | p99 (ms) | streaming at once | errors | "
+        "CPU s per worker | result |",
+        "|---|---:|---:|---:|---:|---|---|",
+        *steps,
+        "",
+    ]
 
 
 SHARE_KEYS = {

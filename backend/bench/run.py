@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import loadgen, procs, report, scenarios
+from bench import loadgen, procs, report, scale_out, scenarios
 from bench.scenarios import JsonDict, Load, Target
 
 REPO = procs.BACKEND.parent
@@ -43,6 +43,7 @@ class Config:
     wait_quiet_s: float
     priority: int
     out: Path
+    scale: scale_out.ScaleConfig | None  # None: no scale-out section
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
@@ -80,30 +81,48 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="run the bench and its processes N nice levels above other programs (root)",
     )
     parser.add_argument("--quick", action="store_true", help="a small smoke run (~2 min)")
+    parser.add_argument(
+        "--skip-scale-out",
+        action="store_true",
+        help="leave out the scale-out section (workers on PostgreSQL + Redis, bench/scale_out.py)",
+    )
+    scale_out.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.deltas, args.gap_ms = 40, 50.0
         args.levels, args.ramp, args.idle = "1,20,50", "100", 300
+    load = Load(
+        args.gap_ms,
+        args.deltas,
+        args.min_bytes,
+        args.max_bytes,
+        "deflate",
+        args.server_compression,
+    )
+    app_src = args.app_src.resolve() if args.app_src else None
+    scale = scale_out.config(
+        load,
+        quick=args.quick,
+        ramp_text=args.scale_ramp,
+        lease_ms=args.lease_ms,
+        log_level=args.log_level,
+        app_src=app_src,
+        ramp_min=args.scale_ramp_min,
+    )
     return Config(
-        load=Load(
-            args.gap_ms,
-            args.deltas,
-            args.min_bytes,
-            args.max_bytes,
-            "deflate",
-            args.server_compression,
-        ),
+        load=load,
         levels=_counts(args.levels),
         ramp=_counts(args.ramp),
         idle_sockets=args.idle,
         file_bytes=args.file_bytes,
         file_runs=3,
         log_level=args.log_level,
-        app_src=args.app_src.resolve() if args.app_src else None,
+        app_src=app_src,
         ramp_budget_s=args.ramp_min * 60,
         wait_quiet_s=args.wait_quiet_min * 60,
         priority=args.priority,
         out=args.out,
+        scale=None if args.skip_scale_out else scale,
     )
 
 
@@ -222,6 +241,17 @@ class Bench:
         return steps, best and best[0], best and best[1]
 
 
+async def _scale_out(cfg: Config, workdir: Path, model: procs.Proc) -> JsonDict | None:
+    """The scale-out section; when it fails, the rest of the run is kept and the table says so."""
+    if cfg.scale is None:
+        return None
+    try:
+        return await scale_out.measure(cfg.scale, workdir, model)
+    except Exception as exc:
+        log.exception("scale-out section failed")
+        return {"error": repr(exc)[:300]}
+
+
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -301,6 +331,7 @@ async def bench(cfg: Config) -> JsonDict:
         baseline = await runner.measure("baseline", model)
         same_path = [n for n in cfg.levels if n in (50, 200)] or cfg.levels[:1]
         baseline_same = await runner.measure_levels("baseline_same", model, same_path)
+        section = await _scale_out(cfg, workdir, model)
     finally:
         model.stop()
         procs.tidy(workdir)  # the logs stay, for a look at any errors
@@ -328,6 +359,7 @@ async def bench(cfg: Config) -> JsonDict:
         "ours": ours,
         "baseline": baseline,
         "baseline_same": baseline_same,
+        **({"scale_out": section} if section else {}),
     }
 
 
