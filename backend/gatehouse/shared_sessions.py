@@ -19,8 +19,8 @@ With it, any worker may receive any socket of any conversation:
   person gets `owner_unreachable`. The owner's answer (a refusal too) comes back as frames on
   the stream. A rule added or revoked is broadcast: every worker reloads its rules.
 - Takeover. A running turn is recorded in a Redis hash (`OPEN_TURNS`). Every worker looks at
-  it every half lease; an entry whose lease has expired (its worker died) is taken over and
-  recovered as a restart recovers it: a pending approval is asked again (the frame was sent
+  it four times a lease; every entry whose lease has expired (its worker died) is taken over,
+  all at once, and recovered as a restart recovers it: a pending approval is asked again (the frame was sent
   once: clients have it) and still works, a tool that was running is reported interrupted,
   and a reply cut mid-stream keeps its text, marked stopped, with a `stream_interrupted` error.
 """
@@ -74,6 +74,7 @@ OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a 
 BROADCAST = "all"  # the control channel every worker listens on (rule changes)
 FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
 FILL_POLL_S = 0.05
+SCANS_PER_LEASE = 4  # a dead worker's replies wait at most a lease and a quarter for a taker
 BATCH = 512  # frames published in one round trip
 DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
 RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it
@@ -568,7 +569,7 @@ class SharedSessions:
 
     # ── taking over the turns of a worker that died ─────────────────────────────────────────
     async def _scan(self) -> None:
-        interval_s = self.leases.lease_ms / 2 / 1000
+        interval_s = self.leases.lease_ms / SCANS_PER_LEASE / 1000
         while True:
             await asyncio.sleep(interval_s)
             try:
@@ -580,22 +581,32 @@ class SharedSessions:
 
     async def _scan_once(self) -> None:
         records: Any = await self.redis.hgetall(OPEN_TURNS)  # pyright: ignore[reportUnknownMemberType]
-        for conversation in records:
-            if conversation in self._renewers or conversation in self._recovering:
-                continue
-            if await self.leases.owner(conversation) is not None:
-                continue
-            if not await self.leases.acquire(conversation, self.worker):
-                continue
-            assert self._sessions is not None
-            session = await self._sessions.for_takeover(conversation)
-            if session is None:  # deleted meanwhile
-                await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
-                await self.leases.release(conversation, self.worker)
-                continue
-            await self._recover(session)
-            log.info("turn_taken_over", session_id=conversation)
-            self._sessions.released(session)  # nobody here: it leaves memory after the grace
+        conversations = [
+            c for c in records if c not in self._renewers and c not in self._recovering
+        ]
+        # All at once: a dead worker's replies come back together, not one after another.
+        outcomes = await asyncio.gather(
+            *(self._take_over(c) for c in conversations), return_exceptions=True
+        )
+        for conversation, outcome in zip(conversations, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                log.error("turn_takeover_failed", session_id=conversation, error=repr(outcome))
+
+    async def _take_over(self, conversation: str) -> None:
+        """The conversation's open turn, when nobody holds its lease: take it and recover it."""
+        if await self.leases.owner(conversation) is not None:
+            return
+        if not await self.leases.acquire(conversation, self.worker):
+            return
+        assert self._sessions is not None
+        session = await self._sessions.for_takeover(conversation)
+        if session is None:  # deleted meanwhile
+            await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
+            await self.leases.release(conversation, self.worker)
+            return
+        await self._recover(session)
+        log.info("turn_taken_over", session_id=conversation)
+        self._sessions.released(session)  # nobody here: it leaves memory after the grace
 
     async def _recover(self, session: Session) -> None:
         """With the lease held: finish what the conversation's last owner left."""
