@@ -20,9 +20,10 @@ With it, any worker may receive any socket of any conversation:
   the stream. A rule added or revoked is broadcast: every worker reloads its rules.
 - Takeover. A running turn is recorded in a Redis hash (`OPEN_TURNS`). Every worker looks at
   it four times a lease; every entry whose lease has expired (its worker died) is taken over,
-  all at once, and recovered as a restart recovers it: a pending approval is asked again (the frame was sent
-  once: clients have it) and still works, a tool that was running is reported interrupted,
-  and a reply cut mid-stream keeps its text, marked stopped, with a `stream_interrupted` error.
+  all at once, and recovered as a restart recovers it: a pending approval is asked again (the
+  frame was sent once: clients have it) and still works, a tool that was running is reported
+  interrupted, and a reply cut mid-stream keeps its text, marked stopped, with a
+  `stream_interrupted` error.
 """
 
 from __future__ import annotations
