@@ -56,6 +56,19 @@ def worker_app() -> Any:
     return SocketFront(create_app(settings), settings)
 
 
+def _uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What one process and several serve alike."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "ws_max_size": settings.ws_max_frame_bytes,
+        "ws_per_message_deflate": settings.ws_compression,
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 5,
+    }
+
+
 def _serve_workers(settings: Settings) -> None:
     """N processes on one port: uvicorn's supervisor starts them (and starts again one that
     dies), each running `worker_app`. HOST, PORT and WORKERS go to them by the environment."""
@@ -67,14 +80,8 @@ def _serve_workers(settings: Settings) -> None:
     uvicorn.run(
         "gatehouse.cli:worker_app",
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers,
-        ws_max_size=settings.ws_max_frame_bytes,
-        ws_per_message_deflate=settings.ws_compression,
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
+        **_uvicorn_options(settings),
     )
 
 
@@ -88,14 +95,7 @@ def _serve(settings: Settings) -> None:
     logs.configure(settings.log_level)
     origins.start_up_warnings(settings)
     config = uvicorn.Config(
-        SocketFront(create_app(settings), settings),
-        host=settings.host,
-        port=settings.port,
-        ws_max_size=settings.ws_max_frame_bytes,
-        ws_per_message_deflate=settings.ws_compression,
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
+        SocketFront(create_app(settings), settings), **_uvicorn_options(settings)
     )
     _Server(config, pace_gc=settings.gc_pacing and gc_pacing.applies()).run()
 

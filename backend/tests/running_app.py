@@ -40,6 +40,21 @@ def http_get(
         return exc.code, exc.read().decode()
 
 
+def http_json(
+    app: RunningApp, method: str, path: str, body: Any = None, timeout: float = 10
+) -> tuple[int, Any]:
+    """A JSON request to the app's HTTP API: its status and decoded body, an error's too."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(app.base_url + path, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read().decode()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read().decode() or "null")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,13 @@ import pytest
 from tests.mcp_support import wait_until
 from tests.model_server import ModelServer
 from tests.running_app import AppFactory, Chat, Frame, RunningApp, events
+from tests.running_app import http_json as http
 
 pytestmark = pytest.mark.anyio
 
 
 def create_file(tool_id: str, path: str, content: str = "hello") -> dict[str, Any]:
     return {"id": tool_id, "name": "create_file", "input": {"path": path, "content": content}}
-
-
-def http(app: RunningApp, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(app.base_url + path, data=data, method=method)
-    request.add_header("content-type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            raw = response.read().decode()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read().decode() or "null")
 
 
 def last_results(model: ModelServer) -> list[dict[str, Any]]:

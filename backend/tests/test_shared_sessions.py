@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import signal
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from tests.model_server import ModelServer
 from tests.redis_server import RedisServer
 from tests.redis_server import redis_server as start_redis_server
 from tests.running_app import Chat, Frame, RunningApp, ended, events, start_app, streamed_text
+from tests.running_app import http_json as http
 
 pytestmark = pytest.mark.anyio
 
@@ -142,18 +141,6 @@ def numbered(frames: list[Frame]) -> list[int]:
 
 def assert_once_in_order(seqs: list[int]) -> None:
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
-
-
-def http(app: RunningApp, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(app.base_url + path, data=data, method=method)
-    request.add_header("content-type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read().decode()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read().decode() or "null")
 
 
 async def stored_last(store: Store, session_id: str, role: str) -> None:
