@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
+import sys
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from gatehouse import attachments, metrics, origins
+from gatehouse import attachments, gc_pacing, metrics, origins
 from gatehouse.api import conversations_router, models_router, require_token
 from gatehouse.file_versions import keep_pruning, open_versions
 from gatehouse.files_api import files_router
@@ -46,7 +47,12 @@ _NO_UI = """<!doctype html><meta charset="utf-8"><title>Gatehouse</title>
 <p>Gatehouse is running, but the web UI has not been built. Run <code>make install</code>.</p>"""
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, pace_gc: bool = False) -> FastAPI:
+    """`pace_gc`: garbage collection is paced (gc_pacing.py) once the app has started, as
+    `gatehouse serve` asks (one process or each worker), where GC_PACING and the
+    interpreter allow it."""
+    pace_gc = pace_gc and settings.gc_pacing and gc_pacing.applies()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
         settings.workspace_dir.mkdir(parents=True, exist_ok=True)
@@ -109,11 +115,15 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.versions = versions
             app.state.policy = policy
             log.info("server_ready", host=settings.host, port=settings.port)
+            pacer = gc_pacing.start(quiet=sessions.none_replying) if pace_gc else None
+            log.info("gc_pacing", enabled=pace_gc, python=sys.version.split()[0])
             try:
                 yield
             finally:
-                pruning.cancel()
-                await asyncio.gather(pruning, return_exceptions=True)
+                for task in (pacer, pruning):
+                    if task is not None:
+                        task.cancel()
+                await asyncio.gather(*(t for t in (pacer, pruning) if t), return_exceptions=True)
                 await gateway.going_away()
                 if shared is not None:
                     await store.flush()

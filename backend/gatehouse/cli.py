@@ -8,36 +8,18 @@ import os
 import sys
 from typing import Any
 
-import structlog
 import uvicorn
 
-from gatehouse import gc_pacing, logs, origins
+from gatehouse import logs, origins
 from gatehouse.settings import Settings, SettingsError, check_workers, load_settings
 
 
 class _Server(uvicorn.Server):
     """uvicorn would close open sockets with 1012; we first stop replies and close with 1001.
-    Garbage collection is paced (gc_pacing.py) once the app has started, when `pace_gc`."""
-
-    def __init__(self, config: uvicorn.Config, *, pace_gc: bool) -> None:
-        super().__init__(config)
-        self._pace_gc = pace_gc
-        self._pacer: asyncio.Task[None] | None = None
-
-    async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets)
-        if self.should_exit:
-            return
-        if self._pace_gc:
-            sessions = self.config.loaded_app.app.state.sessions  # type: ignore[attr-defined]
-            self._pacer = gc_pacing.start(quiet=sessions.none_replying)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-        structlog.get_logger(__name__).info(
-            "gc_pacing", enabled=self._pacer is not None, python=sys.version.split()[0]
-        )
+    (Each worker of `serve --workers N` runs uvicorn's own server, built by its supervisor:
+    there sockets get 1012, a restart, and the app's shutdown stops the replies after.)"""
 
     async def shutdown(self, sockets: Any = None) -> None:
-        if self._pacer is not None:
-            self._pacer.cancel()
         gateway = getattr(self.config.loaded_app.app.state, "gateway", None)  # type: ignore[attr-defined]
         if gateway is not None:
             await gateway.going_away()
@@ -53,7 +35,7 @@ def worker_app() -> Any:
 
     settings = load_settings()
     logs.configure(settings.log_level)
-    return SocketFront(create_app(settings), settings)
+    return SocketFront(create_app(settings, pace_gc=True), settings)
 
 
 def _uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -95,9 +77,9 @@ def _serve(settings: Settings) -> None:
     logs.configure(settings.log_level)
     origins.start_up_warnings(settings)
     config = uvicorn.Config(
-        SocketFront(create_app(settings), settings), **_uvicorn_options(settings)
+        SocketFront(create_app(settings, pace_gc=True), settings), **_uvicorn_options(settings)
     )
-    _Server(config, pace_gc=settings.gc_pacing and gc_pacing.applies()).run()
+    _Server(config).run()
 
 
 def _mcp_workspace(settings: Settings, http_port: int | None) -> None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gatehouse.gc_pacing import applies, collect_fully_every
-from tests.running_app import AppFactory, RunningApp
+from tests.model_server import ModelServer
+from tests.redis_server import RedisServer
+from tests.running_app import AppFactory, RunningApp, start_app
 
 pytestmark = pytest.mark.anyio
 
@@ -167,3 +170,22 @@ def test_serve_paces_collection_where_it_applies_unless_gc_pacing_is_off(
 ) -> None:
     assert _pacing_decisions(app) == [applies()]
     assert _pacing_decisions(app_factory(GC_PACING="false")) == [False]
+
+
+def test_each_worker_of_serve_workers_paces_collection(
+    model: ModelServer, _run_postgres: str, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """uvicorn's supervisor runs its own server in each worker: the app itself starts the
+    pacing, so every worker that started paces."""
+    workers = start_app(
+        model,
+        tmp_path,
+        "--workers",
+        "2",
+        DATABASE_URL=_run_postgres,
+        REDIS_URL=redis_server.url,
+    )
+    workers.stop()
+    started = [e for e in workers.log_events() if e.get("event") == "server_ready"]
+    assert started
+    assert _pacing_decisions(workers) == [applies()] * len(started)
