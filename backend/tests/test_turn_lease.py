@@ -3,6 +3,7 @@ lease, takeover once the holder stops renewing, and no effect from a worker that
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import cast
 
@@ -10,6 +11,7 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
+from gatehouse.redis_client import POOL_SIZE
 from gatehouse.turn_lease import TurnLeases, lease_key
 from tests.redis_server import RedisServer
 
@@ -126,3 +128,16 @@ async def test_stop_returns_promptly_and_renews_no_more(redis: Redis) -> None:
     with anyio.fail_after(2.0):  # far less than the 10 s renewal period
         await renewer.stop()
     assert renewer.renewals == 0
+
+
+async def test_a_burst_larger_than_the_pool_waits_for_connections_and_every_lease_is_taken(
+    redis: Redis,
+) -> None:
+    """Hundreds of turns taking their leases at once: the pool is bounded, so the commands
+    queue for a connection; none fails with "Too many connections"."""
+    leases = TurnLeases(redis, lease_ms=10_000)
+    conversations = [f"burst-{n}" for n in range(5 * POOL_SIZE)]
+    taken = await asyncio.gather(*(leases.acquire(c, "worker-a") for c in conversations))
+    assert all(taken)
+    owners = await asyncio.gather(*(leases.owner(c) for c in conversations))
+    assert owners == ["worker-a"] * len(conversations)
