@@ -4,7 +4,8 @@ streaming on another, in order, each frame once.
 The worker that owns a conversation's turn publishes every numbered frame (the JSON text the
 Session sends, `Session._send`) with `publish(conversation, seq, frame)`: `XADD` under the
 entry id `<seq>-0` with the seq also as a field, the stream bounded by an approximate MAXLEN
-and its key given a TTL on every write, so an ended conversation's stream goes away by itself.
+and its key given a TTL when first written and again every `TTL_REFRESH_S` of writing (by
+each publishing worker), so an ended conversation's stream goes away by itself.
 Entry ids that are the seqs make the order Redis's own: a frame whose seq is not above the
 last one published is refused (`FrameOutOfOrder`), never appended twice.
 
@@ -25,6 +26,7 @@ below it. `close()` ends the iteration cleanly, also while the reader waits in X
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,8 @@ log = structlog.get_logger(__name__)
 KEY_PREFIX = "gatehouse:frames:"
 MAXLEN = 10_000  # frames kept per conversation (approximately: `MAXLEN ~`)
 TTL_MS = 3_600_000  # a stream nobody has written to for an hour goes away
+TTL_REFRESH_S = 60.0  # a stream being written gets its TTL again at most this often
+TTL_MEMORY = 10_000  # streams remembered before those not refreshed lately are forgotten
 BLOCK_MS = 5_000  # one XREAD waits this long at most, then waits again
 READ_COUNT = 512  # frames per XREAD
 RECONNECT_DELAYS_S = (0.05, 0.1, 0.2, 0.5, 1.0)  # then 1 s between attempts
@@ -81,6 +85,7 @@ class FrameBus:
         self._maxlen = maxlen
         self._ttl_ms = ttl_ms
         self._block_ms = block_ms
+        self._ttl_set: dict[str, float] = {}  # stream key → when this worker last set its TTL
 
     async def publish(self, conversation: str, seq: int, frame: str) -> None:
         """Append one frame; raises FrameOutOfOrder when `seq` is not above the stream's last,
@@ -110,18 +115,33 @@ class FrameBus:
         as out of order, one line each (`publish` answers for one frame; a refused frame is a
         gap its readers fill from the store). Raises the client's ConnectionError."""
         pipe = self._redis.pipeline(transaction=False)
+        keys: set[str] = set()
         for conversation, seq, frame in frames:
             key = stream_key(conversation)
+            keys.add(key)
             pipe.xadd(key, {"seq": seq, "frame": frame}, id=f"{max(seq, 0)}-0", maxlen=self._maxlen)
+        for key in self._ttl_due(keys):
             pipe.pexpire(key, self._ttl_ms)
         results: list[Any] = await pipe.execute(raise_on_error=False)
         refused: list[str] = []
-        for (conversation, seq, _frame), added in zip(frames, results[::2], strict=True):
+        for (conversation, seq, _frame), added in zip(frames, results, strict=False):
             if isinstance(added, ResponseError):
                 refused.append(f"{conversation} seq {seq}: {added}")
             elif isinstance(added, CONNECTION_ERRORS):
                 raise added
         return refused
+
+    def _ttl_due(self, keys: set[str]) -> list[str]:
+        """The streams among `keys` whose TTL this worker has not set for `TTL_REFRESH_S`
+        (a TTL set with the XADDs that follow it in one pipeline: the key exists by then)."""
+        now = time.monotonic()
+        due = [k for k in keys if now - self._ttl_set.get(k, -TTL_REFRESH_S) >= TTL_REFRESH_S]
+        for key in due:
+            self._ttl_set[key] = now
+        if len(self._ttl_set) > TTL_MEMORY:  # forget streams not written to for a while
+            old = now - TTL_REFRESH_S
+            self._ttl_set = {k: t for k, t in self._ttl_set.items() if t > old}
+        return due
 
     async def last_seq(self, conversation: str) -> int:
         """The seq of the last frame on the stream, 0 when it is empty or gone."""

@@ -77,6 +77,10 @@ FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach t
 FILL_POLL_S = 0.05
 SCANS_PER_LEASE = 4  # a dead worker's replies wait at most a lease and a quarter for a taker
 BATCH = 512  # frames published in one round trip
+# A woken publisher waits this long for more frames to go in the same round trip: with few
+# replies each batch would otherwise carry one frame, and the round trip costs the worker
+# ~130 µs of CPU whatever it carries. Readers on other workers see frames this much later.
+PUBLISH_WINDOW_S = 0.005
 DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
 RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it
 # Frames after which a follower reads the stored state again.
@@ -130,6 +134,8 @@ class _Publisher:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            if len(self._queue) < BATCH:
+                await asyncio.sleep(PUBLISH_WINDOW_S)
             self._wake.clear()
             while self._queue:
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), BATCH))]
@@ -582,9 +588,10 @@ class SharedSessions:
 
     async def _scan_once(self) -> None:
         records: Any = await self.redis.hgetall(OPEN_TURNS)  # pyright: ignore[reportUnknownMemberType]
-        conversations = [
-            c for c in records if c not in self._renewers and c not in self._recovering
-        ]
+        candidates = [c for c in records if c not in self._renewers and c not in self._recovering]
+        # One round trip for every lease (each open turn of every other worker, every scan).
+        owners = await self.leases.owners(candidates)
+        conversations = [c for c, owner in zip(candidates, owners, strict=True) if owner is None]
         # All at once: a dead worker's replies come back together, not one after another.
         outcomes = await asyncio.gather(
             *(self._take_over(c) for c in conversations), return_exceptions=True
@@ -595,8 +602,6 @@ class SharedSessions:
 
     async def _take_over(self, conversation: str) -> None:
         """The conversation's open turn, when nobody holds its lease: take it and recover it."""
-        if await self.leases.owner(conversation) is not None:
-            return
         if not await self.leases.acquire(conversation, self.worker):
             return
         assert self._sessions is not None

@@ -82,6 +82,13 @@ class TurnLeases:
         held: Any = await self._redis.get(lease_key(conversation))
         return None if held is None else str(held)
 
+    async def owners(self, conversations: list[str]) -> list[str | None]:
+        """Who holds each conversation's lease now (None where nobody), in one round trip."""
+        if not conversations:
+            return []
+        held: list[Any] = await self._redis.mget([lease_key(c) for c in conversations])
+        return [None if h is None else str(h) for h in held]
+
     def renewer(
         self, conversation: str, owner: str, on_lost: Callable[[], object] | None = None
     ) -> Renewer:

@@ -208,3 +208,19 @@ async def test_a_batch_of_several_conversations_reads_as_its_frames_one_by_one(
     await first.close()
     await second.close()
     assert await redis.pttl(stream_key("b1")) > 0  # pyright: ignore[reportUnknownMemberType]
+
+
+async def test_a_batch_sets_a_streams_ttl_once_then_again_when_it_is_due(redis: Redis) -> None:
+    """The TTL goes with a stream's first batch, not with every frame: Redis is told again
+    only `TTL_REFRESH_S` later (here: a stream whose TTL was taken away keeps none until
+    this worker forgets it set one)."""
+    bus = FrameBus(redis, ttl_ms=60_000)
+    await bus.publish_batch([("t1", 1, text(1))])
+    assert 0 < await redis.pttl(stream_key("t1")) <= 60_000  # pyright: ignore[reportUnknownMemberType]
+    await redis.persist(stream_key("t1"))  # pyright: ignore[reportUnknownMemberType]
+    await bus.publish_batch([("t1", 2, text(2)), ("t2", 1, text(1))])
+    assert await redis.pttl(stream_key("t1")) == -1  # pyright: ignore[reportUnknownMemberType]
+    assert await redis.pttl(stream_key("t2")) > 0  # pyright: ignore[reportUnknownMemberType]
+    fresh = FrameBus(redis, ttl_ms=60_000)  # another worker, or this one once due
+    await fresh.publish_batch([("t1", 3, text(3))])
+    assert await redis.pttl(stream_key("t1")) > 0  # pyright: ignore[reportUnknownMemberType]

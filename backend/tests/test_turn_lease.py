@@ -141,3 +141,11 @@ async def test_a_burst_larger_than_the_pool_waits_for_connections_and_every_leas
     assert all(taken)
     owners = await asyncio.gather(*(leases.owner(c) for c in conversations))
     assert owners == ["worker-a"] * len(conversations)
+
+
+async def test_owners_of_many_conversations_in_one_call(redis: Redis) -> None:
+    leases = TurnLeases(redis, lease_ms=10_000)
+    assert await leases.owners([]) == []
+    assert await leases.acquire("m1", "worker-a")
+    assert await leases.acquire("m3", "worker-b")
+    assert await leases.owners(["m1", "m2", "m3"]) == ["worker-a", None, "worker-b"]
