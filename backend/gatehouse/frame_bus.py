@@ -114,15 +114,16 @@ class FrameBus:
         frames of many conversations, each conversation's in order). Returns what was refused
         as out of order, one line each (`publish` answers for one frame; a refused frame is a
         gap its readers fill from the store). Raises the client's ConnectionError."""
-        pipe = self._redis.pipeline(transaction=False)
         keys: set[str] = set()
-        for conversation, seq, frame in frames:
-            key = stream_key(conversation)
-            keys.add(key)
-            pipe.xadd(key, {"seq": seq, "frame": frame}, id=f"{max(seq, 0)}-0", maxlen=self._maxlen)
-        for key in self._ttl_due(keys):
-            pipe.pexpire(key, self._ttl_ms)
-        results: list[Any] = await pipe.execute(raise_on_error=False)
+        async with self._redis.pipeline(transaction=False) as pipe:  # reset on failure too
+            for conversation, seq, frame in frames:
+                key = stream_key(conversation)
+                keys.add(key)
+                entry_id = f"{max(seq, 0)}-0"
+                pipe.xadd(key, {"seq": seq, "frame": frame}, id=entry_id, maxlen=self._maxlen)
+            for key in self._ttl_due(keys):
+                pipe.pexpire(key, self._ttl_ms)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
         refused: list[str] = []
         for (conversation, seq, _frame), added in zip(frames, results, strict=False):
             if isinstance(added, ResponseError):

@@ -80,7 +80,7 @@ BATCH = 512  # frames published in one round trip
 # A woken publisher waits this long for more frames to go in the same round trip: with few
 # replies each batch would otherwise carry one frame, and the round trip costs the worker
 # ~130 µs of CPU whatever it carries. Readers on other workers see frames this much later.
-PUBLISH_WINDOW_S = 0.005
+PUBLISH_WINDOW_S = 0.02
 DRAIN_DEADLINE_S = 2.0  # a release waits this long for its frames to be published
 RELEASE_WAIT_S = 2.0  # a claim right after a reply ended elsewhere waits this long for it
 # Frames after which a follower reads the stored state again.

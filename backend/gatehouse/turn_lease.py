@@ -1,16 +1,18 @@
 """Ownership of a conversation's turn as a lease in Redis: one worker at a time runs it.
 
-A worker takes the lease with `SET key owner NX PX ms`, keeps it with a `Renewer` (renewing at
-a third of the lease time) while the turn runs, and releases it when the turn ends. Renew and
-release act only while the caller still owns the lease (a Lua script compares the owner, then
-sets the expiry or deletes the key), so a worker that lost its lease (it stalled, Redis
-restarted) can never cut short the lease of the worker that took over. When the owner dies,
-its lease expires and another worker may `acquire` it.
+A worker takes the lease with `SET key owner NX PX ms`, keeps it with a `Renewer` while the
+turn runs (every lease a worker holds is renewed in one round trip every third of the lease
+time, so hundreds of turns cost it a few calls a second), and releases it when the turn
+ends. Renew and release act only while the caller still owns the lease (a Lua script
+compares the owner, then sets the expiry or deletes the key), so a worker that lost its
+lease (it stalled, Redis restarted) can never cut short the lease of the worker that took
+over. When the owner dies, its lease expires and another worker may `acquire` it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +58,9 @@ class TurnLeases:
         self.lease_ms = lease_ms
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._held: set[Renewer] = set()
+        self._keeper: asyncio.Task[None] | None = None
+        self._keeper_idle = asyncio.Event()  # set when the last lease is let go
 
     async def acquire(self, conversation: str, owner: str) -> bool:
         """Take the lease when nobody holds it; True when `owner` holds it now.
@@ -92,15 +97,70 @@ class TurnLeases:
     def renewer(
         self, conversation: str, owner: str, on_lost: Callable[[], object] | None = None
     ) -> Renewer:
-        """A task keeping `owner`'s lease (already acquired) until stopped or lost."""
-        return Renewer(self, conversation, owner, on_lost)
+        """Keep `owner`'s lease (already acquired) until stopped or lost."""
+        renewer = Renewer(self, conversation, owner, on_lost)
+        self._held.add(renewer)
+        if self._keeper is None or self._keeper.done():
+            self._keeper_idle = asyncio.Event()
+            self._keeper = asyncio.create_task(self._keep(), name="lease-keeper")
+        return renewer
+
+    async def _let_go(self, renewer: Renewer) -> None:
+        """`renewer` renews no more; the last one out waits for the keeper to end (a renewal
+        in flight is let finish, not cancelled: a cancel can be lost inside the client on
+        Python 3.11)."""
+        self._held.discard(renewer)
+        if not self._held and self._keeper is not None:
+            self._keeper_idle.set()
+            await asyncio.gather(self._keeper, return_exceptions=True)
+
+    async def _keep(self) -> None:
+        """Every third of the lease time, renew every held lease in one round trip."""
+        interval_s = self.lease_ms / 3 / 1000
+        while self._held:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._keeper_idle.wait(), interval_s)
+            held = list(self._held)
+            if not held:
+                return
+            asked_at = time.monotonic()
+            try:
+                answers = await self._renew_all(held)
+            except CONNECTION_ERRORS as exc:
+                log.warning("lease_renewal_failed", leases=len(held), error=repr(exc))
+                answers = [None] * len(held)
+            for renewer, answer in zip(held, answers, strict=True):
+                if renewer in self._held:  # not stopped meanwhile
+                    renewer.answered(answer, asked_at)
+
+    async def _renew_all(self, held: list[Renewer]) -> list[bool | None]:
+        """Each lease renewed (True), found lost (False) or not answered (None)."""
+        async with self._redis.pipeline(transaction=False) as pipe:  # reset on failure too
+            for renewer in held:
+                await self._renew(
+                    keys=[lease_key(renewer.conversation)],
+                    args=[renewer.owner, self.lease_ms],
+                    client=pipe,
+                )
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        answers: list[bool | None] = []
+        for renewer, result in zip(held, results, strict=True):
+            if isinstance(result, Exception):
+                log.warning(
+                    "lease_renewal_failed", conversation=renewer.conversation, error=repr(result)
+                )
+                answers.append(None)
+            else:
+                answers.append(result == 1)
+        return answers
 
 
 class Renewer:
-    """Renews a held lease every third of its time. The lease is lost when a renewal finds
-    another owner (or none), or when Redis cannot be reached until the lease would have
-    ended: then `lost` is set, `on_lost` is called once, and renewing stops. `stop()` ends
-    renewing without releasing (the caller releases)."""
+    """One held lease, renewed with every other lease of the worker every third of its time
+    (`TurnLeases._keep`). The lease is lost when a renewal finds another owner (or none), or
+    when Redis cannot be reached until the lease would have ended: then `lost` is set,
+    `on_lost` is called once, and renewing stops. `stop()` ends renewing without releasing
+    (the caller releases)."""
 
     def __init__(
         self,
@@ -114,36 +174,22 @@ class Renewer:
         self.owner = owner
         self._on_lost = on_lost
         self.lost = asyncio.Event()
-        self._stopping = asyncio.Event()
         self.renewals = 0
-        self._renewed = asyncio.Condition()
+        self._renewal = asyncio.Event()  # set (and replaced) at each renewal
         # held until then for sure: the caller acquired or renewed it just before
         self._held_until = time.monotonic() + leases.lease_ms / 1000
-        self._task = asyncio.create_task(self._run(), name=f"lease-renewer:{conversation}")
 
-    async def _run(self) -> None:
-        interval_s = self._leases.lease_ms / 3 / 1000
-        held_until = self._held_until
-        while True:
-            try:  # the renewal period, cut short by stop()
-                await asyncio.wait_for(self._stopping.wait(), interval_s)
-                return
-            except TimeoutError:
-                pass
-            asked_at = time.monotonic()
-            try:
-                still_held = await self._leases.renew(self.conversation, self.owner)
-            except CONNECTION_ERRORS as exc:
-                log.warning("lease_renewal_failed", conversation=self.conversation, error=repr(exc))
-                if time.monotonic() < held_until:
-                    continue
-                still_held = False
-            if not still_held:
-                break
-            held_until = asked_at + self._leases.lease_ms / 1000
-            async with self._renewed:
-                self.renewals += 1
-                self._renewed.notify_all()
+    def answered(self, held: bool | None, asked_at: float) -> None:
+        """What a renewal asked at `asked_at` found: held, lost, or no answer (None)."""
+        if held is None and time.monotonic() < self._held_until:
+            return  # Redis may answer next time, before the lease would end
+        if held:
+            self._held_until = asked_at + self._leases.lease_ms / 1000
+            self.renewals += 1
+            self._renewal.set()
+            self._renewal = asyncio.Event()
+            return
+        self._leases._held.discard(self)  # pyright: ignore[reportPrivateUsage]
         log.warning("lease_lost", conversation=self.conversation, owner=self.owner)
         self.lost.set()
         if self._on_lost is not None:
@@ -154,11 +200,9 @@ class Renewer:
 
     async def renewed(self, count: int) -> None:
         """Wait until the lease has been renewed `count` times in all."""
-        async with self._renewed:
-            await self._renewed.wait_for(lambda: self.renewals >= count)
+        while self.renewals < count:
+            await self._renewal.wait()
 
     async def stop(self) -> None:
-        """Stop renewing (the lease then runs out unless released). A renewal in flight is
-        let finish, not cancelled: a cancel can be lost inside the client on Python 3.11."""
-        self._stopping.set()
-        await asyncio.gather(self._task, return_exceptions=True)
+        """Stop renewing (the lease then runs out unless released)."""
+        await self._leases._let_go(self)  # pyright: ignore[reportPrivateUsage]

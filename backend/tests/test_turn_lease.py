@@ -149,3 +149,26 @@ async def test_owners_of_many_conversations_in_one_call(redis: Redis) -> None:
     assert await leases.acquire("m1", "worker-a")
     assert await leases.acquire("m3", "worker-b")
     assert await leases.owners(["m1", "m2", "m3"]) == ["worker-a", None, "worker-b"]
+
+
+async def test_leases_renewed_together_are_lost_one_by_one(redis: Redis) -> None:
+    """A worker's leases are renewed in one batch: one taken by another worker is reported
+    lost and leaves the batch; the others go on being renewed."""
+    leases = TurnLeases(redis, lease_ms=SHORT_MS)
+    conversations = ["t1", "t2", "t3"]
+    for conversation in conversations:
+        assert await leases.acquire(conversation, "worker-a")
+    lost: list[str] = []
+    renewers = [
+        leases.renewer(c, "worker-a", on_lost=lambda c=c: lost.append(c)) for c in conversations
+    ]
+    await redis.set(lease_key("t2"), "worker-b", px=10_000)  # pyright: ignore[reportUnknownMemberType]
+    with anyio.fail_after(DEADLINE_S):
+        await renewers[1].lost.wait()
+        counts = [r.renewals for r in renewers]
+        await renewers[0].renewed(counts[0] + 4)  # longer than a lease after the loss
+        await renewers[2].renewed(counts[2] + 4)
+    assert lost == ["t2"]
+    assert await leases.owners(conversations) == ["worker-a", "worker-b", "worker-a"]
+    for renewer in renewers:
+        await renewer.stop()
