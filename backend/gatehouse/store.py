@@ -53,6 +53,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     true,
     update,
 )
@@ -76,6 +77,7 @@ NO_CHOICES = Choices()  # a conversation that chose nothing: the defaults
 # Resume flushes first; only a crash can lose the last window of frames, of a reply that the
 # restart marks interrupted anyway.
 FRAME_BATCH_WINDOW_S = 0.5
+MIGRATION_LOCK = 0x6761_7465  # PostgreSQL advisory lock held while one process migrates
 
 metadata = MetaData()
 
@@ -248,6 +250,12 @@ class Store:
         full_url = database_url(url)
         engine = _engine_for(full_url)
         async with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # Workers starting together on a new database migrate one after another
+                # (the lock is the transaction's: the next one in finds the schema current).
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             await connection.run_sync(_upgrade_schema)
             frames_as_json = engine.dialect.name == "sqlite" and await _sqlite_has_json(connection)
         store = cls(engine, frames_as_json=frames_as_json)

@@ -14,10 +14,10 @@ import anyio
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from gatehouse import metrics
 from gatehouse import store as store_module
@@ -360,3 +360,23 @@ async def test_tool_calls_stored_under_the_old_status_names_load_under_the_new_o
     assert found == list(_OLD_STATUSES.values())
     # What Claude is told is the stored result, untouched by the rename.
     assert loaded.tool_calls[4].result == {"type": "tool_result", "tool_use_id": "toolu_4"}
+
+
+async def test_processes_opening_a_new_postgres_database_together_all_start(
+    _postgres: str,
+) -> None:
+    """Workers of `serve --workers N` start at once on an empty database: one migrates while
+    the others wait for it, none fails on the half-made schema."""
+    fresh = f"fresh_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(database_url(_postgres), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{fresh}"'))
+    await admin.dispose()
+    url = make_url(_postgres).set(database=fresh).render_as_string(hide_password=False)
+    opened = await asyncio.gather(*(Store.open(url) for _ in range(4)))
+    try:
+        await opened[0].create_conversation("c", "en")
+        assert all([await s.load_conversation("c") is not None for s in opened])
+    finally:
+        for store in opened:
+            await store.close()
