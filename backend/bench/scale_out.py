@@ -40,6 +40,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench import loadgen, procs, report, scenarios, stats
 from bench.procs import Proc
 from bench.scenarios import JsonDict, Load, Target
+from gatehouse.settings import Settings
 from tests.postgres import postgres_server
 from tests.redis_server import redis_server
 
@@ -578,7 +579,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale-ramp", default="250,500,750,1000", help="scale-out: ramp levels per config"
     )
     parser.add_argument(
-        "--lease-ms", type=int, default=2000, help="scale-out: TURN_LEASE_MS of the workers"
+        "--lease-ms",
+        type=int,
+        default=Settings.model_fields["turn_lease_ms"].default,
+        help="scale-out: TURN_LEASE_MS of the workers (the app's default)",
     )
     parser.add_argument(
         "--scale-ramp-min", type=float, default=4.0, help="scale-out: ramp time per config"

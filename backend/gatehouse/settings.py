@@ -82,10 +82,12 @@ class Settings(BaseSettings):
 
     # Worker processes on one port (`serve --workers N`). Several need PostgreSQL and Redis
     # (REDIS_URL, see check_workers); with REDIS_URL set, sessions are shared through it
-    # (shared_sessions.py), and a turn is owned through a lease of TURN_LEASE_MS.
+    # (shared_sessions.py), and a turn is owned through a lease of TURN_LEASE_MS: a dead
+    # worker's turns are taken over about that long after it died. Renewals (a third of it
+    # apart, every lease of a worker in one round trip) survive a stalled loop of up to 1 s.
     workers: int = Field(default=1, ge=1, le=64)
     redis_url: str | None = None
-    turn_lease_ms: int = Field(default=10_000, ge=300, le=600_000)
+    turn_lease_ms: int = Field(default=1_500, ge=300, le=600_000)
 
     # Tools
     workspace_dir: Path = Path("workspace")

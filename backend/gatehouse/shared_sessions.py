@@ -62,7 +62,7 @@ from gatehouse.history_repair import repair_stored
 from gatehouse.policy import Policy
 from gatehouse.protocol import ToolApprovalData
 from gatehouse.session import Session
-from gatehouse.store import Store, StoredToolCall
+from gatehouse.store import Store, StoredConversation, StoredToolCall
 from gatehouse.tool_call import OPEN
 from gatehouse.turn_lease import Renewer, TurnLeases
 
@@ -75,7 +75,7 @@ OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a 
 BROADCAST = "all"  # the control channel every worker listens on (rule changes)
 FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
 FILL_POLL_S = 0.05
-SCANS_PER_LEASE = 4  # a dead worker's replies wait at most a lease and a quarter for a taker
+SCANS_PER_LEASE = 8  # a dead worker's replies wait at most a lease and an eighth for a taker
 BATCH = 512  # frames published in one round trip
 # A woken publisher waits this long for more frames to go in the same round trip: with few
 # replies each batch would otherwise carry one frame, and the round trip costs the worker
@@ -311,10 +311,12 @@ class SharedSessions:
         if self.owns(session) and not session.replying:
             await self._release(session)
 
-    async def _become_owner(self, session: Session) -> None:
+    async def _become_owner(self, session: Session) -> StoredConversation | None:
         """With the lease held: stop following, catch up with the store (and the stream, for
-        frames a dead owner published but never stored), read the stored state, then own."""
+        frames a dead owner published but never stored), read the stored state, then own.
+        Returns the stored state it read (None for a conversation not stored yet)."""
         await self._stop_following(session.id)
+        stored: StoredConversation | None = None
         if session.stored:
             stored = await self._store.load_conversation(session.id)
             stored_last = stored.last_seq if stored is not None else 0
@@ -329,6 +331,7 @@ class SharedSessions:
         assert self._publisher is not None
         session.publish = self._publisher.push
         self._keep_lease(session)
+        return stored
 
     def _keep_lease(self, session: Session) -> None:
         old = self._renewers.pop(session.id, None)
@@ -627,8 +630,10 @@ class SharedSessions:
     async def _recover_held(self, session: Session) -> None:
         assert self._sessions is not None
         raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
-        await self._become_owner(session)
-        stored = await self._store.load_conversation(session.id)
+        # Read as it became owner (a dead owner writes nothing more), or now if it was not.
+        stored = await self._become_owner(session) or await self._store.load_conversation(
+            session.id
+        )
         calls = stored.tool_calls if stored is not None else []
         if self._sessions.resume_turn(session, calls):
             log.info("turn_resumed_after_takeover", session_id=session.id)

@@ -25,7 +25,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "gatehouse:turn:"
-LEASE_MS = 10_000
+LEASE_MS = 1_500
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # KEYS[1] the lease, ARGV[1] the owner, ARGV[2] the lease time in ms
