@@ -613,17 +613,24 @@ class SharedSessions:
             await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
             await self.leases.release(conversation, self.worker)
             return
-        await self._recover(session)
-        log.info("turn_taken_over", session_id=conversation)
-        self._sessions.released(session)  # nobody here: it leaves memory after the grace
+        if await self._recover(session):
+            log.info("turn_taken_over", session_id=conversation)
+            self._sessions.released(session)  # nobody here: it leaves memory after the grace
 
-    async def _recover(self, session: Session) -> None:
-        """With the lease held: finish what the conversation's last owner left."""
+    async def _recover(self, session: Session) -> bool:
+        """With the lease held: finish what the conversation's last owner left. False when
+        this worker owns the conversation already: a message claimed it since the lease was
+        looked at (acquiring a lease this worker holds answers yes), and its turn runs here;
+        recovering it would number its frames again from the store's."""
         assert self._sessions is not None
         self._recovering.add(session.id)
         try:
             async with self._lock(session.id):  # frames for it wait until it is recovered
+                if self.owns(session):
+                    log.info("takeover_skipped_owned_here", session_id=session.id)
+                    return False
                 await self._recover_held(session)
+                return True
         finally:
             self._recovering.discard(session.id)
 

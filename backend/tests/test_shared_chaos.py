@@ -24,10 +24,12 @@ from tests.running_app import Chat, Frame, RunningApp, start_app, streamed_text
 
 pytestmark = pytest.mark.anyio
 
-CONVERSATIONS = 12
+CONVERSATIONS = 200
 TURNS = 3
-KILLS = 3
+KILLS = 10
 PIECES = 12
+PIECE_DELAY_MS = 60  # a reply streams for ~0.7 s
+STARTS_OVER_S = 20.0  # conversations start spread over this, so kills meet running turns
 SEED = int(os.environ.get("CHAOS_SEED", "17"))  # another seed, another run of kills
 
 
@@ -43,6 +45,8 @@ class Workers:
             "TURN_LEASE_MS": "1500",
             "WORKSPACE_DIR": str(folder / "workspace"),
             "DATA_DIR": str(folder / "data"),
+            # every socket of the run comes from 127.0.0.1
+            "MAX_CONNECTIONS_PER_CLIENT": "1000",
         }
         self.started = 0
         self.live: list[RunningApp] = []
@@ -85,15 +89,17 @@ async def test_conversations_over_three_workers_survive_owners_killed_at_random(
     sent: dict[str, str] = {}  # the text the model server streams for each message
     completed: dict[str, str] = {}  # what a client saw of each reply that ended "ok"
     sessions: list[str] = []
+    cut = 0  # sockets lost with their worker mid-conversation
 
-    async def converse(number: int) -> None:
+    async def converse(number: int, start_s: float) -> None:
+        await anyio.sleep(start_s)
         session_id = ""
         last_seq = 0
         for turn in range(TURNS):
             message = f"c{number}t{turn}"
             pieces = [f"{message}p{k} " for k in range(PIECES)]
             sent[message] = "".join(pieces)
-            model.script({"text": pieces, "delay_ms": 20}, match=message)
+            model.script({"text": pieces, "delay_ms": PIECE_DELAY_MS}, match=message)
             said = False
             seen: list[Frame] = []
             with anyio.move_on_after(30):  # a message lost with its worker is given up
@@ -118,6 +124,8 @@ async def test_conversations_over_three_workers_survive_owners_killed_at_random(
                                 if frame["event"] == "assistant_message_completed":
                                     break
                     except (WebSocketException, OSError, TimeoutError):
+                        nonlocal cut
+                        cut += 1
                         continue  # its worker died: resume on another one
                     break
             if seen and seen[-1]["event"] == "assistant_message_completed":
@@ -135,8 +143,9 @@ async def test_conversations_over_three_workers_survive_owners_killed_at_random(
         async with anyio.create_task_group() as group:
             group.start_soon(chaos)
             for number in range(CONVERSATIONS):
-                group.start_soon(converse, number)
+                group.start_soon(converse, number, rng.uniform(0, STARTS_OVER_S))
 
+    assert cut > 0  # the kills met running conversations
     assert len(completed) >= CONVERSATIONS  # most replies complete despite the kills
     for message, text in completed.items():
         assert text == sent[message], message  # each chunk once, none lost
