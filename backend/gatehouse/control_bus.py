@@ -65,7 +65,16 @@ class RulesChanged(_Message):
     kind: Literal["rules_changed"] = "rules_changed"
 
 
-ControlMessage = Annotated[ApprovalDecision | Cancel | RulesChanged, Field(discriminator="kind")]
+class ConversationDeleted(_Message):
+    """The conversation was deleted on some worker: every other one closes its sockets of it
+    and forgets it (a turn it runs stops)."""
+
+    kind: Literal["deleted"] = "deleted"
+
+
+ControlMessage = Annotated[
+    ApprovalDecision | Cancel | RulesChanged | ConversationDeleted, Field(discriminator="kind")
+]
 _adapter: TypeAdapter[ControlMessage] = TypeAdapter(ControlMessage)
 
 Callback = Callable[[ControlMessage], Awaitable[None] | None]

@@ -183,12 +183,23 @@ class Sessions:
             timer.cancel()
 
     async def delete(self, session_id: str) -> bool:
+        live = await self.forget_deleted(session_id)
+        stored = await self._store.delete_conversation(session_id)
+        if self._shared is not None:
+            await self._shared.announce_deleted(session_id)
+        return stored or live  # a live one may not be stored yet (no message)
+
+    async def forget_deleted(self, session_id: str) -> bool:
+        """A deleted conversation leaves memory here, its sockets closed with 4404; whether it
+        was live here."""
         session = self._live.pop(session_id, None)
         self._cancel_timer(session_id)
-        if session is not None:
-            await session.close(WS_4404_CONVERSATION_DELETED)
-        stored = await self._store.delete_conversation(session_id)
-        return stored or session is not None  # a live one may not be stored yet (no message)
+        if session is None:
+            return False
+        await session.close(WS_4404_CONVERSATION_DELETED)
+        if self._shared is not None:
+            self._shared.dropped(session)
+        return True
 
     async def close_all(self, code: int) -> None:
         for timer in self._timers.values():

@@ -47,6 +47,7 @@ from gatehouse.control_bus import (
     ControlBus,
     ControlListener,
     ControlMessage,
+    ConversationDeleted,
     RulesChanged,
 )
 from gatehouse.errors import GatehouseError
@@ -542,9 +543,24 @@ class SharedSessions:
         session.emit_error(GatehouseError("owner_unreachable"), tool_use_id=tool_use_id)
         return True
 
+    async def announce_deleted(self, conversation: str) -> None:
+        """Tell every worker the conversation was deleted (`_on_control` closes its sockets
+        there). Its open-turn record goes too: nobody is to take over a deleted turn."""
+        try:
+            await self.redis.hdel(OPEN_TURNS, conversation)  # pyright: ignore[reportUnknownMemberType]
+            await self.control.send(BROADCAST, ConversationDeleted(conversation=conversation))
+        except CONNECTION_ERRORS as exc:
+            log.warning("delete_not_announced", session_id=conversation, error=repr(exc))
+
     async def _on_control(self, message: ControlMessage) -> None:
         if isinstance(message, RulesChanged):
             await self._policy.reload()
+            return
+        if isinstance(message, ConversationDeleted):
+            if self._sessions is not None and await self._sessions.forget_deleted(
+                message.conversation
+            ):
+                log.info("deleted_elsewhere_closed", session_id=message.conversation)
             return
         session = self._sessions.find(message.conversation) if self._sessions else None
         if session is None or not self.owns(session):

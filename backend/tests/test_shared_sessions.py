@@ -313,6 +313,22 @@ async def test_a_rule_set_on_b_decides_a_call_waiting_on_a(
     assert ended(frames[-1]) == {"reason": "ok"}
 
 
+async def test_deleting_on_a_closes_the_conversations_sockets_on_b(
+    trio: tuple[RunningApp, RunningApp, RunningApp], model: ModelServer
+) -> None:
+    a, b, _ = trio
+    async with started(a, model) as chat_a, follower(b, chat_a) as tab_b:
+        status, _ = http(a, "DELETE", f"/api/conversations/{chat_a.session_id}")
+        assert status == 204
+        for chat in (chat_a, tab_b):
+            assert chat.ws is not None
+            with anyio.fail_after(10):
+                await chat.ws.wait_closed()
+            assert chat.ws.close_code == 4404  # conversation deleted, on both workers
+    status, _ = http(b, "GET", f"/api/conversations/{chat_a.session_id}")
+    assert status == 404
+
+
 async def test_a_lost_lease_stops_the_turn_and_another_worker_ends_it_once(
     trio: tuple[RunningApp, RunningApp, RunningApp],
     model: ModelServer,
