@@ -209,6 +209,7 @@ class SharedSessions:
             await renewer.stop()
             with contextlib.suppress(*CONNECTION_ERRORS):
                 await self.leases.release(conversation, self.worker)
+        await self.leases.close()
         for conversation in list(self._followers):
             await self._stop_following(conversation)
         for listener in self._listeners:

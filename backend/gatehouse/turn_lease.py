@@ -60,7 +60,7 @@ class TurnLeases:
         self._release = redis.register_script(_RELEASE)
         self._held: set[Renewer] = set()
         self._keeper: asyncio.Task[None] | None = None
-        self._keeper_idle = asyncio.Event()  # set when the last lease is let go
+        self._closing = asyncio.Event()  # set by close()
 
     async def acquire(self, conversation: str, owner: str) -> bool:
         """Take the lease when nobody holds it; True when `owner` holds it now.
@@ -101,25 +101,28 @@ class TurnLeases:
         renewer = Renewer(self, conversation, owner, on_lost)
         self._held.add(renewer)
         if self._keeper is None or self._keeper.done():
-            self._keeper_idle = asyncio.Event()
             self._keeper = asyncio.create_task(self._keep(), name="lease-keeper")
         return renewer
 
-    async def _let_go(self, renewer: Renewer) -> None:
-        """`renewer` renews no more; the last one out waits for the keeper to end (a renewal
-        in flight is let finish, not cancelled: a cancel can be lost inside the client on
-        Python 3.11)."""
+    def let_go(self, renewer: Renewer) -> None:
+        """`renewer` renews no more. A renewal in flight is let finish, not cancelled (a cancel
+        can be lost inside the client on Python 3.11); its answer is ignored."""
         self._held.discard(renewer)
-        if not self._held and self._keeper is not None:
-            self._keeper_idle.set()
+
+    async def close(self) -> None:
+        """Renew nothing more and wait for the keeper to end (at shutdown)."""
+        self._held.clear()
+        self._closing.set()
+        if self._keeper is not None:
             await asyncio.gather(self._keeper, return_exceptions=True)
 
     async def _keep(self) -> None:
-        """Every third of the lease time, renew every held lease in one round trip."""
+        """Every third of the lease time, renew every held lease in one round trip; ends
+        once none is held when it wakes (the next `renewer` starts another)."""
         interval_s = self.lease_ms / 3 / 1000
         while self._held:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._keeper_idle.wait(), interval_s)
+                await asyncio.wait_for(self._closing.wait(), interval_s)
             held = list(self._held)
             if not held:
                 return
@@ -130,8 +133,8 @@ class TurnLeases:
                 log.warning("lease_renewal_failed", leases=len(held), error=repr(exc))
                 answers = [None] * len(held)
             for renewer, answer in zip(held, answers, strict=True):
-                if renewer in self._held:  # not stopped meanwhile
-                    renewer.answered(answer, asked_at)
+                if renewer in self._held and not renewer.answered(answer, asked_at):
+                    self._held.discard(renewer)  # lost: renewing it stops
 
     async def _renew_all(self, held: list[Renewer]) -> list[bool | None]:
         """Each lease renewed (True), found lost (False) or not answered (None)."""
@@ -179,17 +182,17 @@ class Renewer:
         # held until then for sure: the caller acquired or renewed it just before
         self._held_until = time.monotonic() + leases.lease_ms / 1000
 
-    def answered(self, held: bool | None, asked_at: float) -> None:
-        """What a renewal asked at `asked_at` found: held, lost, or no answer (None)."""
+    def answered(self, held: bool | None, asked_at: float) -> bool:
+        """What a renewal asked at `asked_at` found: held, lost, or no answer (None). False
+        once the lease is lost."""
         if held is None and time.monotonic() < self._held_until:
-            return  # Redis may answer next time, before the lease would end
+            return True  # Redis may answer next time, before the lease would end
         if held:
             self._held_until = asked_at + self._leases.lease_ms / 1000
             self.renewals += 1
             self._renewal.set()
             self._renewal = asyncio.Event()
-            return
-        self._leases._held.discard(self)  # pyright: ignore[reportPrivateUsage]
+            return True
         log.warning("lease_lost", conversation=self.conversation, owner=self.owner)
         self.lost.set()
         if self._on_lost is not None:
@@ -197,6 +200,7 @@ class Renewer:
                 self._on_lost()
             except Exception:
                 log.exception("lease_on_lost_failed", conversation=self.conversation)
+        return False
 
     async def renewed(self, count: int) -> None:
         """Wait until the lease has been renewed `count` times in all."""
@@ -205,4 +209,4 @@ class Renewer:
 
     async def stop(self) -> None:
         """Stop renewing (the lease then runs out unless released)."""
-        await self._leases._let_go(self)  # pyright: ignore[reportPrivateUsage]
+        self._leases.let_go(self)

@@ -172,3 +172,23 @@ async def test_leases_renewed_together_are_lost_one_by_one(redis: Redis) -> None
     assert await leases.owners(conversations) == ["worker-a", "worker-b", "worker-a"]
     for renewer in renewers:
         await renewer.stop()
+
+
+async def test_a_lease_taken_while_the_last_one_is_let_go_is_renewed_and_stop_returns(
+    redis: Redis,
+) -> None:
+    """The keeper's last lease goes and a new one comes before the keeper ran again: the
+    stop returns at once and the new lease is renewed on the keeper's period."""
+    leases = TurnLeases(redis, lease_ms=SHORT_MS)
+    assert await leases.acquire("first", "worker-a")
+    assert await leases.acquire("second", "worker-a")
+    first = leases.renewer("first", "worker-a")
+    stopping = asyncio.create_task(first.stop())
+    await asyncio.sleep(0)  # the stop has begun
+    second = leases.renewer("second", "worker-a")
+    with anyio.fail_after(DEADLINE_S):
+        await stopping
+        await second.renewed(4)  # longer than one lease time
+    assert await leases.owner("second") == "worker-a"
+    assert first.renewals == 0
+    await leases.close()
