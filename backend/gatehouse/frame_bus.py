@@ -2,10 +2,10 @@
 streaming on another, in order, each frame once.
 
 The worker that owns a conversation's turn publishes every numbered frame (the JSON text the
-Session sends, `Session._send`) with `publish(conversation, seq, frame)`: `XADD` under the
-entry id `<seq>-0` with the seq also as a field, the stream bounded by an approximate MAXLEN
-and its key given a TTL when first written and again every `TTL_REFRESH_S` of writing (by
-each publishing worker), so an ended conversation's stream goes away by itself.
+Session sends, `Session._send`): `XADD` under the entry id `<seq>-0` with the seq also as a
+field, the stream bounded by an approximate MAXLEN and its key given a TTL each time it is
+written, so an ended conversation's stream goes away by itself. The publisher sends what piled
+up in one script call (`publish_batch`); `publish` appends one frame.
 Entry ids that are the seqs make the order Redis's own: a frame whose seq is not above the
 last one published is refused (`FrameOutOfOrder`), never appended twice.
 
@@ -26,7 +26,6 @@ below it. `close()` ends the iteration cleanly, also while the reader waits in X
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -44,12 +43,33 @@ log = structlog.get_logger(__name__)
 KEY_PREFIX = "gatehouse:frames:"
 MAXLEN = 10_000  # frames kept per conversation (approximately: `MAXLEN ~`)
 TTL_MS = 3_600_000  # a stream nobody has written to for an hour goes away
-TTL_REFRESH_S = 60.0  # a stream being written gets its TTL again at most this often
-TTL_MEMORY = 10_000  # streams remembered before those not refreshed lately are forgotten
 BLOCK_MS = 5_000  # one XREAD waits this long at most, then waits again
 READ_COUNT = 512  # frames per XREAD
 RECONNECT_DELAYS_S = (0.05, 0.1, 0.2, 0.5, 1.0)  # then 1 s between attempts
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+# KEYS[i] the stream of the i-th frame; ARGV[1] MAXLEN, ARGV[2] the TTL in ms, then for each
+# frame its entry id (`<seq>-0`) and its text. Frames are appended in order; one refused (its
+# seq not above the stream's last) is answered as its index and Redis's error, and the rest
+# still go. Each stream written gets its TTL again.
+_PUBLISH_MANY = """
+local refused, streams = {}, {}
+for i = 1, #KEYS do
+  local id = ARGV[2 * i + 1]
+  local added = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], id,
+    'seq', string.sub(id, 1, -3), 'frame', ARGV[2 * i + 2])
+  if type(added) == 'table' and added.err then
+    refused[#refused + 1] = i
+    refused[#refused + 1] = added.err
+  else
+    streams[KEYS[i]] = true
+  end
+end
+for key in pairs(streams) do
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return refused
+"""
 
 
 class FrameOutOfOrder(Exception):
@@ -85,7 +105,7 @@ class FrameBus:
         self._maxlen = maxlen
         self._ttl_ms = ttl_ms
         self._block_ms = block_ms
-        self._ttl_set: dict[str, float] = {}  # stream key → when this worker last set its TTL
+        self._publish_many = redis.register_script(_PUBLISH_MANY)
 
     async def publish(self, conversation: str, seq: int, frame: str) -> None:
         """Append one frame; raises FrameOutOfOrder when `seq` is not above the stream's last,
@@ -110,39 +130,24 @@ class FrameBus:
                 raise FrameOutOfOrder(f"seq {seq} is not above the last on {key}") from None
 
     async def publish_batch(self, frames: list[tuple[str, int, str]]) -> list[str]:
-        """Append many frames `(conversation, seq, frame)` in one round trip (a worker's
-        frames of many conversations, each conversation's in order). Returns what was refused
-        as out of order, one line each (`publish` answers for one frame; a refused frame is a
-        gap its readers fill from the store). Raises the client's ConnectionError."""
-        keys: set[str] = set()
-        async with self._redis.pipeline(transaction=False) as pipe:  # reset on failure too
-            for conversation, seq, frame in frames:
-                key = stream_key(conversation)
-                keys.add(key)
-                entry_id = f"{max(seq, 0)}-0"
-                pipe.xadd(key, {"seq": seq, "frame": frame}, id=entry_id, maxlen=self._maxlen)
-            for key in self._ttl_due(keys):
-                pipe.pexpire(key, self._ttl_ms)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
-        refused: list[str] = []
-        for (conversation, seq, _frame), added in zip(frames, results, strict=False):
-            if isinstance(added, ResponseError):
-                refused.append(f"{conversation} seq {seq}: {added}")
-            elif isinstance(added, CONNECTION_ERRORS):
-                raise added
-        return refused
+        """Append many frames `(conversation, seq, frame)` in one call (a worker's frames of
+        many conversations, each conversation's in order). Returns what was refused as out of
+        order, one line each (`publish` answers for one frame; a refused frame is a gap its
+        readers fill from the store). Raises the client's ConnectionError.
 
-    def _ttl_due(self, keys: set[str]) -> list[str]:
-        """The streams among `keys` whose TTL this worker has not set for `TTL_REFRESH_S`
-        (a TTL set with the XADDs that follow it in one pipeline: the key exists by then)."""
-        now = time.monotonic()
-        due = [k for k in keys if now - self._ttl_set.get(k, -TTL_REFRESH_S) >= TTL_REFRESH_S]
-        for key in due:
-            self._ttl_set[key] = now
-        if len(self._ttl_set) > TTL_MEMORY:  # forget streams not written to for a while
-            old = now - TTL_REFRESH_S
-            self._ttl_set = {k: t for k, t in self._ttl_set.items() if t > old}
-        return due
+        One script call, not a pipeline of XADDs: the `redis` client's CPU is per command
+        (packing it, reading its answer), ~40 µs each, where the script's arguments cost a
+        few µs a frame (bench/results/FINDINGS.md)."""
+        keys: list[str] = []
+        args: list[str | int] = [self._maxlen, self._ttl_ms]
+        for conversation, seq, frame in frames:
+            keys.append(stream_key(conversation))
+            args += (f"{max(seq, 0)}-0", frame)
+        refused: list[Any] = await self._publish_many(keys=keys, args=args)
+        return [
+            f"{frames[int(index) - 1][0]} seq {frames[int(index) - 1][1]}: {error}"
+            for index, error in zip(refused[::2], refused[1::2], strict=True)
+        ]
 
     async def last_seq(self, conversation: str) -> int:
         """The seq of the last frame on the stream, 0 when it is empty or gone."""

@@ -1,7 +1,7 @@
 """Ownership of a conversation's turn as a lease in Redis: one worker at a time runs it.
 
 A worker takes the lease with `SET key owner NX PX ms`, keeps it with a `Renewer` while the
-turn runs (every lease a worker holds is renewed in one round trip every third of the lease
+turn runs (every lease a worker holds is renewed in one script call every third of the lease
 time, so hundreds of turns cost it a few calls a second), and releases it when the turn
 ends. Renew and release act only while the caller still owns the lease (a Lua script
 compares the owner, then sets the expiry or deletes the key), so a worker that lost its
@@ -20,20 +20,27 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = structlog.get_logger(__name__)
 
 KEY_PREFIX = "gatehouse:turn:"
 LEASE_MS = 1_500
+RENEW_BATCH = 500  # leases renewed in one script call (Redis runs it whole, blocking others)
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
-# KEYS[1] the lease, ARGV[1] the owner, ARGV[2] the lease time in ms
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+# KEYS[i] a lease, ARGV[1] the lease time in ms, ARGV[i + 1] the owner of KEYS[i]
+_RENEW_MANY = """
+local renewed = {}
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[i + 1] then
+    renewed[i] = redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  else
+    renewed[i] = 0
+  end
 end
-return 0
+return renewed
 """
 # KEYS[1] the lease, ARGV[1] the owner
 _RELEASE = """
@@ -56,8 +63,8 @@ class TurnLeases:
             raise ValueError("a lease must last at least 3 ms")
         self._redis = redis
         self.lease_ms = lease_ms
-        self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._renew_many = redis.register_script(_RENEW_MANY)
         self._held: set[Renewer] = set()
         self._keeper: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()  # set by close()
@@ -74,8 +81,10 @@ class TurnLeases:
 
     async def renew(self, conversation: str, owner: str) -> bool:
         """Extend the lease by its full time if `owner` still holds it; False otherwise."""
-        renewed = await self._renew(keys=[lease_key(conversation)], args=[owner, self.lease_ms])
-        return renewed == 1
+        renewed: list[Any] = await self._renew_many(
+            keys=[lease_key(conversation)], args=[self.lease_ms, owner]
+        )
+        return renewed == [1]
 
     async def release(self, conversation: str, owner: str) -> bool:
         """Give the lease up if `owner` holds it; another owner's lease is left alone."""
@@ -137,24 +146,21 @@ class TurnLeases:
                     self._held.discard(renewer)  # lost: renewing it stops
 
     async def _renew_all(self, held: list[Renewer]) -> list[bool | None]:
-        """Each lease renewed (True), found lost (False) or not answered (None)."""
-        async with self._redis.pipeline(transaction=False) as pipe:  # reset on failure too
-            for renewer in held:
-                await self._renew(
-                    keys=[lease_key(renewer.conversation)],
-                    args=[renewer.owner, self.lease_ms],
-                    client=pipe,
-                )
-            results: list[Any] = await pipe.execute(raise_on_error=False)
+        """Each lease renewed (True), found lost (False) or not answered (None): one script
+        call for up to `RENEW_BATCH` leases (a pipeline costs the client CPU per lease)."""
         answers: list[bool | None] = []
-        for renewer, result in zip(held, results, strict=True):
-            if isinstance(result, Exception):
-                log.warning(
-                    "lease_renewal_failed", conversation=renewer.conversation, error=repr(result)
+        for start in range(0, len(held), RENEW_BATCH):
+            part = held[start : start + RENEW_BATCH]
+            keys = [lease_key(renewer.conversation) for renewer in part]
+            try:
+                results: list[Any] = await self._renew_many(
+                    keys=keys, args=[self.lease_ms, *(renewer.owner for renewer in part)]
                 )
-                answers.append(None)
-            else:
-                answers.append(result == 1)
+            except ResponseError as exc:  # a key of another type: none of them is answered
+                log.warning("lease_renewal_failed", leases=len(part), error=repr(exc))
+                answers += [None] * len(part)
+                continue
+            answers += [result == 1 for result in results]
         return answers
 
 

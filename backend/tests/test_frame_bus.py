@@ -210,17 +210,28 @@ async def test_a_batch_of_several_conversations_reads_as_its_frames_one_by_one(
     assert await redis.pttl(stream_key("b1")) > 0  # pyright: ignore[reportUnknownMemberType]
 
 
-async def test_a_batch_sets_a_streams_ttl_once_then_again_when_it_is_due(redis: Redis) -> None:
-    """The TTL goes with a stream's first batch, not with every frame: Redis is told again
-    only `TTL_REFRESH_S` later (here: a stream whose TTL was taken away keeps none until
-    this worker forgets it set one)."""
-    bus = FrameBus(redis, ttl_ms=60_000)
+async def test_a_batch_gives_each_stream_its_ttl_again_and_keeps_it_bounded(
+    redis: Redis,
+) -> None:
+    """Each stream a batch writes gets its TTL again (one that lost it gets it back), and
+    trimming keeps about MAXLEN entries, in one script call."""
+    bus = FrameBus(redis, maxlen=100, ttl_ms=60_000)
     await bus.publish_batch([("t1", 1, text(1))])
     assert 0 < await redis.pttl(stream_key("t1")) <= 60_000  # pyright: ignore[reportUnknownMemberType]
     await redis.persist(stream_key("t1"))  # pyright: ignore[reportUnknownMemberType]
-    await bus.publish_batch([("t1", 2, text(2)), ("t2", 1, text(1))])
-    assert await redis.pttl(stream_key("t1")) == -1  # pyright: ignore[reportUnknownMemberType]
-    assert await redis.pttl(stream_key("t2")) > 0  # pyright: ignore[reportUnknownMemberType]
-    fresh = FrameBus(redis, ttl_ms=60_000)  # another worker, or this one once due
-    await fresh.publish_batch([("t1", 3, text(3))])
+    await bus.publish_batch([(f"t{1 + seq % 2}", 2 + seq // 2, text(seq)) for seq in range(600)])
     assert await redis.pttl(stream_key("t1")) > 0  # pyright: ignore[reportUnknownMemberType]
+    assert await redis.pttl(stream_key("t2")) > 0  # pyright: ignore[reportUnknownMemberType]
+    assert 100 <= await redis.xlen(stream_key("t1")) < 300  # pyright: ignore[reportUnknownMemberType]
+    assert await bus.last_seq("t1") == 301
+
+
+async def test_a_batch_refused_for_a_key_of_another_type_goes_on_with_the_rest(
+    redis: Redis,
+) -> None:
+    await redis.set(stream_key("not-a-stream"), "x")  # pyright: ignore[reportUnknownMemberType]
+    bus = FrameBus(redis)
+    refused = await bus.publish_batch([("not-a-stream", 1, text(1)), ("fine", 1, text(1))])
+    assert len(refused) == 1 and refused[0].startswith("not-a-stream seq 1:")
+    assert "WRONGTYPE" in refused[0]
+    assert await bus.last_seq("fine") == 1
