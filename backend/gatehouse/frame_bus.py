@@ -113,21 +113,18 @@ class FrameBus:
         store still has the frame; readers will report the gap)."""
         if seq < 1:
             raise FrameOutOfOrder(f"seq {seq} is not positive")
-        key = stream_key(conversation)
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.xadd(key, {"seq": seq, "frame": frame}, id=f"{seq}-0", maxlen=self._maxlen)
-        pipe.pexpire(key, self._ttl_ms)
-        try:
-            await pipe.execute()
-        except ResponseError as exc:
-            if "equal or smaller" not in str(exc):
-                raise
-            # The client tries once more when a connection fails: the first try may have
-            # written this very frame. Anything else under this seq is a real conflict.
-            entry_id = f"{seq}-0"
-            found: Any = await self._redis.xrange(key, min=entry_id, max=entry_id)
-            if not (found and found[0][1].get("frame") == frame):
-                raise FrameOutOfOrder(f"seq {seq} is not above the last on {key}") from None
+        refused = await self._append([(conversation, seq, frame)])
+        if not refused:
+            return
+        _, error = refused[0]
+        if "equal or smaller" not in error:
+            raise ResponseError(error)
+        # The client tries once more when a connection fails: the first try may have written
+        # this very frame. Anything else under this seq is a real conflict.
+        key, entry_id = stream_key(conversation), f"{seq}-0"
+        found: Any = await self._redis.xrange(key, min=entry_id, max=entry_id)
+        if not (found and found[0][1].get("frame") == frame):
+            raise FrameOutOfOrder(f"seq {seq} is not above the last on {key}")
 
     async def publish_batch(self, frames: list[tuple[str, int, str]]) -> list[str]:
         """Append many frames `(conversation, seq, frame)` in one call (a worker's frames of
@@ -138,6 +135,13 @@ class FrameBus:
         One script call, not a pipeline of XADDs: the `redis` client's CPU is per command
         (packing it, reading its answer), ~40 µs each, where the script's arguments cost a
         few µs a frame (bench/results/FINDINGS.md)."""
+        return [
+            f"{frames[index][0]} seq {frames[index][1]}: {error}"
+            for index, error in await self._append(frames)
+        ]
+
+    async def _append(self, frames: list[tuple[str, int, str]]) -> list[tuple[int, str]]:
+        """Run `_PUBLISH_MANY` on `frames`: the index of each refused frame and Redis's error."""
         keys: list[str] = []
         args: list[str | int] = [self._maxlen, self._ttl_ms]
         for conversation, seq, frame in frames:
@@ -145,7 +149,7 @@ class FrameBus:
             args += (f"{max(seq, 0)}-0", frame)
         refused: list[Any] = await self._publish_many(keys=keys, args=args)
         return [
-            f"{frames[int(index) - 1][0]} seq {frames[int(index) - 1][1]}: {error}"
+            (int(index) - 1, str(error))
             for index, error in zip(refused[::2], refused[1::2], strict=True)
         ]
 

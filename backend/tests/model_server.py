@@ -115,6 +115,7 @@ class Recorded:
     body: JsonDict
     client_port: int = 0  # the same port on two requests: one kept-alive connection
     usage: JsonDict = field(default_factory=lambda: dict[str, Any]())  # as reported to it
+    reply: JsonDict | None = None  # the script (or default reply) it was answered with
 
 
 @dataclass
@@ -175,7 +176,7 @@ class ModelServer:
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def _take(self, body: JsonDict) -> JsonDict | None:
-        last = _last_user_text(body)
+        last = last_user_text(body)
         with self._lock:
             for script in self._scripts:
                 if script.match is None or script.match in last:
@@ -295,6 +296,7 @@ class ModelServer:
             await _send_json(writer, 400, error, request_id)
             return True
         reply = self._take(body) or _default_reply(body)
+        recorded.reply = reply
         if "http_error" in reply:
             spec: JsonDict = reply["http_error"]
             error = _error_body(spec["type"], spec["message"], request_id)
@@ -811,7 +813,7 @@ def _delta(index: int, delta: JsonDict) -> JsonDict:
     return {"type": "content_block_delta", "index": index, "delta": delta}
 
 
-def _last_user_text(body: JsonDict) -> str:
+def last_user_text(body: JsonDict) -> str:
     """The text of the last user turn, tool results included."""
     messages: list[JsonDict] = body.get("messages", [])
     for message in reversed(messages):
@@ -858,7 +860,7 @@ def _default_reply(body: JsonDict) -> JsonDict:
         failed = any(r.get("is_error") for r in results)
         text = ("Tool failed: " if failed else "Tool finished: ") + _text_of(results)
     else:
-        text = "Echo: " + _last_user_text(body)
+        text = "Echo: " + last_user_text(body)
     words = text.split(" ")
     return {"text": [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]}
 
