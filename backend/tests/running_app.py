@@ -179,8 +179,12 @@ class Chat:
         if self._origin is not None:
             kwargs["origin"] = self._origin
         self.ws = await connect(self._url, **kwargs)
-        first = await self.recv()
-        assert first["event"] == "session_created", first
+        try:
+            first = await self.recv()
+            assert first["event"] == "session_created", first
+        except BaseException:  # no __aexit__ follows: the socket must not be left open
+            self.ws.transport.abort()
+            raise
         self.session_id = first["data"]["session_id"]
         self.first = first
         return self
@@ -189,7 +193,10 @@ class Chat:
         self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
     ) -> None:
         if self.ws is not None:
-            await self.ws.close()
+            try:
+                await self.ws.close()
+            finally:  # a close cut short (a deadline, a dead server) still frees the socket
+                self.ws.transport.abort()
 
     async def send(self, event: str, data: Any = None) -> None:
         frame: Frame = {"event": event}
