@@ -76,7 +76,10 @@ OPEN_TURNS = "gatehouse:open-turns"  # conversation → {"owner", "start"} of a 
 BROADCAST = "all"  # the control channel every worker listens on (rule changes)
 FILL_DEADLINE_S = 5.0  # a gap waits this long for the owner's frames to reach the store
 FILL_POLL_S = 0.05
-SCANS_PER_LEASE = 8  # a dead worker's replies wait at most a lease and an eighth for a taker
+SCANS_PER_LEASE = 8  # a scan at least this often per lease time
+# The next scan comes this long after the first lease of another worker is due to end: a
+# dead worker's turns are taken as their leases end, not up to a scan interval later.
+EXPIRY_MARGIN_S = 0.005
 BATCH = 512  # frames published in one round trip
 # A woken publisher waits this long for more frames to go in the same round trip: with few
 # replies each batch would otherwise carry one frame, and the round trip costs the worker
@@ -177,6 +180,7 @@ class SharedSessions:
         self._scanner: asyncio.Task[None] | None = None
         self._publisher: _Publisher | None = None
         self._recovering: set[str] = set()
+        self._taking: set[str] = set()  # conversations a scan is taking over
         self._claiming: dict[str, asyncio.Lock] = {}
         self._ended: dict[str, bool] = {}  # the last frame followed was a reply's end
         self._stopping = False
@@ -351,7 +355,7 @@ class SharedSessions:
         if not self.owns(session):
             return
         conversation = session.id
-        await self._store.flush()
+        await self._store.flush(conversation)
         if self._publisher is not None:
             await self._publisher.drained()
         if session.replying or not self.owns(session):
@@ -507,7 +511,7 @@ class SharedSessions:
                 last = seq
         if last > stored_last:
             log.info("frames_copied_from_stream", session_id=conversation, count=last - stored_last)
-            await self._store.flush()
+            await self._store.flush(conversation)
         tail: Any = await self.redis.xrevrange(key, count=1)  # pyright: ignore[reportUnknownMemberType]
         return max(last, int(str(tail[0][0]).split("-", 1)[0]) if tail else 0)
 
@@ -532,12 +536,16 @@ class SharedSessions:
             message = Cancel(conversation=session.id)
             tool_use_id = None
         try:
-            for _attempt in range(2):  # once more after looking the owner up again
+            tried: str | None = None
+            for _attempt in range(2):  # once more if the owner changed meanwhile
                 owner = await self.leases.owner(session.id)
                 if owner is None or owner == self.worker:
                     return False
+                if owner == tried:
+                    break  # it still holds the lease and hears nothing: it died, or Redis cut it
                 if await self.control.send(owner, message):
                     return True
+                tried = owner
         except CONNECTION_ERRORS as exc:
             log.warning("control_send_failed", session_id=session.id, error=repr(exc))
         log.warning("owner_unreachable", session_id=session.id, kind=message.kind)
@@ -597,28 +605,44 @@ class SharedSessions:
     # ── taking over the turns of a worker that died ─────────────────────────────────────────
     async def _scan(self) -> None:
         interval_s = self.leases.lease_ms / SCANS_PER_LEASE / 1000
+        wait_s = interval_s
         while True:
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(wait_s)
+            wait_s = interval_s
             try:
-                await self._scan_once()
+                next_end_s = await self._scan_once()
             except CONNECTION_ERRORS as exc:
                 log.warning("open_turns_scan_failed", error=repr(exc))
             except Exception:
                 log.exception("open_turns_scan_error")
+            else:
+                if next_end_s is not None:
+                    wait_s = min(interval_s, next_end_s + EXPIRY_MARGIN_S)
 
-    async def _scan_once(self) -> None:
+    async def _scan_once(self) -> float | None:
+        """Take over every open turn whose lease nobody holds; returns the seconds until the
+        first lease held by another worker is due to end (None when there is none)."""
         records: Any = await self.redis.hgetall(OPEN_TURNS)  # pyright: ignore[reportUnknownMemberType]
-        candidates = [c for c in records if c not in self._renewers and c not in self._recovering]
+        skip = (self._renewers, self._recovering, self._taking)
+        candidates = [c for c in records if not any(c in ours for ours in skip)]
         # One round trip for every lease (each open turn of every other worker, every scan).
-        owners = await self.leases.owners(candidates)
-        conversations = [c for c, owner in zip(candidates, owners, strict=True) if owner is None]
-        # All at once: a dead worker's replies come back together, not one after another.
-        outcomes = await asyncio.gather(
-            *(self._take_over(c) for c in conversations), return_exceptions=True
-        )
-        for conversation, outcome in zip(conversations, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                log.error("turn_takeover_failed", session_id=conversation, error=repr(outcome))
+        holders = await self.leases.holders(candidates)
+        for conversation, (owner, _ms) in zip(candidates, holders, strict=True):
+            if owner is None:
+                # Not awaited: a lease that ends a moment later is taken at the next scan,
+                # not after the takeovers under way.
+                self._taking.add(conversation)
+                self._spawn(self._take_over_taking(conversation), f"takeover:{conversation}")
+        left = [ms for owner, ms in holders if owner is not None and owner != self.worker]
+        return min(left) / 1000 if left else None
+
+    async def _take_over_taking(self, conversation: str) -> None:
+        try:
+            await self._take_over(conversation)
+        except Exception as exc:
+            log.error("turn_takeover_failed", session_id=conversation, error=repr(exc))
+        finally:
+            self._taking.discard(conversation)
 
     async def _take_over(self, conversation: str) -> None:
         """The conversation's open turn, when nobody holds its lease: take it and recover it."""

@@ -242,6 +242,8 @@ class Store:
         self._flushing = 0  # callers of flush(): the frames go now too
         self._flushed = asyncio.Event()
         self._writing = False
+        self._cycles = 0  # writer cycles ended: a flush waits for at most two more
+        self._in_flight: set[str] = set()  # conversations whose frames are being committed
         self._writer: asyncio.Task[None] | None = None
         self._insert_frames_sql = str(insert(frames).compile(dialect=engine.dialect))
 
@@ -263,7 +265,8 @@ class Store:
         return store
 
     async def close(self) -> None:
-        await self.flush()
+        while self._unwritten(None):  # nothing adds more now: all of it lands
+            await self.flush()
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
@@ -285,20 +288,29 @@ class Store:
             self._frames_due = asyncio.get_running_loop().time() + FRAME_BATCH_WINDOW_S
             self._wake.set()
 
-    async def flush(self) -> None:
-        """Wait until every frame logged and every write submitted so far is committed (the
-        frames' window is cut short)."""
+    async def flush(self, conversation_id: str | None = None) -> None:
+        """Wait until every frame logged so far (only `conversation_id`'s, when given) and
+        every write submitted so far is committed; the frames' window is cut short.
+
+        Frames logged after the call are not waited for: under a steady stream of them a
+        flush ends after the cycle that takes its frames (two when one is under way)."""
+        target = self._cycles + (2 if self._writing else 1)
         self._flushing += 1
         try:
-            while (
-                self._pending_frames or self._pending_writes or self._wake.is_set() or self._writing
-            ):
+            while self._cycles < target and self._unwritten(conversation_id):
                 self._urgent.set()
                 self._wake.set()
                 self._flushed.clear()
                 await self._flushed.wait()
         finally:
             self._flushing -= 1
+
+    def _unwritten(self, conversation_id: str | None) -> bool:
+        if self._pending_writes:
+            return True
+        if conversation_id is None:
+            return bool(self._pending_frames) or self._wake.is_set() or self._writing
+        return conversation_id in self._pending_frames or conversation_id in self._in_flight
 
     async def write(self, step: WriteStep) -> Any:
         """Run `step` in the writer's next transaction; return its result once committed.
@@ -330,6 +342,7 @@ class Store:
             due = self._frames_due
             if due is not None and (self._flushing or loop.time() >= due):
                 batch, self._pending_frames, self._frames_due = self._pending_frames, {}, None
+                self._in_flight = set(batch)
             elif due is not None:  # a write cut the window short: the frames wait for its end
                 self._wake.set()
             writes, self._pending_writes = self._pending_writes, []
@@ -345,6 +358,8 @@ class Store:
                 _fail_all(writes, StoreWriteError("the write failed"))
             finally:
                 self._writing = False
+                self._in_flight = set()
+                self._cycles += 1
                 self._flushed.set()
 
     async def _commit(self, rows: list[FrameRow], writes: list[_Write]) -> None:
@@ -408,7 +423,7 @@ class Store:
             await connection.exec_driver_sql(self._insert_frames_sql, rows)
 
     async def frames_after(self, conversation_id: str, seq: int) -> list[tuple[int, str]]:
-        await self.flush()
+        await self.flush(conversation_id)
         query = (
             select(frames.c.first_seq, frames.c.body)
             .where(frames.c.conversation_id == conversation_id, frames.c.last_seq > seq)
@@ -478,8 +493,7 @@ class Store:
         await self.write(step)
 
     async def load_conversation(self, conversation_id: str) -> StoredConversation | None:
-        if conversation_id in self._pending_frames:  # its numbering goes on from the last frame
-            await self.flush()
+        await self.flush(conversation_id)  # its numbering goes on from the last frame
         async with self._engine.connect() as connection:
             head = (
                 await connection.execute(
@@ -614,7 +628,7 @@ class Store:
             return await find(connection, terms, limit)
 
     async def delete_conversation(self, conversation_id: str) -> bool:
-        await self.flush()  # frames still queued would outlive the deletion
+        await self.flush(conversation_id)  # frames still queued would outlive the deletion
 
         async def step(connection: AsyncConnection) -> bool:
             for table in (frames, tool_calls, messages, search_entries):

@@ -50,6 +50,16 @@ end
 return 0
 """
 
+# KEYS a lease each: its owner (nil where nobody) and the ms it has left, side by side
+_HOLDERS = """
+local out = {}
+for i = 1, #KEYS do
+  out[2 * i - 1] = redis.call('GET', KEYS[i])
+  out[2 * i] = redis.call('PTTL', KEYS[i])
+end
+return out
+"""
+
 
 def lease_key(conversation: str) -> str:
     return KEY_PREFIX + conversation
@@ -65,6 +75,7 @@ class TurnLeases:
         self.lease_ms = lease_ms
         self._release = redis.register_script(_RELEASE)
         self._renew_many = redis.register_script(_RENEW_MANY)
+        self._holders = redis.register_script(_HOLDERS)
         self._held: set[Renewer] = set()
         self._keeper: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()  # set by close()
@@ -96,12 +107,16 @@ class TurnLeases:
         held: Any = await self._redis.get(lease_key(conversation))
         return None if held is None else str(held)
 
-    async def owners(self, conversations: list[str]) -> list[str | None]:
-        """Who holds each conversation's lease now (None where nobody), in one round trip."""
+    async def holders(self, conversations: list[str]) -> list[tuple[str | None, int]]:
+        """Who holds each conversation's lease and for how many more ms ((None, 0) where
+        nobody), in one script call."""
         if not conversations:
             return []
-        held: list[Any] = await self._redis.mget([lease_key(c) for c in conversations])
-        return [None if h is None else str(h) for h in held]
+        flat: list[Any] = await self._holders(keys=[lease_key(c) for c in conversations])
+        return [
+            (None, 0) if owner is None else (str(owner), max(int(ms), 0))
+            for owner, ms in zip(flat[0::2], flat[1::2], strict=True)
+        ]
 
     def renewer(
         self, conversation: str, owner: str, on_lost: Callable[[], object] | None = None

@@ -49,6 +49,49 @@ async def test_frames_come_back_after_any_seq_across_batches(store: Store) -> No
     assert [n for n, _ in await store.frames_after("b", 0)] == [1, 2, 3]
 
 
+async def _frames_written(store: Store, conversation: str) -> int:
+    """Frames of `conversation` committed so far, read past the store (which would flush)."""
+    async with store.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT body FROM frames WHERE conversation_id = :c"), {"c": conversation}
+        )
+        return sum(len(str(row.body).split("\n")) for row in rows)
+
+
+async def test_a_flush_for_one_conversation_waits_for_its_frames_only(store: Store) -> None:
+    store.log_frame("a", 1, "a1")
+    await store.flush("a")
+    assert await _frames_written(store, "a") == 1
+    store.log_frame("b", 1, "b1")
+    await store.flush("a")  # nothing of a's is waiting: b's window is left as it is
+    assert await _frames_written(store, "b") == 0
+    await store.flush("b")
+    assert await _frames_written(store, "b") == 1
+
+
+async def test_a_flush_ends_while_other_frames_keep_coming(store: Store) -> None:
+    """Frames logged after a flush began are not its to wait for, or a busy store would keep
+    every flush (a resume, a turn handed over) waiting for a quiet moment that never comes."""
+    store.log_frame("a", 1, "a1")
+    stop = asyncio.Event()
+
+    async def stream() -> None:
+        seq = 0
+        while not stop.is_set():
+            seq += 1
+            store.log_frame("b", seq, f"b{seq}")
+            await asyncio.sleep(0)  # one frame per turn of the loop, as a busy worker logs
+
+    producer = asyncio.create_task(stream())
+    try:
+        with anyio.fail_after(10):  # a bound, not a wait: before, this flush never ended
+            await store.flush()
+    finally:
+        stop.set()
+        await producer
+    assert await _frames_written(store, "a") == 1
+
+
 async def test_a_gap_in_numbers_keeps_every_frame_at_its_seq(store: Store) -> None:
     for seq in (1, 2, 9, 10):  # a resume after a crash skipped 3..8
         store.log_frame("a", seq, f"f{seq}")

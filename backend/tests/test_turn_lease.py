@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import cast
+from typing import Any, cast
 
 import anyio
 import pytest
 from redis.asyncio import Redis
 
 from gatehouse.redis_client import POOL_SIZE
+from gatehouse.shared_sessions import OPEN_TURNS, SharedSessions
 from gatehouse.turn_lease import TurnLeases, lease_key
 from tests.redis_server import RedisServer
 
@@ -143,12 +144,18 @@ async def test_a_burst_larger_than_the_pool_waits_for_connections_and_every_leas
     assert owners == ["worker-a"] * len(conversations)
 
 
-async def test_owners_of_many_conversations_in_one_call(redis: Redis) -> None:
+async def test_holders_of_many_conversations_and_their_time_left_in_one_call(
+    redis: Redis,
+) -> None:
     leases = TurnLeases(redis, lease_ms=10_000)
-    assert await leases.owners([]) == []
+    assert await leases.holders([]) == []
     assert await leases.acquire("m1", "worker-a")
-    assert await leases.acquire("m3", "worker-b")
-    assert await leases.owners(["m1", "m2", "m3"]) == ["worker-a", None, "worker-b"]
+    await redis.set(lease_key("m3"), "worker-b", px=3_000)  # pyright: ignore[reportUnknownMemberType]
+    (a, a_ms), (nobody, nobody_ms), (b, b_ms) = await leases.holders(["m1", "m2", "m3"])
+    assert (a, nobody, b) == ("worker-a", None, "worker-b")
+    assert 3_000 < a_ms <= 10_000  # what the scan of another worker waits for
+    assert 0 < b_ms <= 3_000
+    assert nobody_ms == 0
 
 
 async def test_leases_renewed_together_are_lost_one_by_one(redis: Redis) -> None:
@@ -169,7 +176,8 @@ async def test_leases_renewed_together_are_lost_one_by_one(redis: Redis) -> None
         await renewers[0].renewed(counts[0] + 4)  # longer than a lease after the loss
         await renewers[2].renewed(counts[2] + 4)
     assert lost == ["t2"]
-    assert await leases.owners(conversations) == ["worker-a", "worker-b", "worker-a"]
+    holders = await leases.holders(conversations)
+    assert [owner for owner, _ms in holders] == ["worker-a", "worker-b", "worker-a"]
     for renewer in renewers:
         await renewer.stop()
 
@@ -192,3 +200,19 @@ async def test_a_lease_taken_while_the_last_one_is_let_go_is_renewed_and_stop_re
     assert await leases.owner("second") == "worker-a"
     assert first.renewals == 0
     await leases.close()
+
+
+async def test_the_scan_comes_back_when_the_first_lease_held_elsewhere_ends(redis: Redis) -> None:
+    """A dead worker's turns are taken as their leases end, not up to a scan interval later:
+    the scan reports when the first lease of another worker is due (its own do not count)."""
+    # The scan of open turns needs neither the store nor the policy.
+    shared = SharedSessions(redis, cast(Any, None), cast(Any, None), lease_ms=10_000, worker="a")
+    await redis.hset(OPEN_TURNS, mapping={"near": "{}", "far": "{}", "mine": "{}"})  # pyright: ignore[reportUnknownMemberType]
+    await redis.set(lease_key("near"), "worker-b", px=2_000)  # pyright: ignore[reportUnknownMemberType]
+    await redis.set(lease_key("far"), "worker-b", px=9_000)  # pyright: ignore[reportUnknownMemberType]
+    await redis.set(lease_key("mine"), "a", px=500)  # pyright: ignore[reportUnknownMemberType]
+    next_end_s = await shared._scan_once()  # pyright: ignore[reportPrivateUsage]
+    assert next_end_s is not None
+    assert 0.5 < next_end_s <= 2.0
+    await redis.hdel(OPEN_TURNS, "near", "far", "mine")  # pyright: ignore[reportUnknownMemberType]
+    assert await shared._scan_once() is None  # pyright: ignore[reportPrivateUsage]
