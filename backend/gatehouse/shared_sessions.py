@@ -251,12 +251,16 @@ class SharedSessions:
         Running on another worker, it follows from that turn's start."""
         try:
             raw: Any = await self.redis.hget(OPEN_TURNS, session.id)  # pyright: ignore[reportUnknownMemberType]
-            left_open = raw is not None or any(call.status in OPEN for call in calls)
-            if (
-                left_open
-                and await self.leases.owner(session.id) is None
-                and await self.leases.acquire(session.id, self.worker)
-            ):
+            if raw is not None:
+                taken = await self.leases.acquire_open(session.id, self.worker, OPEN_TURNS)
+            else:  # its calls are open, but its turn was never recorded (the owner died first)
+                calls_open = any(call.status in OPEN for call in calls)
+                taken = (
+                    calls_open
+                    and await self.leases.owner(session.id) is None
+                    and await self.leases.acquire(session.id, self.worker)
+                )
+            if taken:
                 await self._recover(session)
                 return
             if raw is not None:
@@ -646,8 +650,8 @@ class SharedSessions:
 
     async def _take_over(self, conversation: str) -> None:
         """The conversation's open turn, when nobody holds its lease: take it and recover it."""
-        if not await self.leases.acquire(conversation, self.worker):
-            return
+        if not await self.leases.acquire_open(conversation, self.worker, OPEN_TURNS):
+            return  # taken by another worker, or the turn ended as the scan looked
         assert self._sessions is not None
         session = await self._sessions.for_takeover(conversation)
         if session is None:  # deleted meanwhile

@@ -50,6 +50,20 @@ end
 return 0
 """
 
+# KEYS[1] the lease, KEYS[2] the hash of open turns; ARGV[1] the owner, ARGV[2] the
+# conversation, ARGV[3] the lease time in ms
+_ACQUIRE_OPEN = """
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then
+  return 0
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[3]) then
+  return 1
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return 1
+end
+return 0
+"""
 # KEYS a lease each: its owner (nil where nobody) and the ms it has left, side by side
 _HOLDERS = """
 local out = {}
@@ -76,6 +90,7 @@ class TurnLeases:
         self._release = redis.register_script(_RELEASE)
         self._renew_many = redis.register_script(_RENEW_MANY)
         self._holders = redis.register_script(_HOLDERS)
+        self._acquire_open = redis.register_script(_ACQUIRE_OPEN)
         self._held: set[Renewer] = set()
         self._keeper: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()  # set by close()
@@ -89,6 +104,17 @@ class TurnLeases:
         key = lease_key(conversation)
         taken = await self._redis.set(key, owner, nx=True, px=self.lease_ms)  # pyright: ignore[reportUnknownMemberType]
         return bool(taken) or await self.owner(conversation) == owner
+
+    async def acquire_open(self, conversation: str, owner: str, open_turns: str) -> bool:
+        """`acquire`, only while the hash `open_turns` still records the conversation's turn
+        as open. Its owner deletes the record before it lets the lease go, so a free lease
+        with the record gone is a turn that ended, not one to take over (checked in Redis in
+        one step: a look at the record, then a separate take, would let a worker take over a
+        turn whose owner was just letting go, and keep that owner from its next turn)."""
+        taken = await self._acquire_open(
+            keys=[lease_key(conversation), open_turns], args=[owner, conversation, self.lease_ms]
+        )
+        return taken == 1
 
     async def renew(self, conversation: str, owner: str) -> bool:
         """Extend the lease by its full time if `owner` still holds it; False otherwise."""

@@ -216,3 +216,22 @@ async def test_the_scan_comes_back_when_the_first_lease_held_elsewhere_ends(redi
     assert 0.5 < next_end_s <= 2.0
     await redis.hdel(OPEN_TURNS, "near", "far", "mine")  # pyright: ignore[reportUnknownMemberType]
     assert await shared._scan_once() is None  # pyright: ignore[reportPrivateUsage]
+
+
+async def test_a_turn_is_taken_over_only_while_it_is_recorded_open(redis: Redis) -> None:
+    """An owner deletes its open-turn record before it lets the lease go: a worker that saw
+    the record a moment before must not take the lease once the record is gone (it would hold
+    a turn that ended, and the owner's next message would be told `busy`)."""
+    leases = TurnLeases(redis, lease_ms=10_000)
+    await redis.hset(OPEN_TURNS, "open", "{}")  # pyright: ignore[reportUnknownMemberType]
+    assert await leases.acquire("open", "worker-a")
+    assert not await leases.acquire_open("open", "worker-b", OPEN_TURNS)  # held: not taken
+    await redis.hdel(OPEN_TURNS, "open")  # pyright: ignore[reportUnknownMemberType]
+    assert await leases.release("open", "worker-a")
+    assert not await leases.acquire_open("open", "worker-b", OPEN_TURNS)  # ended: not taken
+    assert await leases.owner("open") is None
+    await redis.hset(OPEN_TURNS, "open", "{}")  # pyright: ignore[reportUnknownMemberType]
+    assert await leases.acquire_open("open", "worker-b", OPEN_TURNS)  # left open, held by none
+    assert await leases.acquire_open("open", "worker-b", OPEN_TURNS)  # asked again: still yes
+    assert await leases.owner("open") == "worker-b"
+    await redis.hdel(OPEN_TURNS, "open")  # pyright: ignore[reportUnknownMemberType]
