@@ -14,7 +14,8 @@ helpers, tests/postgres.py and tests/redis_server.py), the bench's model server,
    conversation's owner socket on A, a second tab on B, half the owner sockets dropped
    mid-reply and resumed on B: every numbered frame once, in order (frames lost, duplicated);
 4. then conversations whose turns wait for an approval on A, A SIGKILLed, each client back on
-   B sending its approval until it is taken: SIGKILL → the tool runs, per conversation.
+   B sending its approval until it is taken: SIGKILL → the tool runs, per conversation
+   (alone, several times over: `--failover-only ROUNDS`).
 
 Every process started here is stopped here, on failure too.
 """
@@ -40,7 +41,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench import loadgen, procs, report, scenarios, stats
 from bench.procs import Proc
 from bench.scenarios import JsonDict, Load, Target
+from gatehouse import redis_client
 from gatehouse.settings import Settings
+from gatehouse.turn_lease import lease_key
 from tests.postgres import postgres_server
 from tests.redis_server import redis_server
 
@@ -482,12 +485,24 @@ async def _completed(ws: ClientConnection) -> bool:
             return '"reason":"ok"' in text
 
 
-async def failover(a: Target, b: Target, n: int, lease_ms: int) -> JsonDict:
+async def _lease_left_ms(redis_url: str, waiting: list[Waiting]) -> int:
+    """The most time any of the waiting turns' leases has left (read just before the kill):
+    the takeover cannot come sooner."""
+    client = redis_client.connect(redis_url)
+    try:
+        left = [await client.pttl(lease_key(w.session_id)) for w in waiting]
+    finally:
+        await client.aclose()
+    return max(left, default=0)
+
+
+async def failover(a: Target, b: Target, n: int, lease_ms: int, redis_url: str) -> JsonDict:
     """`n` conversations waiting for an approval on A; A SIGKILLed; each client back on B
     approves until it is taken. SIGKILL → the approval accepted, per conversation."""
     _script_failover(a.model, n)
     waiting = await asyncio.gather(*(_ask(a, i) for i in range(n)))
     await procs.quiesce(a.proc)  # the turns are stored and waiting
+    lease_left_ms = await _lease_left_ms(redis_url, waiting)
     killed_ns = time.time_ns()
     os.kill(a.proc.pid, signal.SIGKILL)
     a.proc.popen.wait(15)
@@ -506,6 +521,7 @@ async def failover(a: Target, b: Target, n: int, lease_ms: int) -> JsonDict:
         "accepted": len(results),
         "completed_ok": sum(r["completed_ok"] for r in results),
         "kill_to_accepted_ms": stats.percentiles_ms([r["kill_to_accepted_ns"] for r in results]),
+        "lease_left_at_kill_ms": lease_left_ms,
         "approvals_sent": sum(r["sent"] for r in results),
         "refusals": sum(r["refusals"] for r in results),
         "errors": len(errors),
@@ -543,7 +559,25 @@ async def measure(cfg: ScaleConfig, workdir: Path, model: Proc) -> JsonDict:
             await scenarios.warm(a, compression)
             await scenarios.warm(b, compression)
             out["follow"] = await follow_check(a, b, cfg.load, cfg.conversations)
-            out["failover"] = await failover(a, b, cfg.conversations, cfg.lease_ms)
+            out["failover"] = await failover(
+                a, b, cfg.conversations, cfg.lease_ms, shared.redis_url
+            )
+    return out
+
+
+async def failover_rounds(cfg: ScaleConfig, workdir: Path, model: Proc, rounds: int) -> JsonDict:
+    """The failover alone, `rounds` times: a new A each time, one B throughout."""
+    procs.script_model(model, scenarios.WARM_REPLY, loadgen.WARM_TEXT)
+    out: JsonDict = {"rounds": []}
+    with backing() as shared:
+        cluster = Cluster(cfg, workdir, model, shared)
+        async with running(cluster, "worker-b") as b:
+            await scenarios.warm(b, cfg.load.compression)
+            for round_ in range(rounds):
+                async with running(cluster, f"worker-a{round_}") as a:
+                    await scenarios.warm(a, cfg.load.compression)
+                    result = await failover(a, b, cfg.conversations, cfg.lease_ms, shared.redis_url)
+                    out["rounds"].append(result)
     return out
 
 
@@ -598,6 +632,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     parser.add_argument("--out", type=Path, help="write the section's JSON here")
+    parser.add_argument(
+        "--failover-only", type=int, metavar="ROUNDS", help="only the failover, ROUNDS times"
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
@@ -619,6 +656,8 @@ def main(argv: list[str] | None = None) -> None:
     async def run() -> JsonDict:
         model = procs.start_model_server(workdir)
         try:
+            if args.failover_only:
+                return await failover_rounds(cfg, workdir, model, args.failover_only)
             return await measure(cfg, workdir, model)
         finally:
             model.stop()
@@ -627,6 +666,8 @@ def main(argv: list[str] | None = None) -> None:
     section = procs.run_on_uvloop(run())
     if args.out:
         args.out.write_text(json.dumps(section, indent=2) + "\n")
+    if args.failover_only:
+        return
     for row in report.scale_out_rows(section):
         log.info("| %s |", " | ".join(row.cells()))
 
