@@ -15,12 +15,16 @@ With it, any worker may receive any socket of any conversation:
   is filled from the store's frame log, and after each completed reply (or a new history or
   settings) the stored state is read again, so the follower can own the next turn.
 - Control. An approval or a cancel received by a follower is sent to the owner (control_bus);
-  when nobody received it, the owner is looked up again and it is sent once more, else the
-  person gets `owner_unreachable`. The owner's answer (a refusal too) comes back as frames on
-  the stream. A rule added or revoked is broadcast: every worker reloads its rules.
+  when nobody received it and the owner changed meanwhile, it is sent once more. When the
+  owner holds the lease but hears nothing (it died), the decision waits for its lease to end
+  and for the takeover, then applies; only when the owner outlives that wait does the person
+  get `owner_unreachable`. The owner's answer (a refusal too) comes back as frames on the
+  stream. A rule added or revoked is broadcast: every worker reloads its rules.
 - Takeover. A running turn is recorded in a Redis hash (`OPEN_TURNS`). Every worker looks at
-  it four times a lease; every entry whose lease has expired (its worker died) is taken over,
-  all at once, and recovered as a restart recovers it: a pending approval is asked again (the
+  it eight times a lease, and again just after the first lease of another worker is due to
+  end; every entry whose lease has ended (its worker died) is taken over, each in a task of
+  its own (the record checked and the lease taken in one step: `TurnLeases.acquire_open`),
+  and recovered as a restart recovers it: a pending approval is asked again (the
   frame was sent once: clients have it) and still works, a tool that was running is reported
   interrupted, and a reply cut mid-stream keeps its text, marked stopped, with a
   `stream_interrupted` error.
@@ -180,7 +184,7 @@ class SharedSessions:
         self._scanner: asyncio.Task[None] | None = None
         self._publisher: _Publisher | None = None
         self._recovering: set[str] = set()
-        self._taking: set[str] = set()  # conversations a scan is taking over
+        self._taking: dict[str, asyncio.Task[None]] = {}  # takeovers under way
         self._claiming: dict[str, asyncio.Lock] = {}
         self._ended: dict[str, bool] = {}  # the last frame followed was a reply's end
         self._stopping = False
@@ -540,21 +544,52 @@ class SharedSessions:
             message = Cancel(conversation=session.id)
             tool_use_id = None
         try:
-            tried: str | None = None
-            for _attempt in range(2):  # once more if the owner changed meanwhile
-                owner = await self.leases.owner(session.id)
-                if owner is None or owner == self.worker:
-                    return False
-                if owner == tried:
-                    break  # it still holds the lease and hears nothing: it died, or Redis cut it
-                if await self.control.send(owner, message):
-                    return True
-                tried = owner
+            outcome = await self._deliver(session.id, message)
+            if outcome is False or isinstance(outcome, str):
+                # Nobody owns the turn, or its owner hears nothing (it died, or Redis cut it
+                # off) and its lease ends within a lease time. Either way the turn is taken
+                # over (here, unless another worker has it) and the call asked again; the
+                # decision waits for that instead of asking the person to send it again.
+                if isinstance(outcome, str):
+                    await self._outlast(session.id, outcome)
+                await self._take_over_now(session.id)
+                if not session.following or outcome is False:
+                    return False  # owned here now, or by nobody: handled here
+                outcome = await self._deliver(session.id, message)
+            if not isinstance(outcome, str):
+                return outcome
         except CONNECTION_ERRORS as exc:
             log.warning("control_send_failed", session_id=session.id, error=repr(exc))
         log.warning("owner_unreachable", session_id=session.id, kind=message.kind)
         session.emit_error(GatehouseError("owner_unreachable"), tool_use_id=tool_use_id)
         return True
+
+    async def _deliver(self, conversation: str, message: ControlMessage) -> bool | str:
+        """True: the owner received `message`; False: no other worker holds the lease; a
+        worker id: that worker holds it but did not receive the message."""
+        tried: str | None = None
+        for _attempt in range(2):  # once more if the owner changed meanwhile
+            owner = await self.leases.owner(conversation)
+            if owner is None or owner == self.worker:
+                return False
+            if owner == tried:
+                break
+            if await self.control.send(owner, message):
+                return True
+            tried = owner
+        assert tried is not None
+        return tried
+
+    async def _outlast(self, conversation: str, owner: str) -> None:
+        """Wait while `owner` holds the conversation's lease, at most a lease time."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.leases.lease_ms / 1000 + EXPIRY_MARGIN_S
+        while True:
+            [(holder, left_ms)] = await self.leases.holders([conversation])
+            wait_s = min(left_ms / 1000 + EXPIRY_MARGIN_S, deadline - loop.time())
+            if holder != owner or wait_s <= 0:
+                return
+            await asyncio.sleep(wait_s)  # the lease's own end: there is no event to await
 
     async def announce_deleted(self, conversation: str) -> None:
         """Tell every worker the conversation was deleted (`_on_control` closes its sockets
@@ -635,18 +670,31 @@ class SharedSessions:
             if owner is None:
                 # Not awaited: a lease that ends a moment later is taken at the next scan,
                 # not after the takeovers under way.
-                self._taking.add(conversation)
-                self._spawn(self._take_over_taking(conversation), f"takeover:{conversation}")
+                self._start_takeover(conversation)
         left = [ms for owner, ms in holders if owner is not None and owner != self.worker]
         return min(left) / 1000 if left else None
 
-    async def _take_over_taking(self, conversation: str) -> None:
+    def _start_takeover(self, conversation: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(self._take_over_logged(conversation))
+        task.set_name(f"takeover:{conversation}")
+        self._taking[conversation] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    async def _take_over_now(self, conversation: str) -> None:
+        """Take the conversation's open turn over here, when nobody holds its lease, or wait
+        for the takeover already under way here."""
+        task = self._taking.get(conversation) or self._start_takeover(conversation)
+        await asyncio.shield(task)  # a caller that goes does not stop the takeover
+
+    async def _take_over_logged(self, conversation: str) -> None:
         try:
             await self._take_over(conversation)
         except Exception as exc:
             log.error("turn_takeover_failed", session_id=conversation, error=repr(exc))
         finally:
-            self._taking.discard(conversation)
+            self._taking.pop(conversation, None)
 
     async def _take_over(self, conversation: str) -> None:
         """The conversation's open turn, when nobody holds its lease: take it and recover it."""

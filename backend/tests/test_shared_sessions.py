@@ -391,6 +391,28 @@ async def test_the_owner_stopping_while_an_approval_waits_is_taken_over_within_t
     assert_once_in_order(numbered(asked + rest))
 
 
+async def test_an_approval_sent_while_the_dead_owners_lease_runs_waits_for_the_takeover(
+    cluster: Cluster, model: ModelServer
+) -> None:
+    """The person approves on B just after A died: B holds the decision until A's lease ends
+    and the turn is taken over, then decides the call: no `owner_unreachable`, nothing for
+    the person to send again."""
+    a, b = cluster.start(), cluster.start()
+    async with started(a, model) as chat_a, follower(b, chat_a) as chat_b:
+        model.script({"text": ["Writing."], "tool_uses": [create_file("toolu_held", "h.txt")]})
+        await chat_a.say("write h.txt")
+        asked = await chat_b.recv_until("tool_request")
+        kill(a)
+        model.script({"text": ["Done."]})
+        await chat_b.send("tool_approval", {"tool_use_id": "toolu_held", "approved": True})
+        rest = await chat_b.recv_until("assistant_message_completed")
+    assert codes(rest) == []
+    assert ended(rest[-1]) == {"reason": "ok"}
+    assert len(events(asked + rest, "tool_request")) == 1  # asked once
+    assert (cluster.workspace / "h.txt").read_text() == "hello"
+    assert taken_over(b)
+
+
 async def test_sigkill_mid_stream_keeps_the_partial_text_marked_interrupted(
     cluster: Cluster, model: ModelServer, store: Store
 ) -> None:
