@@ -334,10 +334,11 @@ class SharedSessions:
         if session.stored:
             stored = await self._store.load_conversation(session.id)
             stored_last = stored.last_seq if stored is not None else 0
-            redis_last = await self._copy_stream_to_store(session.id, stored_last)
-            for seq, frame in await self._store.frames_after(session.id, session.seq):
-                session.mirror(seq, frame)
-            session.numbered_from(max(stored_last, redis_last))
+            last = max(stored_last, await self._copy_stream_to_store(session.id, stored_last))
+            if last > session.seq:  # frames this worker has not seen (a follower has them all)
+                for seq, frame in await self._store.frames_after(session.id, session.seq):
+                    session.mirror(seq, frame)
+            session.numbered_from(last)
             if stored is not None:
                 session.take_stored(repair_stored(stored))
         session.following = False
