@@ -43,7 +43,7 @@ from bench.procs import Proc
 from bench.scenarios import JsonDict, Load, Target
 from gatehouse import redis_client
 from gatehouse.settings import Settings
-from gatehouse.turn_lease import lease_key
+from gatehouse.turn_lease import TurnLeases
 from tests.postgres import postgres_server
 from tests.redis_server import redis_server
 
@@ -490,10 +490,10 @@ async def _lease_left_ms(redis_url: str, waiting: list[Waiting]) -> int:
     the takeover cannot come sooner."""
     client = redis_client.connect(redis_url)
     try:
-        left = [await client.pttl(lease_key(w.session_id)) for w in waiting]
+        held = await TurnLeases(client).holders([w.session_id for w in waiting])
     finally:
         await client.aclose()
-    return max(left, default=0)
+    return max((ms for _owner, ms in held), default=0)
 
 
 async def failover(a: Target, b: Target, n: int, lease_ms: int, redis_url: str) -> JsonDict:
