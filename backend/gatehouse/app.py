@@ -101,6 +101,7 @@ def create_app(settings: Settings, *, pace_gc: bool = False) -> FastAPI:
                     store,
                     policy,
                     lease_ms=settings.turn_lease_ms,
+                    frame_retention_s=settings.frame_retention_s,
                 )
                 if settings.redis_url
                 else None

@@ -306,6 +306,9 @@ class Session:
         claimed = read_last_seq(last_seq)
         if self.following and claimed is not None and claimed > self._seq:
             await self.caught_up(claimed, FOLLOWER_CATCH_UP_S)  # the owner is ahead of us
+        if self.following and self.stored and claimed is not None and claimed < self._seq:
+            # Another worker may have compacted the frames this client missed (frame_janitor).
+            self._compacted_seq = max(self._compacted_seq, await self._store.compacted_seq(self.id))
         rejected = last_seq is not None and (claimed is None or claimed > self._seq)
         after = None if rejected or claimed is None or claimed < self._compacted_seq else claimed
         since = self._turn_start.seq if after is None else after

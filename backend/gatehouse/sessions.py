@@ -159,7 +159,7 @@ class Sessions:
             return
         if self._live.pop(session.id, None) is None:
             return
-        if self._shared is not None:  # other workers may still resume from its frames
+        if self._shared is not None:  # other workers may resume from its frames: frame_janitor
             self._shared.dropped(session)
         elif session.stored:
             self._compact(session)

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     redis_url: str | None = None
     turn_lease_ms: int = Field(default=1_500, ge=300, le=600_000)
+    # With REDIS_URL: a conversation unchanged this long, with no turn open, has its logged
+    # frames dropped (frame_janitor.py); a client back later gets the history instead.
+    frame_retention_s: float = Field(default=3_600.0, ge=1, le=30 * 86_400)
 
     # Tools
     workspace_dir: Path = Path("workspace")

@@ -28,6 +28,9 @@ With it, any worker may receive any socket of any conversation:
   frame was sent once: clients have it) and still works, a tool that was running is reported
   interrupted, and a reply cut mid-stream keeps its text, marked stopped, with a
   `stream_interrupted` error.
+- Frame log. No worker knows when the others are done with a conversation's frames, so the
+  ended turns' frames are dropped once it was left alone for FRAME_RETENTION_S (frame_janitor);
+  a follower that loaded it earlier asks the store before it replays to a resuming client.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ from gatehouse.frame_bus import (
     Gap,
     stream_key,
 )
+from gatehouse.frame_janitor import FrameJanitor
 from gatehouse.history_repair import repair_stored
 from gatehouse.policy import Policy
 from gatehouse.protocol import ToolApprovalData
@@ -165,7 +169,14 @@ class _Publisher:
 
 class SharedSessions:
     def __init__(
-        self, redis: Redis, store: Store, policy: Policy, *, lease_ms: int, worker: str = ""
+        self,
+        redis: Redis,
+        store: Store,
+        policy: Policy,
+        *,
+        lease_ms: int,
+        frame_retention_s: float = 3600.0,
+        worker: str = "",
     ) -> None:
         self.redis = redis
         self.worker = worker or worker_id()
@@ -188,6 +199,7 @@ class SharedSessions:
         self._claiming: dict[str, asyncio.Lock] = {}
         self._ended: dict[str, bool] = {}  # the last frame followed was a reply's end
         self._stopping = False
+        self.janitor = FrameJanitor(store, self._open_turns, frame_retention_s)
 
     # ── life cycle ──────────────────────────────────────────────────────────────────────────
     async def start(self, sessions: Sessions) -> None:
@@ -199,6 +211,7 @@ class SharedSessions:
             await self.control.listen(BROADCAST, self._on_control),
         ]
         self._scanner = asyncio.create_task(self._scan(), name="open-turns-scanner")
+        self.janitor.start()
         log.info("shared_sessions_started", worker=self.worker, lease_ms=self.leases.lease_ms)
 
     def stopping(self) -> None:
@@ -212,6 +225,7 @@ class SharedSessions:
         if self._scanner is not None:
             self._scanner.cancel()
             await asyncio.gather(self._scanner, return_exceptions=True)
+        await self.janitor.stop()
         for conversation in list(self._renewers):
             renewer = self._renewers.pop(conversation)
             await renewer.stop()
@@ -674,6 +688,10 @@ class SharedSessions:
                 self._start_takeover(conversation)
         left = [ms for owner, ms in holders if owner is not None and owner != self.worker]
         return min(left) / 1000 if left else None
+
+    async def _open_turns(self) -> set[str]:
+        conversations: Any = await self.redis.hkeys(OPEN_TURNS)  # pyright: ignore[reportUnknownMemberType]
+        return set(conversations)
 
     def _start_takeover(self, conversation: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(self._take_over_logged(conversation))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -77,6 +77,7 @@ NO_CHOICES = Choices()  # a conversation that chose nothing: the defaults
 # Resume flushes first; only a crash can lose the last window of frames, of a reply that the
 # restart marks interrupted anyway.
 FRAME_BATCH_WINDOW_S = 0.5
+IDLE_COMPACTIONS_PER_WRITE = 200  # conversations compacted in one transaction
 MIGRATION_LOCK = 0x6761_7465  # PostgreSQL advisory lock held while one process migrates
 
 metadata = MetaData()
@@ -440,20 +441,45 @@ class Store:
         """Drop the conversation's frames up to `through_seq` (turns that have ended), and
         remember that number so the numbering never goes back and a resume from before it is
         answered with the history."""
-        gone = (frames.c.conversation_id == conversation_id) & (frames.c.last_seq <= through_seq)
-        mark = (
-            update(conversations)
-            .where(conversations.c.id == conversation_id)
-            .where(conversations.c.compacted_seq < through_seq)
-            .values(compacted_seq=through_seq)
-        )
 
         async def step(connection: AsyncConnection) -> None:
-            await connection.execute(delete(frames).where(gone))
-            await connection.execute(mark)
+            await _compact(connection, conversation_id, through_seq)
 
         self._drop_pending_frames(conversation_id, through_seq)  # never written: none to delete
         await self.write(step)
+
+    async def compact_idle(self, before: float, open_turns: Collection[str] = ()) -> int:
+        """Compact every conversation unchanged since `before` (a `time.time()`) that still has
+        logged frames, but those in `open_turns`; returns how many were compacted.
+
+        With several workers no process knows when nobody can resume from a conversation's
+        frames any more (one process knows: the conversation leaves its memory). A conversation
+        left alone that long has only ended turns, and a client back after it gets the history."""
+        found = (
+            select(frames.c.conversation_id, func.max(frames.c.last_seq))
+            .join(conversations, conversations.c.id == frames.c.conversation_id)
+            .where(conversations.c.updated_at < before)
+            .group_by(frames.c.conversation_id)
+            .limit(IDLE_COMPACTIONS_PER_WRITE)
+        )
+        if open_turns:
+            found = found.where(frames.c.conversation_id.not_in(list(open_turns)))
+        async with self._engine.connect() as connection:
+            due = [(row[0], int(row[1])) for row in await connection.execute(found)]
+
+        async def step(connection: AsyncConnection) -> None:
+            for conversation_id, through_seq in due:
+                await _compact(connection, conversation_id, through_seq)
+
+        if due:
+            await self.write(step)
+        return len(due)
+
+    async def compacted_seq(self, conversation_id: str) -> int:
+        """The stored conversation's compacted seq (another worker may have raised it)."""
+        query = select(conversations.c.compacted_seq).where(conversations.c.id == conversation_id)
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(query)).scalar() or 0)
 
     def _drop_pending_frames(self, conversation_id: str, through_seq: int) -> None:
         pending = self._pending_frames.pop(conversation_id, [])
@@ -791,6 +817,18 @@ class Store:
             return (await connection.execute(statement)).rowcount > 0
 
         return bool(await self.write(step))
+
+
+async def _compact(connection: AsyncConnection, conversation_id: str, through_seq: int) -> None:
+    gone = (frames.c.conversation_id == conversation_id) & (frames.c.last_seq <= through_seq)
+    await connection.execute(delete(frames).where(gone))
+    mark = (
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .where(conversations.c.compacted_seq < through_seq)
+        .values(compacted_seq=through_seq)
+    )
+    await connection.execute(mark)
 
 
 async def _choose(

@@ -367,6 +367,30 @@ async def test_a_lost_lease_stops_the_turn_and_another_worker_ends_it_once(
     assert stored.stopped[-1] is True
 
 
+async def test_idle_frames_are_compacted_and_a_late_resume_on_another_worker_gets_the_history(
+    cluster: Cluster, model: ModelServer, store: Store
+) -> None:
+    """No worker knows when the others are done with a conversation's frames: a conversation
+    left alone for FRAME_RETENTION_S has them dropped. A worker that loaded it before then
+    learns it at the next resume and sends the history, not a replay with a hole in it."""
+    a, b = (cluster.start(FRAME_RETENTION_S="3") for _ in range(2))
+    async with started(a, model) as chat_a:
+        model.script({"text": ["Kept ", "in ", "the ", "history."]})
+        reply = await chat_a.reply_to("and a second reply")
+        first_chunk = events(reply, "ai_chunk")[0]["seq"]
+        async with follower(b, chat_a):  # B loads it before the sweep
+            with anyio.fail_after(20):
+                while not await store.compacted_seq(chat_a.session_id):
+                    await anyio.sleep(0.05)
+            url = b.ws_url(session_id=chat_a.session_id, last_seq=str(first_chunk), locale="en")
+            async with Chat(url) as late:
+                shown = await late.recv_until("history")
+    assert await store.frames_after(chat_a.session_id, 0) == []
+    [history] = events(shown, "history")
+    texts = [message.get("text") for message in history["data"]["messages"]]
+    assert texts[2:] == ["and a second reply", "Kept in the history."]
+
+
 # ── workers that die ───────────────────────────────────────────────────────────────────────
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
 async def test_the_owner_stopping_while_an_approval_waits_is_taken_over_within_the_lease(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -317,6 +318,29 @@ async def test_compaction_drops_the_frames_and_keeps_the_numbering(
     assert emptied is not None
     assert (emptied.last_seq, emptied.compacted_seq) == (6, 6)  # no frame left, no seq reused
     assert await store.frames_after("b", 0) == [(1, "b1")]
+
+
+async def test_idle_conversations_are_compacted_but_recent_ones_and_open_turns_are_not(
+    any_store: Store,
+) -> None:
+    ids = {name: uuid.uuid4().hex for name in ("idle", "open", "recent")}
+    for name in ("idle", "open"):
+        await any_store.create_conversation(ids[name], "en")
+    cutoff = time.time()
+    await any_store.create_conversation(ids["recent"], "en")
+    for conversation in ids.values():
+        for seq in (1, 2, 3):
+            any_store.log_frame(conversation, seq, f"f{seq}")
+    await any_store.flush()
+    assert await any_store.compact_idle(cutoff, {ids["open"]}) >= 1
+    assert await any_store.frames_after(ids["idle"], 0) == []
+    assert await any_store.compacted_seq(ids["idle"]) == 3
+    for name in ("open", "recent"):
+        assert await any_store.frames_after(ids[name], 0) == [(1, "f1"), (2, "f2"), (3, "f3")]
+        assert await any_store.compacted_seq(ids[name]) == 0
+    any_store.log_frame(ids["idle"], 4, "f4")  # numbering goes on after the compacted seq
+    await any_store.flush()
+    assert await any_store.frames_after(ids["idle"], 3) == [(4, "f4")]
 
 
 async def test_the_list_pages_by_cursor_without_repeats_or_gaps(store: Store) -> None:
