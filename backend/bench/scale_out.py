@@ -50,10 +50,10 @@ from tests.redis_server import redis_server
 log = logging.getLogger("bench")
 
 FAILOVER_TEXT = "bench-failover"
-# A refused approval is sent again after this (at once on a re-asked tool_request: a socket
-# attached before the takeover is told nothing of it). Each refusal costs the surviving worker
-# Redis round trips, so the retries slow the takeover they wait for: at 50 conversations,
-# every 50 ms gave p99 7.3 s, every 200 ms 4.1 s (smoke runs, 2026-12-02).
+# An approval is sent once (the worker holds it while the dead owner's lease runs), again
+# this long after a refusal, and at once when the call is asked again. Until 2026-12-03 it went
+# every 100 ms until taken, as if the person kept clicking: ~15 copies per conversation, each
+# held by the surviving worker and refused once the first decided the call.
 APPROVAL_RETRY_S = 0.1
 FAILOVER_DEADLINE_S = 60.0
 ACCEPTED = frozenset({"tool_decided", "tool_started", "tool_chunk", "tool_finished"})
@@ -439,8 +439,9 @@ async def _ask(a: Target, i: int) -> Waiting:
 
 
 async def _approve_until_taken(b: Target, waiting: Waiting, killed_ns: int) -> JsonDict:
-    """Back on B (as a browser whose socket dropped), the approval is sent until it is
-    taken: on a refusal it goes again on the next frame, or after APPROVAL_RETRY_S."""
+    """Back on B (as a browser whose socket dropped), the approval is sent once, as a person
+    clicks once: the worker holds it while the dead owner's lease runs. It goes again only
+    when refused, or when the call is asked again."""
     ws, seen, _ = await _open(_resume_url(b, waiting.session_id, waiting.last_seq))
     approval = json.dumps(
         {"event": "tool_approval", "data": {"tool_use_id": waiting.tool_use_id, "approved": True}}
@@ -451,21 +452,21 @@ async def _approve_until_taken(b: Target, waiting: Waiting, killed_ns: int) -> J
         while not accepted_ns:
             await ws.send(approval)
             sent += 1
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(APPROVAL_RETRY_S):
-                    while True:
-                        raw = await ws.recv()
-                        event = seen.take(raw)
-                        text = raw if isinstance(raw, str) else raw.decode()
-                        if event in ACCEPTED and waiting.tool_use_id in text:
-                            accepted_ns = time.time_ns()
-                            break
-                        if event == "error" and any(code in text for code in REFUSALS):
-                            refusals += 1
-                        elif event == "error" or event == loadgen.COMPLETED:
-                            raise RuntimeError(f"approval failed: {text[:200]}")
-                        if event == "tool_request":
-                            break  # asked again: the answer goes at once
+            while True:
+                raw = await ws.recv()
+                event = seen.take(raw)
+                text = raw if isinstance(raw, str) else raw.decode()
+                if event in ACCEPTED and waiting.tool_use_id in text:
+                    accepted_ns = time.time_ns()
+                    break
+                if event == "error" and any(code in text for code in REFUSALS):
+                    refusals += 1
+                    await asyncio.sleep(APPROVAL_RETRY_S)  # as a person clicks again
+                    break
+                if event == "error" or event == loadgen.COMPLETED:
+                    raise RuntimeError(f"approval failed: {text[:200]}")
+                if event == "tool_request":
+                    break  # asked again: the answer goes at once
         completed = await _completed(ws)
     finally:
         ws.transport.abort()

@@ -232,8 +232,11 @@ def database_url(url: str) -> str:
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine, *, frames_as_json: bool = False) -> None:
-        self._engine = engine
+    def __init__(
+        self, engine: AsyncEngine, reads: AsyncEngine | None = None, *, frames_as_json: bool = False
+    ) -> None:
+        self._engine = engine  # the writer's transactions
+        self._reads = reads or engine
         self._frames_as_json = frames_as_json  # SQLite with JSON: see _insert_frames
         self._pending_frames: dict[str, list[tuple[int, str]]] = {}
         self._pending_writes: list[_Write] = []
@@ -261,7 +264,7 @@ class Store:
                 )
             await connection.run_sync(_upgrade_schema)
             frames_as_json = engine.dialect.name == "sqlite" and await _sqlite_has_json(connection)
-        store = cls(engine, frames_as_json=frames_as_json)
+        store = cls(engine, _reads_engine_for(engine), frames_as_json=frames_as_json)
         store._writer = asyncio.create_task(store._write_frames(), name="frame-log")
         return store
 
@@ -273,13 +276,15 @@ class Store:
             await asyncio.gather(self._writer, return_exceptions=True)
         _fail_all(self._pending_writes)
         await self._engine.dispose()
+        if self._reads is not self._engine:
+            await self._reads.dispose()
 
     def connect(self) -> AsyncConnection:
         """A connection for reads (`async with store.connect() as connection:`)."""
-        return self._engine.connect()
+        return self._reads.connect()
 
     async def ping(self) -> bool:
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             return (await connection.execute(select(1))).scalar() == 1
 
     # ── the frame log ───────────────────────────────────────────────────────────────────────
@@ -430,7 +435,7 @@ class Store:
             .where(frames.c.conversation_id == conversation_id, frames.c.last_seq > seq)
             .order_by(frames.c.first_seq)
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             rows = list(await connection.execute(query))
         numbered = (
             (row.first_seq + n, body) for row in rows for n, body in enumerate(row.body.split("\n"))
@@ -464,7 +469,7 @@ class Store:
         )
         if open_turns:
             found = found.where(frames.c.conversation_id.not_in(list(open_turns)))
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             due = [(row[0], int(row[1])) for row in await connection.execute(found)]
 
         async def step(connection: AsyncConnection) -> None:
@@ -478,7 +483,7 @@ class Store:
     async def compacted_seq(self, conversation_id: str) -> int:
         """The stored conversation's compacted seq (another worker may have raised it)."""
         query = select(conversations.c.compacted_seq).where(conversations.c.id == conversation_id)
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             return int((await connection.execute(query)).scalar() or 0)
 
     def _drop_pending_frames(self, conversation_id: str, through_seq: int) -> None:
@@ -520,7 +525,7 @@ class Store:
 
     async def load_conversation(self, conversation_id: str) -> StoredConversation | None:
         await self.flush(conversation_id)  # its numbering goes on from the last frame
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             head = (
                 await connection.execute(
                     select(conversations).where(conversations.c.id == conversation_id)
@@ -577,13 +582,13 @@ class Store:
         query = select(messages.c.role, messages.c.content).where(
             messages.c.conversation_id == conversation_id, messages.c.position == position
         )
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             row = (await connection.execute(query)).first()
         return None if row is None else {"role": row.role, "content": row.content}
 
     async def tool_calls(self, conversation_id: str) -> list[StoredToolCall]:
         """A conversation's stored calls, oldest first (the history draws their cards)."""
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             calls = await connection.execute(
                 select(tool_calls)
                 .where(tool_calls.c.conversation_id == conversation_id)
@@ -608,7 +613,7 @@ class Store:
             same_group = c.pinned.is_(true()) if pinned else c.pinned.is_(false())
             rest = same_group & later_in_group
             query = query.where((c.pinned.is_(false()) | rest) if pinned else rest)
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             return [dict(row) for row in (await connection.execute(query)).mappings()]
 
     async def rename(self, conversation_id: str, title: str) -> bool:
@@ -650,7 +655,7 @@ class Store:
         terms = query_terms(query)
         if not terms:
             return []
-        async with self._engine.connect() as connection:
+        async with self._reads.connect() as connection:
             return await find(connection, terms, limit)
 
     async def delete_conversation(self, conversation_id: str) -> bool:
@@ -976,7 +981,23 @@ def _engine_for(url: str) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=1, max_overflow=0)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # The writer is one task: its transactions need a connection or two.
+    return create_async_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+
+
+def _reads_engine_for(engine: AsyncEngine) -> AsyncEngine:
+    """PostgreSQL reads in autocommit: no BEGIN and ROLLBACK round trips around each read
+    (nor around the pool's ping). A statement sees what was committed when it began, as in a
+    READ COMMITTED transaction. SQLite keeps its one connection for both."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return create_async_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
