@@ -525,10 +525,17 @@ class Store:
 
     async def load_conversation(self, conversation_id: str) -> StoredConversation | None:
         await self.flush(conversation_id)  # its numbering goes on from the last frame
+        last_frame = (
+            select(func.max(frames.c.last_seq))
+            .where(frames.c.conversation_id == conversation_id)
+            .scalar_subquery()
+        )
         async with self._reads.connect() as connection:
             head = (
                 await connection.execute(
-                    select(conversations).where(conversations.c.id == conversation_id)
+                    select(conversations, last_frame.label("last_frame")).where(
+                        conversations.c.id == conversation_id
+                    )
                 )
             ).first()
             if head is None:
@@ -544,13 +551,6 @@ class Store:
                 .where(tool_calls.c.conversation_id == conversation_id)
                 .order_by(tool_calls.c.requested_at)
             )
-            last_seq = (
-                await connection.execute(
-                    select(func.max(frames.c.last_seq)).where(
-                        frames.c.conversation_id == conversation_id
-                    )
-                )
-            ).scalar()
         tree = Tree()
         for row in every_row:
             tree.add(row.position, row.parent, chosen=row.chosen)
@@ -562,7 +562,7 @@ class Store:
             locale=head.locale,
             created_at=head.created_at,
             updated_at=head.updated_at,
-            last_seq=max(last_seq or 0, head.compacted_seq),
+            last_seq=max(head.last_frame or 0, head.compacted_seq),
             compacted_seq=head.compacted_seq,
             history=[{"role": m.role, "content": m.content} for m in message_rows],
             stopped=[m.stopped for m in message_rows],
