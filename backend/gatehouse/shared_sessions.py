@@ -175,7 +175,7 @@ class SharedSessions:
         policy: Policy,
         *,
         lease_ms: int,
-        frame_retention_s: float = 3600.0,
+        frame_retention_s: float,
         worker: str = "",
     ) -> None:
         self.redis = redis

@@ -206,7 +206,9 @@ async def test_the_scan_comes_back_when_the_first_lease_held_elsewhere_ends(redi
     """A dead worker's turns are taken as their leases end, not up to a scan interval later:
     the scan reports when the first lease of another worker is due (its own do not count)."""
     # The scan of open turns needs neither the store nor the policy.
-    shared = SharedSessions(redis, cast(Any, None), cast(Any, None), lease_ms=10_000, worker="a")
+    shared = SharedSessions(
+        redis, cast(Any, None), cast(Any, None), lease_ms=10_000, frame_retention_s=60, worker="a"
+    )
     await redis.hset(OPEN_TURNS, mapping={"near": "{}", "far": "{}", "mine": "{}"})  # pyright: ignore[reportUnknownMemberType]
     await redis.set(lease_key("near"), "worker-b", px=2_000)  # pyright: ignore[reportUnknownMemberType]
     await redis.set(lease_key("far"), "worker-b", px=9_000)  # pyright: ignore[reportUnknownMemberType]
