@@ -199,7 +199,7 @@ class SharedSessions:
         self._claiming: dict[str, asyncio.Lock] = {}
         self._ended: dict[str, bool] = {}  # the last frame followed was a reply's end
         self._stopping = False
-        self.janitor = FrameJanitor(store, self._open_turns, frame_retention_s)
+        self._janitor = FrameJanitor(store, self._open_turns, frame_retention_s)
 
     # ── life cycle ──────────────────────────────────────────────────────────────────────────
     async def start(self, sessions: Sessions) -> None:
@@ -211,7 +211,7 @@ class SharedSessions:
             await self.control.listen(BROADCAST, self._on_control),
         ]
         self._scanner = asyncio.create_task(self._scan(), name="open-turns-scanner")
-        self.janitor.start()
+        self._janitor.start()
         log.info("shared_sessions_started", worker=self.worker, lease_ms=self.leases.lease_ms)
 
     def stopping(self) -> None:
@@ -225,7 +225,7 @@ class SharedSessions:
         if self._scanner is not None:
             self._scanner.cancel()
             await asyncio.gather(self._scanner, return_exceptions=True)
-        await self.janitor.stop()
+        await self._janitor.stop()
         for conversation in list(self._renewers):
             renewer = self._renewers.pop(conversation)
             await renewer.stop()

@@ -233,10 +233,10 @@ def database_url(url: str) -> str:
 
 class Store:
     def __init__(
-        self, engine: AsyncEngine, reads: AsyncEngine | None = None, *, frames_as_json: bool = False
+        self, engine: AsyncEngine, reads: AsyncEngine, *, frames_as_json: bool = False
     ) -> None:
         self._engine = engine  # the writer's transactions
-        self._reads = reads or engine
+        self._reads = reads  # the engine itself on SQLite (_reads_engine_for)
         self._frames_as_json = frames_as_json  # SQLite with JSON: see _insert_frames
         self._pending_frames: dict[str, list[tuple[int, str]]] = {}
         self._pending_writes: list[_Write] = []
